@@ -1,0 +1,79 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dm-replica: build the module and the tool, check the code, and run the
+# tests and the demo in QEMU. See README.md.
+
+# Kernel build directory: the running kernel's when it has one, else the
+# headers of the first stock Debian kernel the test VM boots (6.1).
+KVER ?= $(shell uname -r)
+ifneq ($(wildcard /lib/modules/$(KVER)/build/Makefile),)
+KDIR ?= /lib/modules/$(KVER)/build
+else
+KDIR ?= $(lastword $(sort $(wildcard /usr/src/linux-headers-6.1.*-amd64)))
+endif
+
+DMR_CACHE ?= /var/cache/dm-replica
+export DMR_CACHE
+
+# checkpatch.pl comes with the kernel source the KUnit kernel is built from.
+CHECKPATCH ?= $(DMR_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl
+
+SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) .ci/run
+KERNEL_FILES = $(wildcard module/*.c module/*.h uapi/linux/*.h)
+
+.PHONY: all module tools clean check checkpatch sparse shellcheck wcheck \
+	deps test demo install kunit-kernel
+
+all: module tools
+
+module:
+	@test -n "$(KDIR)" || { echo "no kernel build directory: run make deps or set KDIR" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+tools:
+	$(MAKE) -C tools/replicactl
+
+install: module tools
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+	$(MAKE) -C tools/replicactl install
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C tools/replicactl clean
+	$(MAKE) -C tests/selftests clean
+	rm -rf build
+
+deps:
+	bash tests/vm/deps.sh
+
+kunit-kernel: deps
+	bash tests/kunit/build-kernel.sh
+
+# Static checks: checkpatch, sparse, W=1, shellcheck.
+check: deps checkpatch sparse wcheck shellcheck
+
+checkpatch:
+	perl $(CHECKPATCH) --no-tree --strict --terse --show-types \
+		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(KERNEL_FILES)
+
+sparse:
+	@mkdir -p build
+	$(MAKE) -C $(KDIR) M=$(CURDIR) C=2 CF="-D__CHECK_ENDIAN__" modules 2>&1 | tee build/sparse.log
+	@! grep -E 'warning|error' build/sparse.log
+
+wcheck:
+	@mkdir -p build
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules 2>&1 | tee build/w1.log
+	@! grep -E 'warning:' build/w1.log
+
+shellcheck:
+	shellcheck -x $(SHELL_SCRIPTS)
+
+# The whole test suite: KUnit on the KUnit kernel, selftests on every
+# stock Debian kernel and on the KUnit kernel, with the kernel logs scanned.
+test: deps
+	bash tests/run.sh
+
+# Boot the demo VM on the stock 6.1 kernel.
+demo: deps
+	bash tests/run.sh --demo

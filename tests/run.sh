@@ -1,0 +1,142 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run the dm-replica tests in QEMU:
+#   - the KUnit suites, on the KUnit kernel (tests/kunit/);
+#   - the selftests (tests/selftests/), on every stock Debian kernel and on
+#     the KUnit kernel, whose KASAN, lockdep and kmemleak watch them.
+# Each VM's kernel log is scanned; a report fails the run even when every
+# test passed. The last line is "N passed, N failed"; the exit status is
+# non-zero on any failure.
+#
+#   tests/run.sh           everything
+#   tests/run.sh --demo    boot the demo VM on the stock 6.1 kernel
+#
+# DMR_KERNELS="6.1.0-56-amd64 kunit" limits the kernels (default: all).
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/.." && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$here/vm/lib.sh"
+
+build=$top/build
+vm_timeout=${DMR_VM_TIMEOUT:-1200}
+
+make -s -C "$top/tools/replicactl"
+make -s -C "$here/selftests"
+
+# prepare NAME KDIR: build dm-replica.ko for one kernel in its own
+# directory, so that builds for several kernels do not share objects.
+prepare_module() {
+	local name=$1 kdir=$2 dir=$build/$1/src
+	rm -rf "$dir" && mkdir -p "$dir"
+	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dir/"
+	make -s -C "$kdir" M="$dir" modules >"$build/$name/module.log" 2>&1 ||
+		{ cat "$build/$name/module.log" >&2; die "module build for $name failed"; }
+	echo "$dir/module/dm-replica.ko"
+}
+
+# boot NAME KDIR IMAGE MODROOT KVER MODES: build the module and the
+# initramfs for one kernel and run the VM.
+boot() {
+	local name=$1 kdir=$2 image=$3 modroot=$4 kver=$5 modes=$6 ko
+	mkdir -p "$build/$name"
+	ko=$(prepare_module "$name" "$kdir")
+	bash "$here/vm/mkinitramfs.sh" "$kver" "$modroot" "$ko" "$build/$name/initramfs.gz"
+	local rc=0
+	bash "$here/vm/run-vm.sh" "$image" "$build/$name/initramfs.gz" "$modes" \
+		"$build/$name/vm" "$vm_timeout" || rc=$?
+	return $rc
+}
+
+stock_args() {
+	# $1: release of a stock kernel unpacked by deps.sh
+	local root=$DMR_CACHE/kernels/$1/root
+	index_modules "$root" "$1"
+	echo "/lib/modules/$1/build $root/boot/vmlinuz-$1 $root"
+}
+
+if [ "${1:-}" = --demo ]; then
+	ver=$(stock_kernels | head -n 1)
+	read -r kdir image modroot <<<"$(stock_args "$ver")"
+	DMR_VM_SHOW=1 boot demo "$kdir" "$image" "$modroot" "$ver" demo
+	exit
+fi
+
+kunit_kdir=$(bash "$here/kunit/build-kernel.sh")
+kunit_ver=$(cat "$kunit_kdir/include/config/kernel.release")
+
+kernels=${DMR_KERNELS:-"$(stock_kernels | tr '\n' ' ') kunit"}
+total_pass=0
+total_fail=0
+summary=()
+
+# count FILE SECTION INDENT: print "passed failed skipped planned" for
+# the KTAP lines of SECTION in FILE at the given indentation.
+count() {
+	awk -v sect="$2" -v ind="$3" '
+		{ sub(/\r$/, "") }
+		/^# dmr-section: / { in_s = ($3 == sect); next }
+		!in_s { next }
+		{
+			line = $0
+			if (substr(line, 1, length(ind)) != ind) next
+			line = substr(line, length(ind) + 1)
+			if (line ~ /^1\.\.[0-9]+/) { split(line, a, "."); plan += a[3] }
+			else if (line ~ /^not ok [0-9]+/) f++
+			else if (line ~ /^ok [0-9]+.*# SKIP/) s++
+			else if (line ~ /^ok [0-9]+/) p++
+		}
+		END { printf "%d %d %d %d\n", p, f, s, plan }' "$1"
+}
+
+for k in $kernels; do
+	if [ "$k" = kunit ]; then
+		name=kunit modes=kunit,selftest
+		args=("$kunit_kdir" "$kunit_kdir/arch/x86/boot/bzImage" - "$kunit_ver")
+	else
+		name=$k modes=selftest
+		read -r kdir image modroot <<<"$(stock_args "$k")"
+		args=("$kdir" "$image" "$modroot" "$k")
+	fi
+	log "booting $name ($modes)"
+	vm_rc=0
+	boot "$name" "${args[@]}" "$modes" || vm_rc=$?
+	results=$build/$name/vm/results.log
+	touch "$results"
+
+	line="$name:"
+	for sect in ${modes//,/ }; do
+		if [ "$sect" = kunit ]; then
+			# KUnit cases are the indented lines of each suite.
+			read -r p f s plan <<<"$(count "$results" kunit "    ")"
+			[ "$plan" -gt 0 ] || { log "$name: no KUnit results"; f=$((f + 1)); }
+		else
+			read -r p f s plan <<<"$(count "$results" selftest "")"
+			[ "$plan" -gt 0 ] || { log "$name: no selftest results"; f=$((f + 1)); }
+		fi
+		# Tests planned but never reported (the VM died) count as failed.
+		missing=$((plan - p - f - s))
+		[ "$missing" -le 0 ] || f=$((f + missing))
+		total_pass=$((total_pass + p))
+		total_fail=$((total_fail + f))
+		line+=" $sect $p passed, $f failed, $s skipped;"
+	done
+	case $vm_rc in
+	0) line+=" kernel log clean" ;;
+	1) line+=" KERNEL REPORTS (see $build/$name/vm/console.log)"
+	   total_fail=$((total_fail + 1)) ;;
+	*) line+=" VM DID NOT FINISH (see $build/$name/vm/console.log)"
+	   total_fail=$((total_fail + 1)) ;;
+	esac
+	summary+=("$line")
+	grep -E '^(not ok|ok .*# SKIP)|^    not ok' "$results" | sed "s/^/[$name] /" >&2 || true
+done
+
+echo
+echo "Summary:"
+printf '  %s\n' "${summary[@]}"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" = 0 ]

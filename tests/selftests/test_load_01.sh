@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# The module loads, registers its target and control device, refuses to
+# unload while a table uses its target, and unloads cleanly afterwards.
+. ./common.sh
+require_disks
+trap 'dm_cleanup dmr-load' EXIT
+
+lsmod | grep -q '^dm_replica ' && rmmod dm_replica
+check "modprobe dm-replica" modprobe dm-replica
+check "control device exists" test -c /dev/dm-replica
+check "replica-source target is registered" sh -c 'dmsetup targets | grep -q "^replica-source *v1\."'
+check_eq "module version" "$(cat /sys/module/dm_replica/version)" "1.0.0"
+
+check "create a replica-source device" dm_create dmr-load "0 $(sectors "$DISK_A") replica-source $DISK_A"
+check_fails "unload refused while a table uses the target" rmmod dm_replica
+check "module still loaded" sh -c 'lsmod | grep -q "^dm_replica "'
+check "remove the device" dmsetup remove dmr-load
+check "rmmod" rmmod dm_replica
+check_fails "control device gone after unload" test -e /dev/dm-replica
+check_fails "target gone after unload" sh -c 'dmsetup targets | grep -q replica-source'
+check "load again" modprobe dm-replica
+finish

@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything dm-replica needs to build and to test in QEMU, from
+# Debian's package registry only. Idempotent: when everything is present it
+# only checks and returns.
+#
+# Kernel images for the test VMs are unpacked into the cache with
+# "apt-get download" + "dpkg -x"; they are never installed into /boot.
+# Their headers are installed normally (linux-headers-*), since the module is
+# built against them.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$here/lib.sh"
+
+host_pkgs=(build-essential make gcc bc bison flex kmod cpio xz-utils
+	libelf-dev libssl-dev dwarves python3 rsync
+	libdevmapper-dev dmsetup qemu-system-x86 busybox-static
+	sparse shellcheck dkms)
+
+apt_updated=0
+apt_update_once() {
+	if [ "$apt_updated" = 0 ]; then
+		apt-get update -qq
+		apt_updated=1
+	fi
+}
+
+missing=()
+for p in "${host_pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$p")
+done
+
+# Resolve the versioned package names through the metapackages, so that a
+# new Debian point release with a new kernel ABI needs no change here.
+resolve() {
+	# $1: metapackage, $2: prefix of the dependency to return
+	apt-cache depends "$1" 2>/dev/null |
+		awk -v p="$2" '$1 == "Depends:" && index($2, p) == 1 { print $2; exit }'
+}
+
+images=()
+for meta in "${DMR_KERNEL_METAS[@]}"; do
+	img=$(resolve "$meta" linux-image-)
+	if [ -z "$img" ]; then
+		apt_update_once
+		img=$(resolve "$meta" linux-image-)
+	fi
+	[ -n "$img" ] || die "cannot resolve $meta through apt-cache"
+	images+=("$img")
+	hdr=${img/linux-image-/linux-headers-}
+	dpkg-query -W -f='${Status}' "$hdr" 2>/dev/null | grep -q 'ok installed' ||
+		missing+=("$hdr")
+done
+
+srcpkg=$DMR_KUNIT_SRC_PKG
+dpkg-query -W -f='${Status}' "$srcpkg" 2>/dev/null | grep -q 'ok installed' ||
+	missing+=("$srcpkg")
+
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing: ${missing[*]}"
+	apt_update_once
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Unpack each kernel image into the cache, once.
+mkdir -p "$DMR_CACHE/kernels"
+for img in "${images[@]}"; do
+	ver=${img#linux-image-}
+	dst=$DMR_CACHE/kernels/$ver
+	[ -f "$dst/.done" ] && continue
+	log "unpacking $img into $dst"
+	rm -rf "$dst" && mkdir -p "$dst"
+	(cd "$dst" && apt-get download -qq "$img" >/dev/null)
+	dpkg -x "$dst"/*.deb "$dst/root"
+	rm -f "$dst"/*.deb
+	touch "$dst/.done"
+done
+
+# Record the resolved versions for the other scripts.
+printf '%s\n' "${images[@]#linux-image-}" > "$DMR_CACHE/kernels/list"
+log "deps ok: kernels $(tr '\n' ' ' < "$DMR_CACHE/kernels/list")"

@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the test VM under QEMU (software emulation) and collect its logs:
+#
+#   run-vm.sh KERNEL INITRD MODES OUTDIR [TIMEOUT]
+#
+# MODES is passed as dmr.mode= (see tests/vm/init). The kernel log goes to
+# OUTDIR/console.log, the test results to OUTDIR/results.log; with
+# DMR_VM_SHOW=1 the console is also shown on stdout. Three scratch virtio
+# disks are attached, with serials the selftests look for:
+#   dmr-a  64 MiB, volatile write cache, discard and write-zeroes
+#   dmr-b  64 MiB, write cache, no discard
+#   dmr-c  64 MiB, write cache, discard
+#
+# Exit status: 0 when the VM powered itself off after the last test and
+# its kernel log holds no report; 1 when the log holds a report; 2 when the
+# VM hung (killed after TIMEOUT seconds) or stopped before the end.
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/vm/lib.sh
+. "$here/lib.sh"
+
+[ $# -ge 4 ] || die "usage: run-vm.sh KERNEL INITRD MODES OUTDIR [TIMEOUT]"
+kernel=$1 initrd=$2 modes=$3 outdir=$4 limit=${5:-900}
+
+mkdir -p "$outdir"
+rm -f "$outdir"/{console,results}.log "$outdir"/disk-*.img
+for d in a b c; do
+	truncate -s 64M "$outdir/disk-$d.img"
+done
+
+disk() {
+	# $1: letter, $2: discard on|off
+	local unmap=ignore
+	[ "$2" = on ] && unmap=unmap
+	echo "-drive file=$outdir/disk-$1.img,if=none,id=d$1,format=raw,cache=writeback,discard=$unmap"
+	echo "-device virtio-blk-pci,drive=d$1,serial=dmr-$1,discard=$2,write-zeroes=on"
+}
+
+console=(-chardev "file,id=con,path=$outdir/console.log")
+if [ "${DMR_VM_SHOW:-0}" = 1 ]; then
+	console=(-chardev "stdio,id=con,logfile=$outdir/console.log,signal=off")
+fi
+
+# shellcheck disable=SC2046
+args=(-machine q35 -cpu max -smp 2 -m 2G
+	-display none -vga none -monitor none -no-reboot
+	-kernel "$kernel" -initrd "$initrd"
+	-append "console=ttyS0 printk.time=1 panic=-1 quiet loglevel=4 dmr.mode=$modes"
+	"${console[@]}" -serial chardev:con
+	-serial "file:$outdir/results.log"
+	$(disk a on) $(disk b off) $(disk c on))
+
+rc=0
+timeout --foreground -k 10 "$limit" qemu-system-x86_64 "${args[@]}" </dev/null || rc=$?
+rm -f "$outdir"/disk-*.img
+
+if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+	log "VM hung: killed after ${limit}s ($outdir/console.log)"
+	exit 2
+fi
+if ! grep -q '^# dmr-section: end' "$outdir/results.log" 2>/dev/null; then
+	log "VM stopped before the end of the tests (qemu exit $rc, $outdir/console.log)"
+	bash "$here/scan-log.sh" "$outdir/console.log" || true
+	exit 2
+fi
+bash "$here/scan-log.sh" "$outdir/console.log" || exit 1
+exit 0
