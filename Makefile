@@ -15,11 +15,12 @@ endif
 DMR_CACHE ?= /var/cache/dm-replica
 export DMR_CACHE
 
-# checkpatch.pl comes with the kernel source the KUnit kernel is built from.
-CHECKPATCH ?= $(DMR_CACHE)/src/linux-source-6.1/scripts/checkpatch.pl
+# checkpatch.pl comes with Debian's kernel source package (make deps).
+CHECKPATCH_DIR = $(DMR_CACHE)/checkpatch
+CHECKPATCH ?= $(CHECKPATCH_DIR)/scripts/checkpatch.pl
 
-SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) .ci/run
-KERNEL_FILES = $(wildcard module/*.c module/*.h uapi/linux/*.h)
+SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) tests/vm/init .ci/run
+KERNEL_FILES = $(shell git ls-files 'module/*.[ch]' 'uapi/*.h' 2>/dev/null)
 
 .PHONY: all module tools clean check checkpatch sparse shellcheck wcheck \
 	deps test demo install kunit-kernel
@@ -52,7 +53,12 @@ kunit-kernel: deps
 # Static checks: checkpatch, sparse, W=1, shellcheck.
 check: deps checkpatch sparse wcheck shellcheck
 
-checkpatch:
+$(CHECKPATCH_DIR)/scripts/checkpatch.pl:
+	mkdir -p $(CHECKPATCH_DIR)
+	tar -C $(CHECKPATCH_DIR) --strip-components=1 -xf /usr/src/linux-source-6.1.tar.xz \
+		$(addprefix linux-source-6.1/scripts/,checkpatch.pl spelling.txt const_structs.checkpatch)
+
+checkpatch: $(CHECKPATCH)
 	perl $(CHECKPATCH) --no-tree --strict --terse --show-types \
 		--ignore FILE_PATH_CHANGES,SPDX_LICENSE_TAG -f $(KERNEL_FILES)
 
@@ -67,11 +73,11 @@ wcheck:
 	@! grep -E 'warning:' build/w1.log
 
 shellcheck:
-	shellcheck -x $(SHELL_SCRIPTS)
+	shellcheck -x -P SCRIPTDIR $(SHELL_SCRIPTS)
 
 # The whole test suite: KUnit on the KUnit kernel, selftests on every
 # stock Debian kernel and on the KUnit kernel, with the kernel logs scanned.
-test: deps
+test: deps check
 	bash tests/run.sh
 
 # Boot the demo VM on the stock 6.1 kernel.

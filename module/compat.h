@@ -8,16 +8,21 @@
 #define DM_REPLICA_COMPAT_H
 
 #include <linux/blkdev.h>
-#include <linux/version.h>
 
 /*
- * Since 6.9 the block layer derives max_discard_sectors from
- * max_hw_discard_sectors when it validates the limits, so a stacking
- * driver that wants discards off must clear the hardware limit.
+ * The DMR_HAVE_* symbols are feature tests made by module/Kbuild against
+ * the headers of the kernel being built for.
+ */
+
+/*
+ * Since the block layer has max_user_discard_sectors (6.9), it derives
+ * max_discard_sectors from max_hw_discard_sectors when it validates the
+ * limits, so a stacking driver that wants discards off must clear the
+ * hardware limit.
  */
 static inline void dmr_limits_no_discard(struct queue_limits *limits)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#ifdef DMR_HAVE_MAX_USER_DISCARD
 	limits->max_hw_discard_sectors = 0;
 #endif
 	limits->max_discard_sectors = 0;

@@ -86,6 +86,7 @@ require_disks() {
 	DISK_A=$(disk dmr-a) || skip "no scratch disk dmr-a"
 	DISK_B=$(disk dmr-b) || skip "no scratch disk dmr-b"
 	DISK_C=$(disk dmr-c) || skip "no scratch disk dmr-c"
+	export DISK_A DISK_B DISK_C
 }
 
 sectors() { blockdev --getsz "$1"; }

@@ -7,6 +7,7 @@
 # fails that test too.
 
 cd "$(dirname "$0")" || exit 1
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 
 timeout=$(sed -n 's/^timeout=//p' settings)

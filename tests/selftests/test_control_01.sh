@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # replicactl version reports the module's ABI and features through the
 # control device; without the module it says so with exit code 69.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 

@@ -3,6 +3,7 @@
 # Malformed requests on the control device (sizes, pointers, reserved
 # fields, unknown commands, no privilege) get errors, never a kernel
 # report (the runner fails the test on any).
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 

@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # The module loads, registers its target and control device, refuses to
 # unload while a table uses its target, and unloads cleanly afterwards.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_disks
 trap 'dm_cleanup dmr-load' EXIT

@@ -3,6 +3,7 @@
 # Data written through replica-source reads back identically through it
 # and through the raw device, and the other way round: patterns at chunk
 # edges, odd sizes, the first and the last sector and byte.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 require_disks

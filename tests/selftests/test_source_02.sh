@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Flushes, discards and write-zeroes pass through replica-source to the
 # device, and are not advertised when the device cannot do them.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 require_disks

@@ -3,6 +3,7 @@
 # Table reloads and suspend/resume cycles while an O_DIRECT writer runs:
 # no write fails, and afterwards every block holds exactly what the writer
 # last wrote there.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 require_disks
@@ -37,7 +38,7 @@ while [ $i -lt 8 ]; do
 done
 
 kill -TERM "$wpid"
-while read -r word pass word2 block <&3 && [ "$word" = done ]; do :; done
+while read -r word pass word2 block <&3 && [ "$word" = "done" ]; do :; done
 wait "$wpid"
 rc=$?
 wpid=

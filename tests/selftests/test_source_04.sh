@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Bad replica-source table lines are refused with a clear ti->error
 # message, and leave no device behind.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 require_disks

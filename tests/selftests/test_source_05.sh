@@ -3,6 +3,7 @@
 # A table of two replica-source targets maps each device from its own
 # sector 0: a write across the boundary lands on both devices at the right
 # offsets, and the status line builds the same table again.
+# shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
 require_disks

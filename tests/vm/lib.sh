@@ -7,7 +7,8 @@
 # One cache per machine, so that a fresh clone reuses it.
 DMR_CACHE=${DMR_CACHE:-/var/cache/dm-replica}
 
-# The two kernel lines Debian 12 ships, by metapackage.
+# The two kernel lines Debian 12 ships, by metapackage (used by deps.sh).
+# shellcheck disable=SC2034
 DMR_KERNEL_METAS=(linux-image-amd64 linux-image-6.12-amd64)
 
 # Source package the KUnit kernel is built from.

@@ -7,7 +7,7 @@
 #
 # MODES is passed as dmr.mode= (see tests/vm/init). The kernel log goes to
 # OUTDIR/console.log, the test results to OUTDIR/results.log; with
-# DMR_VM_SHOW=1 the console is also shown on stdout. Three scratch virtio
+# DMR_VM_SHOW=1 the console is also shown on stdout (and the boot is quiet). Three scratch virtio
 # disks are attached, with serials the selftests look for:
 #   dmr-a  64 MiB, volatile write cache, discard and write-zeroes
 #   dmr-b  64 MiB, write cache, no discard
@@ -32,27 +32,34 @@ for d in a b c; do
 	truncate -s 64M "$outdir/disk-$d.img"
 done
 
+disks=()
 disk() {
 	# $1: letter, $2: discard on|off
 	local unmap=ignore
 	[ "$2" = on ] && unmap=unmap
-	echo "-drive file=$outdir/disk-$1.img,if=none,id=d$1,format=raw,cache=writeback,discard=$unmap"
-	echo "-device virtio-blk-pci,drive=d$1,serial=dmr-$1,discard=$2,write-zeroes=on"
+	disks+=(-drive "file=$outdir/disk-$1.img,if=none,id=d$1,format=raw,cache=writeback,discard=$unmap"
+		-device "virtio-blk-pci,drive=d$1,serial=dmr-$1,discard=$2,write-zeroes=on")
 }
+disk a on
+disk b off
+disk c on
 
+# Test VMs log every kernel message; the demo shows its console and keeps
+# the boot quiet.
 console=(-chardev "file,id=con,path=$outdir/console.log")
+klog=ignore_loglevel
 if [ "${DMR_VM_SHOW:-0}" = 1 ]; then
 	console=(-chardev "stdio,id=con,logfile=$outdir/console.log,signal=off")
+	klog=quiet
 fi
 
-# shellcheck disable=SC2046
 args=(-machine q35 -cpu max -smp 2 -m 2G
 	-display none -vga none -monitor none -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 printk.time=1 panic=-1 quiet loglevel=4 dmr.mode=$modes"
+	-append "console=ttyS0 printk.time=1 panic=-1 $klog dmr.mode=$modes"
 	"${console[@]}" -serial chardev:con
 	-serial "file:$outdir/results.log"
-	$(disk a on) $(disk b off) $(disk c on))
+	"${disks[@]}")
 
 rc=0
 timeout --foreground -k 10 "$limit" qemu-system-x86_64 "${args[@]}" </dev/null || rc=$?

@@ -27,6 +27,7 @@
 #ifndef _UAPI_LINUX_DM_REPLICA_H
 #define _UAPI_LINUX_DM_REPLICA_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -84,7 +85,7 @@ struct dm_replica_hdr {
  * loaded module has. A caller tests a bit before it relies on the feature.
  */
 /* The replica-source target is available (pass-through over a device). */
-#define DM_REPLICA_FEAT_SOURCE_TARGET	(1ULL << 0)
+#define DM_REPLICA_FEAT_SOURCE_TARGET	_BITULL(0)
 
 /**
  * struct dm_replica_version - DM_REPLICA_IOC_VERSION
