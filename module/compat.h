@@ -8,6 +8,8 @@
 #define DM_REPLICA_COMPAT_H
 
 #include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 
 /*
  * The DMR_HAVE_* symbols are feature tests made by module/Kbuild against
@@ -26,6 +28,47 @@ static inline void dmr_limits_no_discard(struct queue_limits *limits)
 	limits->max_hw_discard_sectors = 0;
 #endif
 	limits->max_discard_sectors = 0;
+}
+
+/*
+ * A reference to a block device of the module's own, by number, so that
+ * it stays open whatever happens to the dm table that named it. Opened
+ * for read and write, not exclusively: the table that named the device
+ * holds the exclusive claim. 6.9 replaced blkdev_get_by_dev() with
+ * bdev_file_open_by_dev().
+ */
+struct dmr_bdev_ref {
+	struct block_device *bdev;
+#ifdef DMR_HAVE_BDEV_FILE
+	struct file *file;
+#endif
+};
+
+static inline int dmr_bdev_open(dev_t devt, struct dmr_bdev_ref *ref)
+{
+#ifdef DMR_HAVE_BDEV_FILE
+	ref->file = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE, NULL, NULL);
+	if (IS_ERR(ref->file))
+		return PTR_ERR(ref->file);
+	ref->bdev = file_bdev(ref->file);
+#else
+	ref->bdev = blkdev_get_by_dev(devt, FMODE_READ | FMODE_WRITE, NULL);
+	if (IS_ERR(ref->bdev))
+		return PTR_ERR(ref->bdev);
+#endif
+	return 0;
+}
+
+static inline void dmr_bdev_close(struct dmr_bdev_ref *ref)
+{
+	if (!ref->bdev)
+		return;
+#ifdef DMR_HAVE_BDEV_FILE
+	fput(ref->file);
+#else
+	blkdev_put(ref->bdev, FMODE_READ | FMODE_WRITE);
+#endif
+	ref->bdev = NULL;
 }
 
 #endif /* DM_REPLICA_COMPAT_H */

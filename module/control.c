@@ -23,6 +23,8 @@
 
 #include "control.h"
 #include "dm-replica.h"
+#include "group.h"
+#include "job.h"
 
 /*
  * Largest request the kernel reads. A newer caller's struct may be larger
@@ -34,7 +36,6 @@
  * Record the answer to a request: the SMI-S @result and a message for the
  * caller, also logged at debug level for the administrator.
  */
-VISIBLE_IF_KUNIT __printf(3, 4)
 void dmr_reply(struct dm_replica_hdr *hdr, u32 result, const char *fmt, ...)
 {
 	va_list args;
@@ -46,10 +47,9 @@ void dmr_reply(struct dm_replica_hdr *hdr, u32 result, const char *fmt, ...)
 	if (result != DM_REPLICA_RET_OK && result != DM_REPLICA_RET_JOB_STARTED)
 		DMDEBUG("control: result %u: %s", result, hdr->message);
 }
-EXPORT_SYMBOL_IF_KUNIT(dmr_reply);
 
 /* The errno that the ioctl returns along with an SMI-S result. */
-VISIBLE_IF_KUNIT int dmr_result_errno(u32 result)
+int dmr_result_errno(u32 result)
 {
 	switch (result) {
 	case DM_REPLICA_RET_OK:
@@ -67,7 +67,6 @@ VISIBLE_IF_KUNIT int dmr_result_errno(u32 result)
 		return -EIO;
 	}
 }
-EXPORT_SYMBOL_IF_KUNIT(dmr_result_errno);
 
 /*
  * Check the common header. @result and @message are outputs: whatever the
@@ -90,7 +89,6 @@ VISIBLE_IF_KUNIT int dmr_check_hdr(struct dm_replica_hdr *hdr)
 	}
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dmr_check_hdr);
 
 /* DM_REPLICA_IOC_VERSION */
 VISIBLE_IF_KUNIT int dmr_cmd_version(struct dm_replica_hdr *hdr)
@@ -116,7 +114,256 @@ VISIBLE_IF_KUNIT int dmr_cmd_version(struct dm_replica_hdr *hdr)
 	v->features = dmr_features();
 	return 0;
 }
-EXPORT_SYMBOL_IF_KUNIT(dmr_cmd_version);
+
+/* Largest settings string and group id list a caller may pass. */
+#define DMR_SETTINGS_MAX	4096
+#define DMR_IDS_MAX		4096
+
+/* Copy a NUL-terminated settings string of @len bytes from user space. */
+static int dmr_copy_settings(struct dm_replica_hdr *hdr, u64 uptr, u32 len,
+			     const char *field, char **out)
+{
+	char *s;
+
+	*out = NULL;
+	if (!uptr)
+		return 0;
+	if (!len || len > DMR_SETTINGS_MAX) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: length %u, must be 1 to %u",
+			  field, len, DMR_SETTINGS_MAX);
+		return -EINVAL;
+	}
+	s = memdup_user(u64_to_user_ptr(uptr), len);
+	if (IS_ERR(s)) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: cannot read %u bytes at 0x%llx",
+			  field, len, uptr);
+		return PTR_ERR(s);
+	}
+	if (!memchr(s, 0, len)) {
+		kfree(s);
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: not NUL-terminated", field);
+		return -EINVAL;
+	}
+	*out = s;
+	return 0;
+}
+
+/* DM_REPLICA_IOC_CREATE_GROUP: CreateGroupReplicaFromElements */
+static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
+{
+	struct dm_replica_create_group *req =
+		container_of(hdr, struct dm_replica_create_group, hdr);
+	struct dmr_create_args a = { .req = req };
+	int r;
+
+	/* The outputs are outputs. */
+	req->job_id = 0;
+	req->group_id = 0;
+	req->nr_replicas = 0;
+
+	if (req->nr_sources && req->nr_sources <= DM_REPLICA_MAX_MEMBERS) {
+		a.sources = memdup_user(u64_to_user_ptr(req->sources),
+					req->nr_sources * sizeof(*a.sources));
+		if (IS_ERR(a.sources)) {
+			dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM,
+				  "SourceElements: cannot read %u elements at 0x%llx",
+				  req->nr_sources, req->sources);
+			return PTR_ERR(a.sources);
+		}
+	}
+	r = dmr_copy_settings(hdr, req->settings, req->settings_len,
+			      "ReplicationSettingData", &a.settings);
+	if (!r)
+		r = dmr_copy_settings(hdr, req->target_setting_goal,
+				      req->target_setting_goal_len, "TargetSettingGoal",
+				      &a.goal);
+	if (!r)
+		r = dmr_group_create(&a);
+	kfree(a.goal);
+	kfree(a.settings);
+	kfree(a.sources);
+	return r;
+}
+
+static int dmr_job_reserved(struct dm_replica_job *j)
+{
+	unsigned int i;
+
+	if (j->pad0) {
+		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "pad0: must be zero");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(j->reserved); i++) {
+		if (j->reserved[i]) {
+			dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM,
+				  "reserved[%u]: must be zero", i);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Answer for a job command whose lookup failed with @r. */
+static int dmr_job_answer(struct dm_replica_job *j, int r)
+{
+	switch (r) {
+	case 0:
+		return 0;
+	case -ENOENT:
+		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "job_id: no job %llu", j->job_id);
+		return -EINVAL;
+	case -ETIMEDOUT:
+		dmr_reply(&j->hdr, DM_REPLICA_RET_TIMEOUT, "job %llu still running after %u ms",
+			  j->job_id, j->timeout_ms);
+		return -ETIMEDOUT;
+	case -EALREADY:
+		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "job %llu has already ended",
+			  j->job_id);
+		return -EINVAL;
+	default:
+		/* Interrupted: nothing to say, the caller asks again. */
+		dmr_reply(&j->hdr, DM_REPLICA_RET_UNKNOWN, "job %llu: wait interrupted",
+			  j->job_id);
+		return -EINTR;
+	}
+}
+
+/* DM_REPLICA_IOC_JOB_GET, _WAIT, _CANCEL: the job's state. */
+static int dmr_cmd_job(struct dm_replica_hdr *hdr, unsigned int nr)
+{
+	struct dm_replica_job *j = container_of(hdr, struct dm_replica_job, hdr);
+	u16 request = j->request;
+	int r;
+
+	r = dmr_job_reserved(j);
+	if (r)
+		return r;
+	if (nr != DM_REPLICA_CMD_JOB_WAIT && j->timeout_ms) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "timeout_ms: must be zero");
+		return -EINVAL;
+	}
+	if (nr != DM_REPLICA_CMD_JOB_CANCEL && request) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "request: must be zero");
+		return -EINVAL;
+	}
+
+	switch (nr) {
+	case DM_REPLICA_CMD_JOB_GET:
+		r = dmr_job_info(j->job_id, j);
+		break;
+	case DM_REPLICA_CMD_JOB_WAIT:
+		r = dmr_job_wait(j->job_id, j->timeout_ms, j);
+		break;
+	default:
+		if (request == DM_REPLICA_JOB_REQ_START || request == DM_REPLICA_JOB_REQ_SUSPEND ||
+		    request == DM_REPLICA_JOB_REQ_SERVICE) {
+			dmr_reply(hdr, DM_REPLICA_RET_NOT_SUPPORTED,
+				  "request: %u is not supported; Terminate (4) and Kill (5) are",
+				  request);
+			return -EOPNOTSUPP;
+		}
+		if (request != DM_REPLICA_JOB_REQ_TERMINATE &&
+		    request != DM_REPLICA_JOB_REQ_KILL) {
+			dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM,
+				  "request: %u is not a RequestStateChange value", request);
+			return -EINVAL;
+		}
+		r = dmr_job_cancel(j->job_id, request, j);
+		break;
+	}
+	return dmr_job_answer(j, r);
+}
+
+static int dmr_cmd_job_get(struct dm_replica_hdr *hdr)
+{
+	return dmr_cmd_job(hdr, DM_REPLICA_CMD_JOB_GET);
+}
+
+static int dmr_cmd_job_wait(struct dm_replica_hdr *hdr)
+{
+	return dmr_cmd_job(hdr, DM_REPLICA_CMD_JOB_WAIT);
+}
+
+static int dmr_cmd_job_cancel(struct dm_replica_hdr *hdr)
+{
+	return dmr_cmd_job(hdr, DM_REPLICA_CMD_JOB_CANCEL);
+}
+
+static bool dmr_u64_zero(const u64 *v, unsigned int n, struct dm_replica_hdr *hdr)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i]) {
+			dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM,
+				  "reserved[%u]: must be zero", i);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* DM_REPLICA_IOC_GROUP_LIST */
+static int dmr_cmd_group_list(struct dm_replica_hdr *hdr)
+{
+	struct dm_replica_group_list *req = container_of(hdr, struct dm_replica_group_list, hdr);
+	u32 *ids = NULL;
+	int r;
+
+	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
+		return -EINVAL;
+	if (req->ids_cap > DMR_IDS_MAX) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "ids_cap: %u, at most %u",
+			  req->ids_cap, DMR_IDS_MAX);
+		return -EINVAL;
+	}
+	if (req->ids_cap) {
+		ids = kcalloc(req->ids_cap, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return -ENOMEM;
+	}
+	r = dmr_group_list(req, ids, req->ids_cap);
+	if (!r && ids && copy_to_user(u64_to_user_ptr(req->ids), ids,
+				      min(req->ids_cap, req->nr_groups) * sizeof(*ids))) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "ids: cannot write to 0x%llx",
+			  req->ids);
+		r = -EFAULT;
+	}
+	kfree(ids);
+	return r;
+}
+
+/* DM_REPLICA_IOC_GROUP_GET */
+static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
+{
+	struct dm_replica_group *req = container_of(hdr, struct dm_replica_group, hdr);
+	struct dm_replica_member *members = NULL;
+	u32 cap = min_t(u32, req->members_cap, DM_REPLICA_MAX_MEMBERS);
+	int r;
+
+	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
+		return -EINVAL;
+	if (cap) {
+		members = kcalloc(cap, sizeof(*members), GFP_KERNEL);
+		if (!members)
+			return -ENOMEM;
+	}
+	r = dmr_group_get(req, members, cap);
+	if (!r && members && copy_to_user(u64_to_user_ptr(req->members), members,
+					  min(cap, req->nr_members) * sizeof(*members))) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "members: cannot write to 0x%llx",
+			  req->members);
+		r = -EFAULT;
+	}
+	kfree(members);
+	return r;
+}
+
+/* DM_REPLICA_IOC_MODIFY_SYNC: ModifyReplicaSynchronization */
+static int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
+{
+	return dmr_group_modify(container_of(hdr, struct dm_replica_modify_sync, hdr));
+}
 
 /*
  * struct dmr_cmd - one control command
@@ -137,6 +384,20 @@ struct dmr_cmd {
 static const struct dmr_cmd dmr_cmds[] = {
 	{ DM_REPLICA_CMD_VERSION, sizeof(struct dm_replica_version),
 	  sizeof(struct dm_replica_version), dmr_cmd_version },
+	{ DM_REPLICA_CMD_CREATE_GROUP, sizeof(struct dm_replica_create_group),
+	  sizeof(struct dm_replica_create_group), dmr_cmd_create_group },
+	{ DM_REPLICA_CMD_JOB_GET, sizeof(struct dm_replica_job),
+	  sizeof(struct dm_replica_job), dmr_cmd_job_get },
+	{ DM_REPLICA_CMD_JOB_WAIT, sizeof(struct dm_replica_job),
+	  sizeof(struct dm_replica_job), dmr_cmd_job_wait },
+	{ DM_REPLICA_CMD_JOB_CANCEL, sizeof(struct dm_replica_job),
+	  sizeof(struct dm_replica_job), dmr_cmd_job_cancel },
+	{ DM_REPLICA_CMD_GROUP_LIST, sizeof(struct dm_replica_group_list),
+	  sizeof(struct dm_replica_group_list), dmr_cmd_group_list },
+	{ DM_REPLICA_CMD_GROUP_GET, sizeof(struct dm_replica_group),
+	  sizeof(struct dm_replica_group), dmr_cmd_group_get },
+	{ DM_REPLICA_CMD_MODIFY_SYNC, sizeof(struct dm_replica_modify_sync),
+	  sizeof(struct dm_replica_modify_sync), dmr_cmd_modify_sync },
 };
 
 static const struct dmr_cmd *dmr_find_cmd(unsigned int cmd)

@@ -13,34 +13,52 @@
 
 #include "dm-replica.h"
 
+/* Serialises control operations and guards the registries (dm-replica.h). */
+DEFINE_MUTEX(dmr_lock);
+
 u64 dmr_features(void)
 {
-	return DM_REPLICA_FEAT_SOURCE_TARGET;
+	return DM_REPLICA_FEAT_SOURCE_TARGET | DM_REPLICA_FEAT_SNAPSHOT;
 }
+
+/* The pieces, in the order they start; they stop in the reverse order. */
+static const struct {
+	int (*init)(void);
+	void (*exit)(void);
+} dmr_pieces[] = {
+	{ dmr_job_init, dmr_job_exit },
+	{ dmr_cow_init, dmr_cow_exit },
+	{ dmr_group_init, dmr_group_exit },
+	{ dmr_source_init, dmr_source_exit },
+	{ dmr_pool_init, dmr_pool_exit },
+	{ dmr_replica_init, dmr_replica_exit },
+	{ dmr_control_init, dmr_control_exit },
+};
 
 static int __init dm_replica_init(void)
 {
+	unsigned int i;
 	int r;
 
-	r = dmr_source_init();
-	if (r)
-		return r;
-
-	r = dmr_control_init();
-	if (r)
-		goto bad_control;
-
+	for (i = 0; i < ARRAY_SIZE(dmr_pieces); i++) {
+		r = dmr_pieces[i].init();
+		if (r)
+			goto bad;
+	}
 	return 0;
 
-bad_control:
-	dmr_source_exit();
+bad:
+	while (i--)
+		dmr_pieces[i].exit();
 	return r;
 }
 
 static void __exit dm_replica_exit(void)
 {
-	dmr_control_exit();
-	dmr_source_exit();
+	unsigned int i = ARRAY_SIZE(dmr_pieces);
+
+	while (i--)
+		dmr_pieces[i].exit();
 }
 
 module_init(dm_replica_init);

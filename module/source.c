@@ -5,27 +5,263 @@
  * A source device is reached through a dm device whose table uses this
  * target. While no group includes the source, the target is a 1:1
  * pass-through to the underlying device: every bio, flushes, discards and
- * write-zeroes included, is remapped and sent down unchanged.
+ * write-zeroes included, is remapped and sent down unchanged. When a group
+ * includes it, writes (and discards and write-zeroes) go through the
+ * member's copy-on-write first (cow.c), and the group barrier can hold
+ * them for a moment (barrier.c).
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/device-mapper.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 
 #include <uapi/linux/dm-replica.h>
 
 #include "compat.h"
+#include "cow.h"
 #include "dm-replica.h"
+#include "group.h"
+#include "source.h"
 
 /*
- * struct replica_source - one replica-source target instance
- * @dev: the underlying source device; set in the constructor, constant
- *       until the destructor.
+ * struct dmr_source - the state of one source device
+ * @list:     in dmr_sources, under dmr_lock.
+ * @ref:      target instances and group members using it.
+ * @nr_targets: target instances using it; under dmr_lock.
+ * @member:   the group member it feeds; under dmr_lock.
+ * @lock:     protects @held, @held_bios and @cow.
+ * @inflight: writes sent on (to the cow or the device) and not ended.
+ * The other fields are constant.
  */
+struct dmr_source {
+	struct list_head list;
+	refcount_t ref;
+	dev_t md_devt;
+	sector_t begin;
+	sector_t len;
+	struct block_device *origin;
+	char name[DM_NAME_LEN];
+	unsigned int nr_targets;
+	void *member;
+
+	spinlock_t lock;	/* protects held, held_bios, cow */
+	bool held;
+	struct bio_list held_bios;
+	struct dmr_cow *cow;
+	atomic_t inflight;
+	wait_queue_head_t drained;
+};
+
+/* Per-bio data: whether the bio counts in @inflight. */
+struct dmr_source_io {
+	bool counted;
+};
+
+/* One target instance. */
 struct replica_source {
 	struct dm_dev *dev;
+	struct dmr_source *src;
 };
+
+static LIST_HEAD(dmr_sources);
+
+struct dmr_source *dmr_source_find(dev_t md_devt)
+{
+	struct dmr_source *src;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(src, &dmr_sources, list)
+		if (src->md_devt == md_devt && !src->begin)
+			return src;
+	return NULL;
+}
+
+struct dmr_source *dmr_source_find_name(const char *name)
+{
+	struct dmr_source *src;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(src, &dmr_sources, list)
+		if (!src->begin && !strcmp(src->name, name))
+			return src;
+	return NULL;
+}
+
+unsigned int dmr_source_count(dev_t md_devt)
+{
+	struct dmr_source *src;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(src, &dmr_sources, list)
+		n += src->md_devt == md_devt;
+	return n;
+}
+
+void dmr_source_get(struct dmr_source *src)
+{
+	refcount_inc(&src->ref);
+}
+
+void dmr_source_put(struct dmr_source *src)
+{
+	if (refcount_dec_and_test(&src->ref)) {
+		WARN_ON(src->cow || !bio_list_empty(&src->held_bios));
+		kfree(src);
+	}
+}
+
+const char *dmr_source_name(struct dmr_source *src)
+{
+	return src->name;
+}
+
+dev_t dmr_source_devt(struct dmr_source *src)
+{
+	return src->md_devt;
+}
+
+dev_t dmr_source_origin(struct dmr_source *src)
+{
+	return src->origin->bd_dev;
+}
+
+sector_t dmr_source_begin(struct dmr_source *src)
+{
+	return src->begin;
+}
+
+sector_t dmr_source_sectors(struct dmr_source *src)
+{
+	return src->len;
+}
+
+void *dmr_source_member(struct dmr_source *src)
+{
+	lockdep_assert_held(&dmr_lock);
+	return src->member;
+}
+
+void dmr_source_set_member(struct dmr_source *src, void *member)
+{
+	lockdep_assert_held(&dmr_lock);
+	src->member = member;
+}
+
+/*
+ * Decide for a write whose sector is already relative to the device:
+ * hold it, hand it to the cow, or let it through. Any context.
+ */
+static int dmr_source_write(struct dmr_source *src, struct bio *bio)
+{
+	struct dmr_source_io *io = dm_per_bio_data(bio, sizeof(*io));
+	struct dmr_cow *cow;
+	unsigned long flags;
+
+	spin_lock_irqsave(&src->lock, flags);
+	if (src->held) {
+		bio_list_add(&src->held_bios, bio);
+		spin_unlock_irqrestore(&src->lock, flags);
+		return DM_MAPIO_SUBMITTED;
+	}
+	cow = src->cow;
+	atomic_inc(&src->inflight);
+	io->counted = true;
+	spin_unlock_irqrestore(&src->lock, flags);
+
+	if (cow)
+		return dmr_cow_map_source(cow, bio);
+	return DM_MAPIO_REMAPPED;
+}
+
+void dmr_source_hold(struct dmr_source *src)
+{
+	spin_lock_irq(&src->lock);
+	src->held = true;
+	spin_unlock_irq(&src->lock);
+}
+
+long dmr_source_drain(struct dmr_source *src, unsigned long timeout)
+{
+	return wait_event_timeout(src->drained, !atomic_read(&src->inflight), timeout) ?: 0;
+}
+
+void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow)
+{
+	if (cow)
+		dmr_cow_set_origin(cow, src->origin);
+	spin_lock_irq(&src->lock);
+	src->cow = cow;
+	spin_unlock_irq(&src->lock);
+}
+
+void dmr_source_release(struct dmr_source *src)
+{
+	struct bio_list held;
+	struct bio *bio;
+
+	spin_lock_irq(&src->lock);
+	src->held = false;
+	held = src->held_bios;
+	bio_list_init(&src->held_bios);
+	spin_unlock_irq(&src->lock);
+
+	while ((bio = bio_list_pop(&held))) {
+		if (dmr_source_write(src, bio) == DM_MAPIO_REMAPPED) {
+			bio_set_dev(bio, src->origin);
+			submit_bio_noacct(bio);
+		}
+	}
+}
+
+/*
+ * Find the state of this device and start sector, or make it. A reload
+ * with another underlying device is refused while the source is in a
+ * group. dmr_lock held.
+ */
+static struct dmr_source *dmr_source_get_or_create(struct dm_target *ti,
+						   struct block_device *origin)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	dev_t devt = disk_devt(dm_disk(md));
+	struct dmr_source *src;
+
+	list_for_each_entry(src, &dmr_sources, list) {
+		if (src->md_devt != devt || src->begin != ti->begin)
+			continue;
+		if (src->member && (src->origin != origin || src->len != ti->len)) {
+			ti->error = "Source is in a group: its device and size cannot change";
+			return ERR_PTR(-EBUSY);
+		}
+		src->origin = origin;
+		src->len = ti->len;
+		src->nr_targets++;
+		dmr_source_get(src);
+		return src;
+	}
+
+	src = kzalloc(sizeof(*src), GFP_KERNEL);
+	if (!src) {
+		ti->error = "Cannot allocate source state";
+		return ERR_PTR(-ENOMEM);
+	}
+	refcount_set(&src->ref, 1);
+	src->nr_targets = 1;
+	src->md_devt = devt;
+	src->begin = ti->begin;
+	src->len = ti->len;
+	src->origin = origin;
+	strscpy(src->name, dm_device_name(md), sizeof(src->name));
+	spin_lock_init(&src->lock);
+	bio_list_init(&src->held_bios);
+	atomic_set(&src->inflight, 0);
+	init_waitqueue_head(&src->drained);
+	list_add(&src->list, &dmr_sources);
+	dmr_groups_source_added(src);
+	return src;
+}
 
 /*
  * Construct a replica-source mapping:
@@ -64,6 +300,14 @@ static int source_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_len;
 	}
 
+	mutex_lock(&dmr_lock);
+	rs->src = dmr_source_get_or_create(ti, rs->dev->bdev);
+	mutex_unlock(&dmr_lock);
+	if (IS_ERR(rs->src)) {
+		r = PTR_ERR(rs->src);
+		goto bad_len;
+	}
+
 	/*
 	 * Flushes, discards and write-zeroes are passed down as they come;
 	 * dm core stops advertising discard and write-zeroes when the
@@ -72,6 +316,7 @@ static int source_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	ti->num_flush_bios = 1;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct dmr_source_io);
 	ti->private = rs;
 	return 0;
 
@@ -85,7 +330,16 @@ bad_dev:
 static void source_dtr(struct dm_target *ti)
 {
 	struct replica_source *rs = ti->private;
+	struct dmr_source *src = rs->src;
 
+	mutex_lock(&dmr_lock);
+	if (!--src->nr_targets) {
+		/* The device goes away: its group member loses its source. */
+		list_del(&src->list);
+		dmr_groups_source_removed(src);
+	}
+	mutex_unlock(&dmr_lock);
+	dmr_source_put(src);
 	dm_put_device(ti, rs->dev);
 	kfree(rs);
 }
@@ -93,20 +347,36 @@ static void source_dtr(struct dm_target *ti)
 static int source_map(struct dm_target *ti, struct bio *bio)
 {
 	struct replica_source *rs = ti->private;
+	struct dmr_source_io *io = dm_per_bio_data(bio, sizeof(*io));
+	int r = DM_MAPIO_REMAPPED;
 
-	bio_set_dev(bio, rs->dev->bdev);
+	io->counted = false;
 	/* An empty flush carries no sector to remap. */
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	if (op_is_write(bio_op(bio)) && bio_sectors(bio))
+		r = dmr_source_write(rs->src, bio);
+	if (r == DM_MAPIO_REMAPPED)
+		bio_set_dev(bio, rs->dev->bdev);
+	return r;
+}
 
-	return DM_MAPIO_REMAPPED;
+static int source_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
+{
+	struct replica_source *rs = ti->private;
+	struct dmr_source_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+	if (io->counted && atomic_dec_and_test(&rs->src->inflight))
+		wake_up(&rs->src->drained);
+	return DM_ENDIO_DONE;
 }
 
 /*
  * Status:
  *
  *   INFO:  <mode>
- *          <mode> is "passthrough" while no group uses the source.
+ *          <mode> is "passthrough" while no group uses the source, "cow"
+ *          while a group's copy-on-write is attached to it.
  *   TABLE: <dev>
  *          the device as <major>:<minor>, which builds the same target.
  */
@@ -115,18 +385,19 @@ static void source_status(struct dm_target *ti, status_type_t type,
 			  unsigned int maxlen)
 {
 	struct replica_source *rs = ti->private;
+	const char *mode = READ_ONCE(rs->src->cow) ? "cow" : "passthrough";
 	unsigned int sz = 0;
 
 	switch (type) {
 	case STATUSTYPE_INFO:
-		DMEMIT("passthrough");
+		DMEMIT("%s", mode);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s", rs->dev->name);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",source_device_name=%s,mode=passthrough;", rs->dev->name);
+		DMEMIT(",source_device_name=%s,mode=%s;", rs->dev->name, mode);
 		break;
 	}
 }
@@ -164,6 +435,7 @@ static struct target_type source_target = {
 	.ctr = source_ctr,
 	.dtr = source_dtr,
 	.map = source_map,
+	.end_io = source_end_io,
 	.status = source_status,
 	.iterate_devices = source_iterate_devices,
 	.io_hints = source_io_hints,

@@ -38,7 +38,7 @@
  * number marks fixes that do not change the interface.
  */
 #define DM_REPLICA_VERSION_MAJOR	1
-#define DM_REPLICA_VERSION_MINOR	0
+#define DM_REPLICA_VERSION_MINOR	1
 #define DM_REPLICA_VERSION_PATCH	0
 
 /* Name of the misc device, as it appears under /dev. */
@@ -46,6 +46,14 @@
 
 /* Names of the device-mapper targets. */
 #define DM_REPLICA_TARGET_SOURCE	"replica-source"
+#define DM_REPLICA_TARGET_REPLICA	"replica"
+#define DM_REPLICA_TARGET_POOL		"replica-pool"
+
+/* Length of every name field, including the terminating NUL. */
+#define DM_REPLICA_NAME_LEN		128
+
+/* Largest number of source elements in one group. */
+#define DM_REPLICA_MAX_MEMBERS		64
 
 /* Length of dm_replica_hdr.message, including the terminating NUL. */
 #define DM_REPLICA_MESSAGE_LEN		128
@@ -80,12 +88,76 @@ struct dm_replica_hdr {
 	char message[DM_REPLICA_MESSAGE_LEN];
 };
 
+/* SyncType of CreateGroupReplicaFromElements. */
+#define DM_REPLICA_SYNC_MIRROR		6
+#define DM_REPLICA_SYNC_SNAPSHOT	7
+#define DM_REPLICA_SYNC_CLONE		8
+
+/* Mode: how the targets are updated. 0 in a request: absent. */
+#define DM_REPLICA_MODE_SYNCHRONOUS	2
+#define DM_REPLICA_MODE_ASYNCHRONOUS	3
+
+/* Consistency. 0 in a request: absent (Sequential for groups). */
+#define DM_REPLICA_CONSISTENCY_NONE		2
+#define DM_REPLICA_CONSISTENCY_SEQUENTIAL	3
+
+/* CopyState of a synchronization (a group, or one member of it). */
+#define DM_REPLICA_COPY_INITIALIZED	2
+#define DM_REPLICA_COPY_UNSYNCHRONIZED	3
+#define DM_REPLICA_COPY_SYNCHRONIZED	4
+#define DM_REPLICA_COPY_BROKEN		5
+#define DM_REPLICA_COPY_FRACTURED	6
+#define DM_REPLICA_COPY_SPLIT		7
+#define DM_REPLICA_COPY_INACTIVE	8
+#define DM_REPLICA_COPY_SUSPENDED	9
+#define DM_REPLICA_COPY_FAILEDOVER	10
+#define DM_REPLICA_COPY_PREPARED	11
+#define DM_REPLICA_COPY_ABORTED		12
+#define DM_REPLICA_COPY_SKEWED		13
+#define DM_REPLICA_COPY_MIXED		14
+#define DM_REPLICA_COPY_NOT_APPLICABLE	15
+
+/* JobState of a job (CIM_ConcreteJob). */
+#define DM_REPLICA_JOB_NEW		2
+#define DM_REPLICA_JOB_STARTING		3
+#define DM_REPLICA_JOB_RUNNING		4
+#define DM_REPLICA_JOB_SUSPENDED	5
+#define DM_REPLICA_JOB_SHUTTING_DOWN	6
+#define DM_REPLICA_JOB_COMPLETED	7
+#define DM_REPLICA_JOB_TERMINATED	8
+#define DM_REPLICA_JOB_KILLED		9
+#define DM_REPLICA_JOB_EXCEPTION	10
+#define DM_REPLICA_JOB_SERVICE		11
+#define DM_REPLICA_JOB_QUERY_PENDING	12
+
+/* RequestStateChange of a job. */
+#define DM_REPLICA_JOB_REQ_START	2
+#define DM_REPLICA_JOB_REQ_SUSPEND	3
+#define DM_REPLICA_JOB_REQ_TERMINATE	4
+#define DM_REPLICA_JOB_REQ_KILL		5
+#define DM_REPLICA_JOB_REQ_SERVICE	6
+
+/* Operation of ModifyReplicaSynchronization (those with a number here). */
+#define DM_REPLICA_OP_RETURN_TO_POOL	19
+
+/**
+ * struct dm_replica_dev - a block device, by number
+ * @major:	major number.
+ * @minor:	minor number.
+ */
+struct dm_replica_dev {
+	__u32 major;
+	__u32 minor;
+};
+
 /*
  * Feature bits reported by DM_REPLICA_IOC_VERSION, one per capability the
  * loaded module has. A caller tests a bit before it relies on the feature.
  */
 /* The replica-source target is available (pass-through over a device). */
 #define DM_REPLICA_FEAT_SOURCE_TARGET	_BITULL(0)
+/* Pools, snapshot groups (SyncType 7), jobs and the group commands. */
+#define DM_REPLICA_FEAT_SNAPSHOT	_BITULL(1)
 
 /**
  * struct dm_replica_version - DM_REPLICA_IOC_VERSION
@@ -107,15 +179,258 @@ struct dm_replica_version {
 	__u64 reserved[4];
 };
 
+/**
+ * struct dm_replica_create_group - DM_REPLICA_IOC_CREATE_GROUP:
+ *	CreateGroupReplicaFromElements
+ * @hdr:		common header. @hdr.result is 0 when the call completed
+ *			(WaitForCopyState reached), 4096 when a job was started.
+ * @relationship_name:	in/out: RelationshipName; empty: one is generated and
+ *			returned. Replicas are named <RelationshipName>_<n>,
+ *			n from 1. At most DM_REPLICA_NAME_LEN - 4 characters,
+ *			no '/'.
+ * @source_group_name:	in/out: SourceGroupName; empty: generated, returned.
+ * @target_group:	in/out: TargetGroup. In: the name of an existing target
+ *			group to use (not supported: answered with 1); empty:
+ *			one is created. Out: the name of the target group.
+ * @sync_type:		in: SyncType (DM_REPLICA_SYNC_*).
+ * @mode:		in: Mode (DM_REPLICA_MODE_*); 0: absent.
+ * @consistency:	in: Consistency (DM_REPLICA_CONSISTENCY_*); 0: absent.
+ * @wait_for_copy_state: in: WaitForCopyState (DM_REPLICA_COPY_*); 0: absent.
+ * @nr_sources:		in: number of entries at @sources, 1 to
+ *			DM_REPLICA_MAX_MEMBERS.
+ * @pad0:		in: must be zero.
+ * @sources:		in: user pointer to @nr_sources struct dm_replica_dev:
+ *			the SourceElements, dm devices on replica-source.
+ * @target_pool:	in: TargetPool, the dm device on replica-pool.
+ * @settings:		in: ReplicationSettingData, a user pointer to a
+ *			NUL-terminated "key=value[,key=value...]" string; 0:
+ *			absent. Keys: none are defined for snapshots yet.
+ * @settings_len:	in: size of the buffer at @settings, NUL included.
+ * @target_setting_goal_len: in: size of the buffer at @target_setting_goal.
+ * @target_setting_goal: in: TargetSettingGoal, like @settings; 0: absent.
+ * @source_access_point: in: SourceAccessPoint; must be 0 (absent): access
+ *			points are not supported.
+ * @target_access_point: in: TargetAccessPoint; must be 0, as above.
+ * @job_id:		out: the job of this call (every call has one).
+ * @group_id:		out: the Synchronization: id of the group.
+ * @nr_replicas:	out: number of replicas (= @nr_sources).
+ * @pad1:		in: must be zero.
+ * @reserved:		in: must be zero.
+ */
+struct dm_replica_create_group {
+	struct dm_replica_hdr hdr;
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	__u16 sync_type;
+	__u16 mode;
+	__u16 consistency;
+	__u16 wait_for_copy_state;
+	__u32 nr_sources;
+	__u32 pad0;
+	__u64 sources;
+	struct dm_replica_dev target_pool;
+	__u64 settings;
+	__u32 settings_len;
+	__u32 target_setting_goal_len;
+	__u64 target_setting_goal;
+	__u64 source_access_point;
+	__u64 target_access_point;
+	__u64 job_id;
+	__u32 group_id;
+	__u32 nr_replicas;
+	__u32 pad1;
+	__u32 pad2;
+	__u64 reserved[8];
+};
+
+/**
+ * struct dm_replica_job - DM_REPLICA_IOC_JOB_GET, _JOB_WAIT, _JOB_CANCEL
+ * @hdr:		common header.
+ * @job_id:		in: the job.
+ * @timeout_ms:		in: JOB_WAIT: longest wait for the job to end, in
+ *			milliseconds; the wait is interruptible. Answers
+ *			Timeout (3) if the job is still running then. Must be
+ *			zero for the other commands.
+ * @request:		in: JOB_CANCEL: RequestStateChange, Terminate (4) or
+ *			Kill (5). Must be zero for the other commands.
+ * @job_state:		out: JobState (DM_REPLICA_JOB_*).
+ * @percent_complete:	out: PercentComplete, 0 to 100.
+ * @error_code:		out: the SMI-S return value the job ended with.
+ * @group_id:		out: the group the job works on.
+ * @operation:		out: what the job does: DM_REPLICA_CMD_* of the call
+ *			that started it.
+ * @time_submitted_ns:	out: TimeSubmitted, CLOCK_REALTIME in nanoseconds.
+ * @start_time_ns:	out: StartTime, likewise; 0 before it started.
+ * @elapsed_ns:		out: ElapsedTime, nanoseconds running.
+ * @time_before_removal_ns: out: TimeBeforeRemoval: how long a finished job
+ *			stays queryable.
+ * @barrier_hold_ns:	out: longest time writes were held at the sources
+ *			by this job's group barrier; 0 if it held none.
+ * @error_description:	out: ErrorDescription, NUL-terminated.
+ * @reserved:		in: must be zero.
+ */
+struct dm_replica_job {
+	struct dm_replica_hdr hdr;
+	__u64 job_id;
+	__u32 timeout_ms;
+	__u16 request;
+	__u16 job_state;
+	__u16 percent_complete;
+	__u16 pad0;
+	__u32 error_code;
+	__u32 group_id;
+	__u32 operation;
+	__u64 time_submitted_ns;
+	__u64 start_time_ns;
+	__u64 elapsed_ns;
+	__u64 time_before_removal_ns;
+	__u64 barrier_hold_ns;
+	char error_description[DM_REPLICA_MESSAGE_LEN];
+	__u64 reserved[4];
+};
+
+/**
+ * struct dm_replica_member - one member of a group, as DM_REPLICA_IOC_GROUP_GET
+ *	reports it
+ * @source:		the source dm device (replica-source).
+ * @source_dev:		the device under the source, which the replica reads.
+ * @sectors:		size of the source in 512-byte sectors.
+ * @copy_state:		CopyState of this member.
+ * @pad:		zero.
+ * @copied_chunks:	pool chunks this member's replica uses.
+ * @source_name:	dm name of the source device.
+ */
+struct dm_replica_member {
+	struct dm_replica_dev source;
+	struct dm_replica_dev source_dev;
+	__u64 sectors;
+	__u16 copy_state;
+	__u16 pad[3];
+	__u64 copied_chunks;
+	char source_name[DM_REPLICA_NAME_LEN];
+};
+
+/**
+ * struct dm_replica_group - DM_REPLICA_IOC_GROUP_GET
+ * @hdr:		common header.
+ * @group_id:		in: the group.
+ * @members_cap:	in: number of entries the buffer at @members holds;
+ *			0 to ask only for @nr_members.
+ * @members:		in: user pointer to @members_cap struct
+ *			dm_replica_member, filled up to @nr_members.
+ * @nr_members:		out: the group's number of members.
+ * @sync_type:		out: SyncType.
+ * @mode:		out: Mode.
+ * @consistency:	out: Consistency.
+ * @copy_state:		out: CopyState of the group: the members' common one,
+ *			or Mixed (14).
+ * @pool:		out: the replica-pool dm device.
+ * @chunk_sectors:	out: the pool's chunk size in sectors.
+ * @pool_used_chunks:	out: chunks in use in the pool, all groups.
+ * @pool_total_chunks:	out: data chunks of the pool.
+ * @group_chunks:	out: chunks this group uses.
+ * @barrier_hold_ns:	out: how long the group barrier held writes.
+ * @created_ns:		out: when the point in time was taken, CLOCK_REALTIME.
+ * @job_id:		out: the job that created the group.
+ * @relationship_name:	out: RelationshipName.
+ * @source_group_name:	out: SourceGroupName.
+ * @target_group:	out: TargetGroup name.
+ * @broken_reason:	out: why the group is Broken, NUL-terminated; empty
+ *			otherwise.
+ * @reserved:		in: must be zero.
+ */
+struct dm_replica_group {
+	struct dm_replica_hdr hdr;
+	__u32 group_id;
+	__u32 members_cap;
+	__u64 members;
+	__u32 nr_members;
+	__u16 sync_type;
+	__u16 mode;
+	__u16 consistency;
+	__u16 copy_state;
+	struct dm_replica_dev pool;
+	__u32 chunk_sectors;
+	__u64 pool_used_chunks;
+	__u64 pool_total_chunks;
+	__u64 group_chunks;
+	__u64 barrier_hold_ns;
+	__u64 created_ns;
+	__u64 job_id;
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	char broken_reason[DM_REPLICA_MESSAGE_LEN];
+	__u64 reserved[4];
+};
+
+/**
+ * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
+ * @hdr:	common header.
+ * @ids_cap:	in: number of entries the buffer at @ids holds.
+ * @nr_groups:	out: number of groups (may exceed @ids_cap).
+ * @ids:	in: user pointer to @ids_cap __u32, filled with group ids.
+ * @reserved:	in: must be zero.
+ */
+struct dm_replica_group_list {
+	struct dm_replica_hdr hdr;
+	__u32 ids_cap;
+	__u32 nr_groups;
+	__u64 ids;
+	__u64 reserved[4];
+};
+
+/**
+ * struct dm_replica_modify_sync - DM_REPLICA_IOC_MODIFY_SYNC:
+ *	ModifyReplicaSynchronization
+ * @hdr:	common header.
+ * @group_id:	in: the Synchronization (group).
+ * @operation:	in: the operation; Return To ResourcePool (19) deletes the
+ *		group and gives its pool space back. Others answer 1.
+ * @pad:	in: must be zero.
+ * @job_id:	out: the job of this call.
+ * @reserved:	in: must be zero.
+ */
+struct dm_replica_modify_sync {
+	struct dm_replica_hdr hdr;
+	__u32 group_id;
+	__u16 operation;
+	__u16 pad;
+	__u64 job_id;
+	__u64 reserved[4];
+};
+
 /* Ioctl type byte of the control device. */
 #define DM_REPLICA_IOC_MAGIC		0xDC
 
 /* Command numbers, append only. */
 enum {
 	DM_REPLICA_CMD_VERSION = 0,
+	DM_REPLICA_CMD_CREATE_GROUP = 1,
+	DM_REPLICA_CMD_JOB_GET = 2,
+	DM_REPLICA_CMD_JOB_WAIT = 3,
+	DM_REPLICA_CMD_JOB_CANCEL = 4,
+	DM_REPLICA_CMD_GROUP_LIST = 5,
+	DM_REPLICA_CMD_GROUP_GET = 6,
+	DM_REPLICA_CMD_MODIFY_SYNC = 7,
 };
 
 #define DM_REPLICA_IOC_VERSION \
 	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_VERSION, struct dm_replica_version)
+#define DM_REPLICA_IOC_CREATE_GROUP \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_CREATE_GROUP, struct dm_replica_create_group)
+#define DM_REPLICA_IOC_JOB_GET \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_JOB_GET, struct dm_replica_job)
+#define DM_REPLICA_IOC_JOB_WAIT \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_JOB_WAIT, struct dm_replica_job)
+#define DM_REPLICA_IOC_JOB_CANCEL \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_JOB_CANCEL, struct dm_replica_job)
+#define DM_REPLICA_IOC_GROUP_LIST \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_GROUP_LIST, struct dm_replica_group_list)
+#define DM_REPLICA_IOC_GROUP_GET \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_GROUP_GET, struct dm_replica_group)
+#define DM_REPLICA_IOC_MODIFY_SYNC \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_MODIFY_SYNC, struct dm_replica_modify_sync)
 
 #endif /* _UAPI_LINUX_DM_REPLICA_H */

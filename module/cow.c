@@ -1,0 +1,649 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-replica: copy-on-write of one group member.
+ *
+ * State of a cow, all protected by cow->lock (taken with interrupts off,
+ * since replica bios end in interrupt context):
+ *
+ *  map       source chunk -> pool chunk, for every chunk whose old data is
+ *            in the pool and whose owner entry is durable. A replica reads
+ *            and writes such a chunk in the pool.
+ *  pending   source chunk -> struct dmr_pending, for every chunk being
+ *            copied, or copied and committed but still read at the origin
+ *            by replica reads that started before. Source writes to such
+ *            a chunk wait on it.
+ *  tracked   replica reads in flight to the origin, hashed by chunk.
+ *
+ * A source write needs every chunk it covers to be in the map and none of
+ * them to be pending. When a chunk is in neither, the write is handed to
+ * the worker, which creates the pending entry (this needs memory) and
+ * starts the copy: dm-kcopyd reads the origin chunk and writes it to a
+ * fresh pool chunk; then the owner entry is set and committed with the
+ * pool's other changes; then the chunk enters the map; and when no replica
+ * read of it is left at the origin, the waiting writes are sent on.
+ *
+ * A replica read of a chunk that is neither mapped nor pending goes to the
+ * origin and is tracked until it ends, so that no source write to the
+ * chunk can pass it. A replica write of an unmapped chunk is copied first
+ * like a source write, then goes to the pool chunk.
+ *
+ * When the pool is full or an I/O to it fails, the cow is broken: source
+ * writes that need a copy are held until the owner (the group) has
+ * recorded the failure durably, then go to the origin unchanged from then
+ * on; replica I/O fails.
+ */
+#include <linux/bio.h>
+#include <linux/device-mapper.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/hash.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+
+#include "cow.h"
+#include "dm-replica.h"
+#include "metadata.h"
+#include "pool.h"
+
+#define DMR_TRACK_BITS		6
+#define DMR_REASON_LEN		DM_REPLICA_MESSAGE_LEN
+
+enum dmr_cow_state {
+	DMR_COW_ACTIVE,
+	DMR_COW_BREAKING,	/* failed; the owner is recording it */
+	DMR_COW_BROKEN,
+};
+
+/* What the core decided for a bio. */
+enum dmr_verdict {
+	DMR_READY,		/* remapped: send it on */
+	DMR_QUEUED,		/* parked: it comes back to the worker later */
+	DMR_NEED,		/* a pending entry must be made for a chunk */
+	DMR_KILL,		/* fail it */
+};
+
+struct dmr_pending {
+	struct dmr_cow *cow;
+	u64 src_chunk;
+	u64 pool_chunk;
+	bool have_chunk;
+	bool committed;		/* in the map, waiting for tracked reads */
+	struct bio_list src_waiters;
+	struct bio_list rep_waiters;
+	struct dmr_md_waiter mdw;
+};
+
+struct dmr_cow {
+	spinlock_t lock;	/* protects all up to @reason */
+	enum dmr_cow_state state;
+	struct xarray map;
+	struct xarray pending;
+	struct hlist_head tracked[1 << DMR_TRACK_BITS];
+	struct bio_list deferred_src;
+	struct bio_list deferred_rep;
+	struct bio_list broken_wait;
+	u64 copied;
+	char reason[DMR_REASON_LEN];
+
+	/* Constant after creation, but for @origin (set once, then constant). */
+	struct dmr_pool *pool;
+	struct dmr_md *md;
+	struct dmr_cow_id id;
+	struct block_device *origin;
+	unsigned int chunk_shift;
+	u64 nr_chunks;
+	sector_t origin_sectors;
+	const struct dmr_cow_owner_ops *ops;
+	void *ctx;
+
+	struct work_struct work;
+	struct work_struct broken_work;
+	atomic_t nr_pending;
+	wait_queue_head_t idle;
+};
+
+static struct workqueue_struct *dmr_cow_wq;
+static struct kmem_cache *dmr_pending_cache;
+
+static void dmr_cow_kick(struct dmr_cow *cow)
+{
+	queue_work(dmr_cow_wq, &cow->work);
+}
+
+static void dmr_cow_broken_work(struct work_struct *ws)
+{
+	struct dmr_cow *cow = container_of(ws, struct dmr_cow, broken_work);
+
+	if (cow->ops && cow->ops->broken)
+		cow->ops->broken(cow, cow->ctx, cow->reason);
+	else
+		dmr_cow_broken_done(cow);
+}
+
+/* Mark the cow failed; the first reason is kept. Any context. */
+static void dmr_cow_break(struct dmr_cow *cow, const char *reason)
+{
+	unsigned long flags;
+	bool first = false;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	if (cow->state == DMR_COW_ACTIVE) {
+		cow->state = DMR_COW_BREAKING;
+		strscpy(cow->reason, reason, sizeof(cow->reason));
+		first = true;
+	}
+	spin_unlock_irqrestore(&cow->lock, flags);
+	if (first) {
+		DMERR("replica of group slot %u member %u broken: %s",
+		      cow->id.slot, cow->id.member, reason);
+		queue_work(dmr_cow_wq, &cow->broken_work);
+	}
+}
+
+void dmr_cow_broken_done(struct dmr_cow *cow)
+{
+	struct bio_list held;
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->state = DMR_COW_BROKEN;
+	held = cow->broken_wait;
+	bio_list_init(&cow->broken_wait);
+	bio_list_merge(&cow->deferred_src, &held);
+	spin_unlock_irqrestore(&cow->lock, flags);
+	dmr_cow_kick(cow);
+}
+
+bool dmr_cow_is_broken(struct dmr_cow *cow)
+{
+	return READ_ONCE(cow->state) != DMR_COW_ACTIVE;
+}
+
+u64 dmr_cow_copied_chunks(struct dmr_cow *cow)
+{
+	return READ_ONCE(cow->copied);
+}
+
+static struct hlist_head *dmr_track_bucket(struct dmr_cow *cow, u64 chunk)
+{
+	return &cow->tracked[hash_64(chunk, DMR_TRACK_BITS)];
+}
+
+/* Is a replica read of @chunk in flight at the origin? cow->lock held. */
+static bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
+{
+	struct dmr_cow_io *io;
+
+	hlist_for_each_entry(io, dmr_track_bucket(cow, chunk), node)
+		if (io->chunk == chunk)
+			return true;
+	return false;
+}
+
+static u64 dmr_chunk(struct dmr_cow *cow, sector_t sector)
+{
+	return sector >> cow->chunk_shift;
+}
+
+/*
+ * Decide for a source write. cow->lock held. On DMR_NEED, *@need is the
+ * chunk that has neither a copy nor a pending entry.
+ */
+static enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *need)
+{
+	struct dmr_pending *first = NULL, *p;
+	u64 c, last;
+
+	if (cow->state == DMR_COW_BROKEN)
+		return DMR_READY;
+	if (cow->state == DMR_COW_BREAKING) {
+		bio_list_add(&cow->broken_wait, bio);
+		return DMR_QUEUED;
+	}
+	if (!bio_sectors(bio))
+		return DMR_READY;
+
+	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
+	last = dmr_chunk(cow, bio_end_sector(bio) - 1);
+	for (; c <= last && c < cow->nr_chunks; c++) {
+		p = xa_load(&cow->pending, c);
+		if (p) {
+			first = first ?: p;
+			continue;
+		}
+		if (xa_load(&cow->map, c))
+			continue;
+		*need = c;
+		return DMR_NEED;
+	}
+	if (first) {
+		bio_list_add(&first->src_waiters, bio);
+		return DMR_QUEUED;
+	}
+	return DMR_READY;
+}
+
+/* Decide for replica I/O (within one chunk). cow->lock held. */
+static enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
+					  struct dmr_cow_io *io, u64 *need)
+{
+	u64 c = dmr_chunk(cow, bio->bi_iter.bi_sector);
+	struct dmr_pending *p;
+	void *v;
+
+	if (cow->state != DMR_COW_ACTIVE)
+		return DMR_KILL;
+
+	v = xa_load(&cow->map, c);
+	if (v) {
+		bio_set_dev(bio, dmr_pool_bdev(cow->pool));
+		bio->bi_iter.bi_sector = dmr_pool_chunk_sector(cow->pool, xa_to_value(v)) +
+			(bio->bi_iter.bi_sector & ((1ULL << cow->chunk_shift) - 1));
+		return DMR_READY;
+	}
+
+	p = xa_load(&cow->pending, c);
+	if (p) {
+		bio_list_add(&p->rep_waiters, bio);
+		return DMR_QUEUED;
+	}
+	if (op_is_write(bio_op(bio))) {
+		*need = c;
+		return DMR_NEED;
+	}
+
+	/* A read of data the source still holds: track it there. */
+	io->chunk = c;
+	io->tracked = true;
+	hlist_add_head(&io->node, dmr_track_bucket(cow, c));
+	bio_set_dev(bio, cow->origin);
+	return DMR_READY;
+}
+
+int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
+{
+	enum dmr_verdict v;
+	unsigned long flags;
+	u64 need;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	v = __dmr_cow_source(cow, bio, &need);
+	if (v == DMR_NEED)
+		bio_list_add(&cow->deferred_src, bio);
+	spin_unlock_irqrestore(&cow->lock, flags);
+
+	if (v == DMR_READY)
+		return DM_MAPIO_REMAPPED;
+	if (v == DMR_NEED)
+		dmr_cow_kick(cow);
+	return DM_MAPIO_SUBMITTED;
+}
+
+int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io *io)
+{
+	enum dmr_verdict v;
+	unsigned long flags;
+	u64 need;
+
+	io->tracked = false;
+	if (bio_op(bio) == REQ_OP_DISCARD) {
+		/*
+		 * A discard only says the data is no longer needed; keeping
+		 * it is a correct answer, and the cheapest one.
+		 */
+		bio_endio(bio);
+		return DM_MAPIO_SUBMITTED;
+	}
+	if (!bio_sectors(bio)) {
+		/* A flush: replica writes only ever land in the pool. */
+		bio_set_dev(bio, dmr_pool_bdev(cow->pool));
+		return DM_MAPIO_REMAPPED;
+	}
+
+	spin_lock_irqsave(&cow->lock, flags);
+	v = __dmr_cow_replica(cow, bio, io, &need);
+	if (v == DMR_NEED)
+		bio_list_add(&cow->deferred_rep, bio);
+	spin_unlock_irqrestore(&cow->lock, flags);
+
+	switch (v) {
+	case DMR_READY:
+		return DM_MAPIO_REMAPPED;
+	case DMR_KILL:
+		return DM_MAPIO_KILL;
+	case DMR_NEED:
+		dmr_cow_kick(cow);
+		fallthrough;
+	default:
+		return DM_MAPIO_SUBMITTED;
+	}
+}
+
+/* Free a pending entry that left the table; wake dmr_cow_destroy(). */
+static void dmr_pending_free(struct dmr_pending *p)
+{
+	struct dmr_cow *cow = p->cow;
+
+	kmem_cache_free(dmr_pending_cache, p);
+	if (atomic_dec_and_test(&cow->nr_pending))
+		wake_up(&cow->idle);
+}
+
+/*
+ * Take a pending entry out of the table and hand its waiters back to the
+ * worker. cow->lock held.
+ */
+static void __dmr_pending_retire(struct dmr_cow *cow, struct dmr_pending *p)
+{
+	xa_erase(&cow->pending, p->src_chunk);
+	bio_list_merge(&cow->deferred_src, &p->src_waiters);
+	bio_list_merge(&cow->deferred_rep, &p->rep_waiters);
+}
+
+void dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io)
+{
+	struct dmr_pending *p = NULL;
+	unsigned long flags;
+
+	if (!io->tracked)
+		return;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	hlist_del(&io->node);
+	io->tracked = false;
+	if (!__dmr_tracked(cow, io->chunk)) {
+		p = xa_load(&cow->pending, io->chunk);
+		if (p && p->committed)
+			__dmr_pending_retire(cow, p);
+		else
+			p = NULL;
+	}
+	spin_unlock_irqrestore(&cow->lock, flags);
+
+	if (p) {
+		dmr_pending_free(p);
+		dmr_cow_kick(cow);
+	}
+}
+
+/* A copy could not be made durable: give up on the chunk. */
+static void dmr_pending_fail(struct dmr_pending *p, const char *reason)
+{
+	struct dmr_cow *cow = p->cow;
+	unsigned long flags;
+
+	dmr_cow_break(cow, reason);
+	if (p->have_chunk) {
+		dmr_md_clear_owner(cow->md, p->pool_chunk);
+		dmr_pool_free_chunk(cow->pool, p->pool_chunk);
+	}
+	spin_lock_irqsave(&cow->lock, flags);
+	xa_release(&cow->map, p->src_chunk);
+	__dmr_pending_retire(cow, p);
+	spin_unlock_irqrestore(&cow->lock, flags);
+	dmr_pending_free(p);
+	dmr_cow_kick(cow);
+}
+
+/* The owner entry of the copy is durable (md worker). */
+static void dmr_commit_done(struct dmr_md_waiter *w, int err)
+{
+	struct dmr_pending *p = container_of(w, struct dmr_pending, mdw);
+	struct dmr_cow *cow = p->cow;
+	bool done = false;
+	unsigned long flags;
+
+	if (err) {
+		dmr_pending_fail(p, "pool metadata write failed");
+		return;
+	}
+
+	spin_lock_irqsave(&cow->lock, flags);
+	/* The slot was reserved when the pending entry was made. */
+	xa_store(&cow->map, p->src_chunk, xa_mk_value(p->pool_chunk), GFP_ATOMIC);
+	cow->copied++;
+	if (__dmr_tracked(cow, p->src_chunk)) {
+		p->committed = true;
+	} else {
+		__dmr_pending_retire(cow, p);
+		done = true;
+	}
+	spin_unlock_irqrestore(&cow->lock, flags);
+
+	if (done) {
+		dmr_pending_free(p);
+		dmr_cow_kick(cow);
+	}
+}
+
+/* The old data is in the pool chunk (kcopyd thread). */
+static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
+{
+	struct dmr_pending *p = context;
+	struct dmr_cow *cow = p->cow;
+	struct dmr_owner o = {
+		.slot = cow->id.slot + 1,
+		.member = cow->id.member,
+		.gen = cow->id.gen,
+		.src_chunk = p->src_chunk,
+	};
+
+	if (read_err || write_err) {
+		dmr_pending_fail(p, read_err ? "reading the source for a copy failed" :
+				 "writing a copy to the pool failed");
+		return;
+	}
+	dmr_md_set_owner(cow->md, p->pool_chunk, &o);
+	p->mdw.fn = dmr_commit_done;
+	dmr_md_commit(cow->md, &p->mdw);
+}
+
+static void dmr_pending_start(struct dmr_pending *p)
+{
+	struct dmr_cow *cow = p->cow;
+	sector_t start = p->src_chunk << cow->chunk_shift;
+	struct dm_io_region from, to;
+
+	if (dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk)) {
+		dmr_pending_fail(p, "the pool is full");
+		return;
+	}
+	p->have_chunk = true;
+
+	from.bdev = cow->origin;
+	from.sector = start;
+	from.count = min_t(sector_t, 1ULL << cow->chunk_shift, cow->origin_sectors - start);
+	to.bdev = dmr_pool_bdev(cow->pool);
+	to.sector = dmr_pool_chunk_sector(cow->pool, p->pool_chunk);
+	to.count = from.count;
+	dm_kcopyd_copy(dmr_pool_kcopyd(cow->pool), &from, 1, &to, 0, dmr_copy_done, p);
+}
+
+/*
+ * Make a pending entry for @chunk unless one appeared meanwhile, and start
+ * its copy. Worker context.
+ */
+static void dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk)
+{
+	struct dmr_pending *p;
+	unsigned long flags;
+	int r;
+
+	p = kmem_cache_zalloc(dmr_pending_cache, GFP_NOIO | __GFP_NOFAIL);
+	p->cow = cow;
+	p->src_chunk = chunk;
+	bio_list_init(&p->src_waiters);
+	bio_list_init(&p->rep_waiters);
+
+	/* Reserve both slots now, so that no store under the lock allocates. */
+	r = xa_reserve(&cow->pending, chunk, GFP_NOIO);
+	if (!r) {
+		r = xa_reserve(&cow->map, chunk, GFP_NOIO);
+		if (r)
+			xa_release(&cow->pending, chunk);
+	}
+	if (r) {
+		kmem_cache_free(dmr_pending_cache, p);
+		dmr_cow_break(cow, "out of memory for the chunk map");
+		return;
+	}
+
+	spin_lock_irqsave(&cow->lock, flags);
+	if (cow->state != DMR_COW_ACTIVE || xa_load(&cow->pending, chunk) ||
+	    xa_load(&cow->map, chunk)) {
+		xa_release(&cow->pending, chunk);
+		xa_release(&cow->map, chunk);
+		spin_unlock_irqrestore(&cow->lock, flags);
+		kmem_cache_free(dmr_pending_cache, p);
+		return;
+	}
+	xa_store(&cow->pending, chunk, p, GFP_ATOMIC);
+	atomic_inc(&cow->nr_pending);
+	spin_unlock_irqrestore(&cow->lock, flags);
+
+	dmr_pending_start(p);
+}
+
+static void dmr_cow_process(struct dmr_cow *cow, struct bio *bio, bool replica)
+{
+	struct dmr_cow_io *io = replica ? dm_per_bio_data(bio, sizeof(*io)) : NULL;
+	enum dmr_verdict v;
+	unsigned long flags;
+	u64 need;
+
+	for (;;) {
+		spin_lock_irqsave(&cow->lock, flags);
+		v = replica ? __dmr_cow_replica(cow, bio, io, &need) :
+			__dmr_cow_source(cow, bio, &need);
+		spin_unlock_irqrestore(&cow->lock, flags);
+		if (v != DMR_NEED)
+			break;
+		dmr_cow_new_pending(cow, need);
+	}
+
+	if (v == DMR_READY) {
+		if (!replica)
+			bio_set_dev(bio, cow->origin);
+		submit_bio_noacct(bio);
+	} else if (v == DMR_KILL) {
+		bio_io_error(bio);
+	}
+}
+
+static void dmr_cow_work(struct work_struct *ws)
+{
+	struct dmr_cow *cow = container_of(ws, struct dmr_cow, work);
+	struct bio_list src, rep;
+	struct bio *bio;
+
+	spin_lock_irq(&cow->lock);
+	src = cow->deferred_src;
+	rep = cow->deferred_rep;
+	bio_list_init(&cow->deferred_src);
+	bio_list_init(&cow->deferred_rep);
+	spin_unlock_irq(&cow->lock);
+
+	while ((bio = bio_list_pop(&src)))
+		dmr_cow_process(cow, bio, false);
+	while ((bio = bio_list_pop(&rep)))
+		dmr_cow_process(cow, bio, true);
+}
+
+struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *id,
+			       sector_t origin_sectors,
+			       const struct dmr_cow_owner_ops *ops, void *ctx)
+{
+	u32 cs = dmr_pool_chunk_sectors(pool);
+	struct dmr_cow *cow;
+	unsigned int i;
+
+	cow = kzalloc(sizeof(*cow), GFP_KERNEL);
+	if (!cow)
+		return NULL;
+	spin_lock_init(&cow->lock);
+	cow->state = DMR_COW_ACTIVE;
+	xa_init(&cow->map);
+	xa_init(&cow->pending);
+	for (i = 0; i < ARRAY_SIZE(cow->tracked); i++)
+		INIT_HLIST_HEAD(&cow->tracked[i]);
+	bio_list_init(&cow->deferred_src);
+	bio_list_init(&cow->deferred_rep);
+	bio_list_init(&cow->broken_wait);
+	cow->pool = pool;
+	cow->md = dmr_pool_md(pool);
+	cow->id = *id;
+	cow->chunk_shift = ilog2(cs);
+	cow->origin_sectors = origin_sectors;
+	cow->nr_chunks = DIV_ROUND_UP_ULL(origin_sectors, cs);
+	cow->ops = ops;
+	cow->ctx = ctx;
+	INIT_WORK(&cow->work, dmr_cow_work);
+	INIT_WORK(&cow->broken_work, dmr_cow_broken_work);
+	atomic_set(&cow->nr_pending, 0);
+	init_waitqueue_head(&cow->idle);
+	return cow;
+}
+
+void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin)
+{
+	WRITE_ONCE(cow->origin, origin);
+}
+
+int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk)
+{
+	int r;
+
+	if (src_chunk >= cow->nr_chunks)
+		return -ERANGE;
+	r = xa_insert(&cow->map, src_chunk, xa_mk_value(pool_chunk), GFP_KERNEL);
+	if (!r)
+		cow->copied++;
+	return r;
+}
+
+void dmr_cow_destroy(struct dmr_cow *cow)
+{
+	if (!cow)
+		return;
+	wait_event(cow->idle, !atomic_read(&cow->nr_pending));
+	flush_work(&cow->work);
+	flush_work(&cow->broken_work);
+	WARN_ON(!bio_list_empty(&cow->deferred_src) || !bio_list_empty(&cow->deferred_rep) ||
+		!bio_list_empty(&cow->broken_wait));
+	xa_destroy(&cow->map);
+	xa_destroy(&cow->pending);
+	kfree(cow);
+}
+
+void dmr_cow_release_chunks(struct dmr_cow *cow)
+{
+	unsigned long index;
+	void *v;
+
+	xa_for_each(&cow->map, index, v) {
+		dmr_md_clear_owner(cow->md, xa_to_value(v));
+		dmr_pool_free_chunk(cow->pool, xa_to_value(v));
+		xa_erase(&cow->map, index);
+	}
+	cow->copied = 0;
+}
+
+int dmr_cow_init(void)
+{
+	dmr_pending_cache = KMEM_CACHE(dmr_pending, 0);
+	if (!dmr_pending_cache)
+		return -ENOMEM;
+	dmr_cow_wq = alloc_workqueue("dmr-cow", WQ_MEM_RECLAIM, 0);
+	if (!dmr_cow_wq) {
+		kmem_cache_destroy(dmr_pending_cache);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void dmr_cow_exit(void)
+{
+	destroy_workqueue(dmr_cow_wq);
+	kmem_cache_destroy(dmr_pending_cache);
+}

@@ -1,0 +1,1213 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-replica: groups.
+ *
+ * Locking: dmr_lock (a mutex) protects the list of groups, each group's
+ * membership links (member->src, member->nr_replicas, group->ready) and
+ * the source and pool registries. group->rec_lock serialises writes of
+ * the group's metadata record and protects the copy states in it; the
+ * copy-on-write code reports failures through it without dmr_lock, since
+ * tearing a group down under dmr_lock waits for that code.
+ */
+#include <kunit/visibility.h>
+#include <linux/device-mapper.h>
+#include <linux/jiffies.h>
+#include <linux/kdev_t.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
+
+#include "barrier.h"
+#include "compat.h"
+#include "control.h"
+#include "cow.h"
+#include "dm-replica.h"
+#include "group.h"
+#include "job.h"
+#include "metadata.h"
+#include "pool.h"
+#include "source.h"
+
+#define DMR_BARRIER_TIMEOUT_MS	5000
+#define DMR_SETTINGS_MAX	4096
+
+struct dmr_group;
+
+/*
+ * struct dmr_member - one source of a group and its replica
+ * @src:         the live source feeding the cow, or NULL; dmr_lock.
+ * @origin:      our own reference to the source's device, once known, so
+ *               that replica reads and copies in flight never see it go.
+ * @nr_replicas: replica targets using the member; dmr_lock.
+ */
+struct dmr_member {
+	struct dmr_group *group;
+	unsigned int index;
+	struct dmr_source *src;
+	struct dmr_cow *cow;
+	struct dmr_bdev_ref origin;
+	unsigned int nr_replicas;
+};
+
+/*
+ * struct dmr_group - a group
+ * @list:     in dmr_groups; dmr_lock.
+ * @rec:      the metadata record; rec_lock.
+ * @ready:    the point in time is taken (creation job done); dmr_lock.
+ */
+struct dmr_group {
+	struct list_head list;
+	struct dmr_pool *pool;
+	unsigned int slot;
+	struct mutex rec_lock;	/* serialises record writes, guards @rec */
+	struct dmr_group_rec rec;
+	bool ready;
+	unsigned int nr_members;
+	struct dmr_member members[DM_REPLICA_MAX_MEMBERS];
+
+	/* Creation */
+	struct work_struct create_work;
+	struct dmr_job *job;
+	struct dmr_create_params params;
+};
+
+static LIST_HEAD(dmr_groups);
+static u32 dmr_next_group_id = 1;
+static struct workqueue_struct *dmr_group_wq;
+
+static const char * const dmr_sync_names[] = {
+	[DM_REPLICA_SYNC_MIRROR] = "Mirror",
+	[DM_REPLICA_SYNC_SNAPSHOT] = "Snapshot",
+	[DM_REPLICA_SYNC_CLONE] = "Clone",
+};
+
+static const char * const dmr_copy_names[] = {
+	[DM_REPLICA_COPY_INITIALIZED] = "Initialized",
+	[DM_REPLICA_COPY_UNSYNCHRONIZED] = "Unsynchronized",
+	[DM_REPLICA_COPY_SYNCHRONIZED] = "Synchronized",
+	[DM_REPLICA_COPY_BROKEN] = "Broken",
+	[DM_REPLICA_COPY_FRACTURED] = "Fractured",
+	[DM_REPLICA_COPY_SPLIT] = "Split",
+	[DM_REPLICA_COPY_INACTIVE] = "Inactive",
+	[DM_REPLICA_COPY_SUSPENDED] = "Suspended",
+	[DM_REPLICA_COPY_FAILEDOVER] = "Failedover",
+	[DM_REPLICA_COPY_PREPARED] = "Prepared",
+	[DM_REPLICA_COPY_ABORTED] = "Aborted",
+	[DM_REPLICA_COPY_SKEWED] = "Skewed",
+	[DM_REPLICA_COPY_MIXED] = "Mixed",
+	[DM_REPLICA_COPY_NOT_APPLICABLE] = "Not Applicable",
+};
+
+static const char *dmr_copy_name(unsigned int s)
+{
+	return s < ARRAY_SIZE(dmr_copy_names) && dmr_copy_names[s] ? dmr_copy_names[s] : NULL;
+}
+
+/* A fixed-size name field: NUL-terminated, short enough, no '/'. */
+static u32 dmr_check_name(const char *name, size_t size, size_t max, const char *field,
+			  char *msg, size_t len)
+{
+	size_t n = strnlen(name, size);
+
+	if (n == size) {
+		snprintf(msg, len, "%s: not NUL-terminated", field);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (n > max) {
+		snprintf(msg, len, "%s: %zu characters, at most %zu", field, n, max);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (strchr(name, '/')) {
+		snprintf(msg, len, "%s: '%s' contains '/'", field, name);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/*
+ * Parse "key=value[,key=value...]" settings. The keys known for
+ * ReplicationSettingData of a snapshot: barrier_timeout_ms (1 to 60000),
+ * how long the group barrier waits for writes in flight to drain.
+ */
+static u32 dmr_parse_settings(const char *s, const char *field, bool allow_keys,
+			      struct dmr_create_params *p, char *msg, size_t len)
+{
+	char *copy, *cur, *kv;
+	u32 r = 0;
+
+	if (!s || !*s)
+		return 0;
+	copy = kstrdup(s, GFP_KERNEL);
+	if (!copy) {
+		snprintf(msg, len, "%s: out of memory", field);
+		return DM_REPLICA_RET_FAILED;
+	}
+	cur = copy;
+	while (!r && (kv = strsep(&cur, ","))) {
+		char *val = strchr(kv, '=');
+		unsigned int v;
+
+		if (!*kv)
+			continue;
+		if (!val) {
+			snprintf(msg, len, "%s: '%.40s' is not key=value", field, kv);
+			r = DM_REPLICA_RET_INVALID_PARAM;
+			break;
+		}
+		*val++ = 0;
+		if (allow_keys && !strcmp(kv, "barrier_timeout_ms")) {
+			if (kstrtouint(val, 10, &v) || !v || v > 60000) {
+				snprintf(msg, len, "%s: barrier_timeout_ms must be 1 to 60000",
+					 field);
+				r = DM_REPLICA_RET_INVALID_PARAM;
+			} else {
+				p->barrier_timeout_ms = v;
+			}
+			continue;
+		}
+		snprintf(msg, len, "%s: unknown key '%.40s'", field, kv);
+		r = DM_REPLICA_RET_INVALID_PARAM;
+	}
+	kfree(copy);
+	return r;
+}
+
+static bool dmr_mem_zero(const void *p, size_t n)
+{
+	return !memchr_inv(p, 0, n);
+}
+
+/*
+ * Check what a create request says by itself: values, names, settings,
+ * reserved fields. Returns the SMI-S result and writes the reason to @msg.
+ */
+u32 dmr_check_create(const struct dm_replica_create_group *req, const char *settings,
+		     const char *goal, struct dmr_create_params *p, char *msg, size_t len)
+{
+	u32 r;
+
+	memset(p, 0, sizeof(*p));
+	p->barrier_timeout_ms = DMR_BARRIER_TIMEOUT_MS;
+
+	if (req->pad0 || req->pad1 || req->pad2) {
+		snprintf(msg, len, "pad: must be zero");
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (!dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
+		snprintf(msg, len, "reserved: must be zero");
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	switch (req->sync_type) {
+	case DM_REPLICA_SYNC_SNAPSHOT:
+		break;
+	case DM_REPLICA_SYNC_MIRROR:
+	case DM_REPLICA_SYNC_CLONE:
+		snprintf(msg, len, "SyncType: %s (%u) is not supported yet",
+			 dmr_sync_names[req->sync_type], req->sync_type);
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	default:
+		snprintf(msg, len, "SyncType: %u is not one of Mirror (6), Snapshot (7), Clone (8)",
+			 req->sync_type);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	switch (req->mode) {
+	case 0:
+	case DM_REPLICA_MODE_SYNCHRONOUS:
+		/* Copy-on-write copies before the write: synchronous. */
+		p->mode = DM_REPLICA_MODE_SYNCHRONOUS;
+		break;
+	case DM_REPLICA_MODE_ASYNCHRONOUS:
+		snprintf(msg, len, "Mode: Asynchronous (3) is not supported for Snapshot");
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	default:
+		snprintf(msg, len, "Mode: %u is not one of Synchronous (2), Asynchronous (3)",
+			 req->mode);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	switch (req->consistency) {
+	case 0:
+		p->consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL;
+		break;
+	case DM_REPLICA_CONSISTENCY_NONE:
+	case DM_REPLICA_CONSISTENCY_SEQUENTIAL:
+		p->consistency = req->consistency;
+		break;
+	default:
+		snprintf(msg, len,
+			 "Consistency: %u is not one of No Consistency (2), Sequential Consistency (3)",
+			 req->consistency);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	switch (req->wait_for_copy_state) {
+	case 0:
+	case DM_REPLICA_COPY_SYNCHRONIZED:
+		break;
+	case DM_REPLICA_COPY_INITIALIZED:
+	case DM_REPLICA_COPY_UNSYNCHRONIZED:
+	case DM_REPLICA_COPY_INACTIVE:
+		snprintf(msg, len,
+			 "WaitForCopyState: %s (%u) makes no sense for a Snapshot, which is Synchronized (4) once taken",
+			 dmr_copy_name(req->wait_for_copy_state), req->wait_for_copy_state);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	default:
+		if (dmr_copy_name(req->wait_for_copy_state))
+			snprintf(msg, len, "WaitForCopyState: %s (%u) cannot be waited for",
+				 dmr_copy_name(req->wait_for_copy_state),
+				 req->wait_for_copy_state);
+		else
+			snprintf(msg, len, "WaitForCopyState: %u is not a CopyState",
+				 req->wait_for_copy_state);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	if (!req->nr_sources) {
+		snprintf(msg, len, "SourceElements: empty");
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (req->nr_sources > DM_REPLICA_MAX_MEMBERS) {
+		snprintf(msg, len, "SourceElements: %u elements, at most %u", req->nr_sources,
+			 DM_REPLICA_MAX_MEMBERS);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	/* Replicas are named <RelationshipName>_<n>, n up to 64, in a dm name. */
+	r = dmr_check_name(req->relationship_name, sizeof(req->relationship_name),
+			   DM_NAME_LEN - 1 - 3, "RelationshipName", msg, len);
+	if (!r)
+		r = dmr_check_name(req->source_group_name, sizeof(req->source_group_name),
+				   sizeof(req->source_group_name) - 1, "SourceGroupName",
+				   msg, len);
+	if (!r)
+		r = dmr_check_name(req->target_group, sizeof(req->target_group),
+				   sizeof(req->target_group) - 1, "TargetGroup", msg, len);
+	if (r)
+		return r;
+
+	if (req->source_access_point) {
+		snprintf(msg, len, "SourceAccessPoint: access points are not supported");
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	}
+	if (req->target_access_point) {
+		snprintf(msg, len, "TargetAccessPoint: access points are not supported");
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	}
+
+	if (req->target_group[0]) {
+		if (req->target_pool.major || req->target_pool.minor) {
+			snprintf(msg, len, "TargetPool: must be absent when TargetGroup is given");
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		if (goal && *goal) {
+			snprintf(msg, len,
+				 "TargetSettingGoal: must be absent when TargetGroup is given");
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		snprintf(msg, len, "TargetGroup: using existing target elements is not supported");
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	}
+	if (!req->target_pool.major && !req->target_pool.minor) {
+		snprintf(msg, len, "TargetPool: missing");
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+
+	r = dmr_parse_settings(settings, "ReplicationSettingData", true, p, msg, len);
+	if (!r)
+		r = dmr_parse_settings(goal, "TargetSettingGoal", false, p, msg, len);
+	return r;
+}
+
+static struct dmr_group *dmr_group_find(u32 id)
+{
+	struct dmr_group *g;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(g, &dmr_groups, list)
+		if (g->rec.id == id)
+			return g;
+	return NULL;
+}
+
+static struct dmr_group *dmr_group_in_slot(struct dmr_pool *pool, unsigned int slot)
+{
+	struct dmr_group *g;
+
+	list_for_each_entry(g, &dmr_groups, list)
+		if (g->pool == pool && g->slot == slot)
+			return g;
+	return NULL;
+}
+
+unsigned int dmr_groups_count(struct dmr_pool *pool)
+{
+	struct dmr_group *g;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(g, &dmr_groups, list)
+		n += g->pool == pool;
+	return n;
+}
+
+/* The group's CopyState: the members' common one, or Mixed. rec_lock held. */
+static u16 __dmr_group_copy_state(struct dmr_group *g)
+{
+	u16 s = g->rec.members[0].copy_state;
+	unsigned int i;
+
+	for (i = 1; i < g->nr_members; i++)
+		if (g->rec.members[i].copy_state != s)
+			return DM_REPLICA_COPY_MIXED;
+	return s;
+}
+
+static int dmr_group_write(struct dmr_group *g)
+{
+	lockdep_assert_held(&g->rec_lock);
+	g->rec.copy_state = __dmr_group_copy_state(g);
+	return dmr_md_group_write(dmr_pool_md(g->pool), g->slot, &g->rec);
+}
+
+/* A member's copy-on-write failed: record it, then let it go on. */
+static void dmr_member_broken(struct dmr_cow *cow, void *ctx, const char *reason)
+{
+	struct dmr_member *m = ctx;
+	struct dmr_group *g = m->group;
+	int r;
+
+	mutex_lock(&g->rec_lock);
+	g->rec.members[m->index].copy_state = DM_REPLICA_COPY_BROKEN;
+	if (!g->rec.broken_reason[0])
+		snprintf(g->rec.broken_reason, sizeof(g->rec.broken_reason),
+			 "%.40s_%u (%.30s): %.40s",
+			 g->rec.relationship_name, m->index + 1,
+			 g->rec.members[m->index].source_name, reason);
+	r = dmr_group_write(g);
+	mutex_unlock(&g->rec_lock);
+	if (r)
+		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
+	dmr_cow_broken_done(cow);
+}
+
+static const struct dmr_cow_owner_ops dmr_member_ops = {
+	.broken = dmr_member_broken,
+};
+
+/* Attach a live source to a member. dmr_lock held; the source has no I/O
+ * that could race (a new device) or the caller holds it.
+ */
+static int dmr_member_attach(struct dmr_member *m, struct dmr_source *src)
+{
+	int r;
+
+	if (!m->origin.bdev) {
+		r = dmr_bdev_open(dmr_source_origin(src), &m->origin);
+		if (r)
+			return r;
+	}
+	dmr_source_get(src);
+	m->src = src;
+	dmr_source_set_member(src, m);
+	return 0;
+}
+
+static void dmr_member_detach(struct dmr_member *m)
+{
+	struct dmr_source *src = m->src;
+
+	if (!src)
+		return;
+	dmr_source_set_member(src, NULL);
+	m->src = NULL;
+	dmr_source_put(src);
+}
+
+/*
+ * Free a group: detach what is attached (the caller has switched the
+ * sources off the cows), wait for the cows, drop the references.
+ * dmr_lock held.
+ */
+static void dmr_group_free(struct dmr_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+
+		dmr_member_detach(m);
+		dmr_cow_destroy(m->cow);
+		dmr_bdev_close(&m->origin);
+	}
+	if (g->job)
+		dmr_job_put(g->job);
+	dmr_pool_put(g->pool);
+	kfree(g);
+	module_put(THIS_MODULE);
+}
+
+static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slot,
+					 const struct dmr_group_rec *rec)
+{
+	struct dmr_group *g;
+	unsigned int i;
+
+	g = kzalloc(sizeof(*g), GFP_KERNEL);
+	if (!g)
+		return NULL;
+	__module_get(THIS_MODULE);
+	mutex_init(&g->rec_lock);
+	dmr_pool_get_ref(pool);
+	g->pool = pool;
+	g->slot = slot;
+	g->rec = *rec;
+	g->nr_members = rec->nr_members;
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_cow_id id = { .slot = slot, .gen = rec->gen, .member = i };
+		struct dmr_member *m = &g->members[i];
+
+		m->group = g;
+		m->index = i;
+		m->cow = dmr_cow_create(pool, &id, rec->members[i].sectors, &dmr_member_ops, m);
+		if (!m->cow) {
+			g->nr_members = i;
+			dmr_group_free(g);
+			return NULL;
+		}
+	}
+	return g;
+}
+
+/* Give a group's slot and chunks back to the pool, durably. rec_lock held. */
+static int dmr_group_erase(struct dmr_group *g)
+{
+	struct dmr_group_rec *free_rec;
+	unsigned int i;
+	int r;
+
+	free_rec = kzalloc(sizeof(*free_rec), GFP_KERNEL);
+	if (!free_rec)
+		return -ENOMEM;
+	free_rec->state = DMR_SLOT_FREE;
+	free_rec->gen = g->rec.gen;
+	free_rec->seq = g->rec.seq;
+	r = dmr_md_group_write(dmr_pool_md(g->pool), g->slot, free_rec);
+	kfree(free_rec);
+	if (r)
+		return r;
+	/* The slot is free on disk: every entry of this generation is stale. */
+	for (i = 0; i < g->nr_members; i++)
+		dmr_cow_release_chunks(g->members[i].cow);
+	return 0;
+}
+
+int dmr_groups_load(struct dmr_pool *pool, char **error)
+{
+	const struct dmr_geometry *geo = dmr_md_geo(dmr_pool_md(pool));
+	struct dmr_group_rec *rec;
+	struct dmr_group *g;
+	struct dmr_owner o;
+	unsigned int slot;
+	u64 chunk;
+	int r = 0;
+
+	lockdep_assert_held(&dmr_lock);
+	rec = kvmalloc(sizeof(*rec), GFP_KERNEL);
+	if (!rec)
+		return -ENOMEM;
+
+	for (slot = 0; slot < DMR_MAX_GROUPS; slot++) {
+		r = dmr_md_group_read(dmr_pool_md(pool), slot, rec);
+		if (r) {
+			*error = "Pool group record unreadable or corrupt";
+			goto out;
+		}
+		if (rec->state != DMR_SLOT_LIVE)
+			continue;
+		if (dmr_group_find(rec->id)) {
+			*error = "Pool holds a group whose id is already in use";
+			r = -EEXIST;
+			goto out;
+		}
+		g = dmr_group_alloc(pool, slot, rec);
+		if (!g) {
+			*error = "Cannot allocate a group";
+			r = -ENOMEM;
+			goto out;
+		}
+		g->ready = true;
+		list_add_tail(&g->list, &dmr_groups);
+		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
+	}
+
+	/* Rebuild every member's map and the allocator from the owner table. */
+	for (chunk = 0; chunk < geo->nr_chunks; chunk++) {
+		dmr_md_owner(dmr_pool_md(pool), chunk, &o);
+		if (!o.slot)
+			continue;
+		g = dmr_group_in_slot(pool, o.slot - 1);
+		if (!g || g->rec.gen != o.gen || o.member >= g->nr_members ||
+		    dmr_cow_load(g->members[o.member].cow, o.src_chunk, chunk)) {
+			/* Left by a deleted group: free. */
+			dmr_md_clear_owner(dmr_pool_md(pool), chunk);
+			continue;
+		}
+		r = dmr_pool_mark_chunk(pool, chunk);
+		if (r) {
+			*error = "Pool owner table is inconsistent";
+			goto out;
+		}
+	}
+
+	/* Sources already present get their members back. */
+	list_for_each_entry(g, &dmr_groups, list) {
+		unsigned int i;
+
+		if (g->pool != pool)
+			continue;
+		for (i = 0; i < g->nr_members; i++) {
+			const char *name = g->rec.members[i].source_name;
+			struct dmr_source *src = dmr_source_find_name(name);
+
+			if (src && !dmr_source_member(src))
+				dmr_groups_source_added(src);
+		}
+	}
+out:
+	if (r) {
+		struct dmr_group *tmp;
+
+		list_for_each_entry_safe(g, tmp, &dmr_groups, list) {
+			if (g->pool != pool)
+				continue;
+			list_del(&g->list);
+			dmr_group_free(g);
+		}
+	}
+	kvfree(rec);
+	return r;
+}
+
+void dmr_groups_source_added(struct dmr_source *src)
+{
+	struct dmr_group *g;
+	unsigned int i;
+
+	lockdep_assert_held(&dmr_lock);
+	if (dmr_source_begin(src) || dmr_source_member(src))
+		return;
+	list_for_each_entry(g, &dmr_groups, list) {
+		for (i = 0; i < g->nr_members; i++) {
+			struct dmr_member *m = &g->members[i];
+
+			if (m->src || strcmp(g->rec.members[i].source_name, dmr_source_name(src)) ||
+			    g->rec.members[i].sectors != dmr_source_sectors(src))
+				continue;
+			if (dmr_member_attach(m, src))
+				return;
+			/*
+			 * Re-assembly: the device is new and has no I/O yet,
+			 * so the cow goes on without a barrier. A broken
+			 * member stays a pass-through.
+			 */
+			if (g->ready && !dmr_cow_is_broken(m->cow))
+				dmr_source_attach(src, m->cow);
+			return;
+		}
+	}
+}
+
+void dmr_groups_source_removed(struct dmr_source *src)
+{
+	struct dmr_member *m;
+
+	lockdep_assert_held(&dmr_lock);
+	m = dmr_source_member(src);
+	if (!m)
+		return;
+	dmr_source_attach(src, NULL);
+	dmr_member_detach(m);
+}
+
+struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
+				  char **error)
+{
+	struct dmr_member *m = NULL;
+	struct dmr_group *g;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(group_id);
+	if (!g || dmr_pool_devt(g->pool) != pool_devt) {
+		*error = "No such group in this pool";
+	} else if (!g->ready) {
+		*error = "Group is still being created";
+	} else if (!n || n > g->nr_members) {
+		*error = "No such member in the group";
+	} else if (!g->members[n - 1].origin.bdev) {
+		*error = "The member's source device is not present";
+	} else {
+		m = &g->members[n - 1];
+		m->nr_replicas++;
+	}
+	mutex_unlock(&dmr_lock);
+	return m;
+}
+
+void dmr_member_put(struct dmr_member *m)
+{
+	mutex_lock(&dmr_lock);
+	m->nr_replicas--;
+	mutex_unlock(&dmr_lock);
+}
+
+struct dmr_cow *dmr_member_cow(struct dmr_member *m)
+{
+	return m->cow;
+}
+
+dev_t dmr_member_origin(struct dmr_member *m)
+{
+	return m->origin.bdev->bd_dev;
+}
+
+sector_t dmr_member_sectors(struct dmr_member *m)
+{
+	return m->group->rec.members[m->index].sectors;
+}
+
+u32 dmr_member_chunk_sectors(struct dmr_member *m)
+{
+	return dmr_pool_chunk_sectors(m->group->pool);
+}
+
+u16 dmr_member_copy_state(struct dmr_member *m)
+{
+	u16 s;
+
+	mutex_lock(&m->group->rec_lock);
+	s = m->group->rec.members[m->index].copy_state;
+	mutex_unlock(&m->group->rec_lock);
+	return s;
+}
+
+static bool dmr_group_cancelled(void *ctx)
+{
+	struct dmr_group *g = ctx;
+
+	return dmr_job_cancel_requested(g->job);
+}
+
+/* Switch every member's source to its cow, or back (@on false). */
+static int dmr_group_switch(struct dmr_group *g, bool on, unsigned long timeout,
+			    bool (*cancelled)(void *ctx), u64 *hold_ns, u64 *instant_ns,
+			    unsigned int *stuck)
+{
+	unsigned int idx[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_barrier_member *bm;
+	unsigned int i, n = 0;
+	int r;
+
+	bm = kcalloc(g->nr_members, sizeof(*bm), GFP_KERNEL);
+	if (!bm)
+		return -ENOMEM;
+	for (i = 0; i < g->nr_members; i++) {
+		if (!g->members[i].src)
+			continue;
+		bm[n].src = g->members[i].src;
+		bm[n].cow = on ? g->members[i].cow : NULL;
+		idx[n++] = i;
+	}
+	r = dmr_barrier_switch(bm, n, g->rec.consistency == DM_REPLICA_CONSISTENCY_SEQUENTIAL,
+			       timeout, cancelled, g, hold_ns, instant_ns, stuck);
+	if (r == -ETIMEDOUT)
+		*stuck = idx[*stuck];
+	kfree(bm);
+	return r;
+}
+
+/* Undo a creation that did not reach its point in time. dmr_lock held. */
+static void dmr_group_abort(struct dmr_group *g)
+{
+	mutex_lock(&g->rec_lock);
+	if (dmr_group_erase(g))
+		DMERR("group %u: cannot free its slot", g->rec.id);
+	mutex_unlock(&g->rec_lock);
+	list_del(&g->list);
+	dmr_group_free(g);
+}
+
+static void dmr_group_create_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, create_work);
+	struct dmr_job *job = g->job;
+	u64 hold_ns = 0, instant_ns = 0;
+	unsigned int i, stuck = 0;
+	u16 cancel;
+	int r;
+
+	dmr_job_get_ref(job);
+	dmr_job_start(job);
+	mutex_lock(&dmr_lock);
+	r = dmr_group_switch(g, true, msecs_to_jiffies(g->params.barrier_timeout_ms),
+			     dmr_group_cancelled, &hold_ns, &instant_ns, &stuck);
+	dmr_job_set_hold(job, hold_ns);
+	if (r) {
+		cancel = dmr_job_cancel_requested(job);
+		if (r == -ECANCELED)
+			dmr_job_end(job, cancel == DM_REPLICA_JOB_REQ_KILL ?
+				    DM_REPLICA_JOB_KILLED : DM_REPLICA_JOB_TERMINATED,
+				    DM_REPLICA_RET_FAILED, "cancelled before the point in time");
+		else if (r == -ETIMEDOUT)
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_TIMEOUT,
+				    "SourceElements[%u]: %s did not drain its writes within %u ms",
+				    stuck, g->rec.members[stuck].source_name,
+				    g->params.barrier_timeout_ms);
+		else
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "barrier failed: %d", r);
+		dmr_group_abort(g);
+		mutex_unlock(&dmr_lock);
+		dmr_job_put(job);
+		return;
+	}
+
+	mutex_lock(&g->rec_lock);
+	for (i = 0; i < g->nr_members; i++)
+		g->rec.members[i].copy_state = DM_REPLICA_COPY_SYNCHRONIZED;
+	g->rec.created_ns = instant_ns;
+	g->rec.barrier_hold_ns = hold_ns;
+	r = dmr_group_write(g);
+	mutex_unlock(&g->rec_lock);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
+
+	if (r)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "TargetPool: cannot record the group: %d", r);
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "point in time taken, writes held %llu us",
+			    div_u64(hold_ns, NSEC_PER_USEC));
+	dmr_job_put(job);
+}
+
+/* Find a free slot of @pool. dmr_lock held. */
+static int dmr_pool_free_slot(struct dmr_pool *pool)
+{
+	unsigned int slot;
+
+	for (slot = 0; slot < DMR_MAX_GROUPS; slot++)
+		if (!dmr_group_in_slot(pool, slot))
+			return slot;
+	return -ENOSPC;
+}
+
+/* Resolve and check the sources and the pool. dmr_lock held. */
+static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
+		       struct dmr_pool **poolp, char *msg, size_t len)
+{
+	struct dm_replica_create_group *req = a->req;
+	u64 used, total;
+	unsigned int i, j;
+	dev_t devt;
+
+	for (i = 0; i < req->nr_sources; i++) {
+		struct dm_replica_dev *d = &a->sources[i];
+		struct dmr_member *m;
+
+		devt = MKDEV(d->major, d->minor);
+		if (MAJOR(devt) != d->major || MINOR(devt) != d->minor) {
+			snprintf(msg, len, "SourceElements[%u]: %u:%u is not a device number",
+				 i, d->major, d->minor);
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		for (j = 0; j < i; j++) {
+			if (a->sources[j].major == d->major && a->sources[j].minor == d->minor) {
+				snprintf(msg, len,
+					 "SourceElements[%u]: %u:%u is the same as SourceElements[%u]",
+					 i, d->major, d->minor, j);
+				return DM_REPLICA_RET_INVALID_PARAM;
+			}
+		}
+		srcs[i] = dmr_source_find(devt);
+		if (!srcs[i]) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %u:%u is not a replica-source device",
+				 i, d->major, d->minor);
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		if (dmr_source_count(devt) > 1) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s has more than one target in its table",
+				 i, dmr_source_name(srcs[i]));
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		m = dmr_source_member(srcs[i]);
+		if (m) {
+			snprintf(msg, len, "SourceElements[%u]: %s is already in group %u",
+				 i, dmr_source_name(srcs[i]), m->group->rec.id);
+			return DM_REPLICA_RET_IN_USE;
+		}
+	}
+
+	devt = MKDEV(req->target_pool.major, req->target_pool.minor);
+	*poolp = dmr_pool_find(devt);
+	if (!*poolp) {
+		snprintf(msg, len, "TargetPool: %u:%u is not a replica-pool device",
+			 req->target_pool.major, req->target_pool.minor);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	dmr_pool_usage(*poolp, &used, &total);
+	if (total < req->nr_sources) {
+		snprintf(msg, len, "TargetPool: %llu chunks, too small for %u replicas",
+			 total, req->nr_sources);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (total - used < req->nr_sources) {
+		snprintf(msg, len, "TargetPool: full (%llu of %llu chunks used)", used, total);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (dmr_pool_failed(*poolp)) {
+		snprintf(msg, len, "TargetPool: the pool has failed");
+		return DM_REPLICA_RET_FAILED;
+	}
+	if (dmr_pool_free_slot(*poolp) < 0) {
+		snprintf(msg, len, "TargetPool: already holds %u groups", DMR_MAX_GROUPS);
+		return DM_REPLICA_RET_IN_USE;
+	}
+	return 0;
+}
+
+int dmr_group_create(struct dmr_create_args *a)
+{
+	struct dm_replica_create_group *req = a->req;
+	struct dm_replica_hdr *hdr = &req->hdr;
+	struct dmr_source **srcs = NULL;
+	struct dmr_group_rec *rec = NULL;
+	struct dmr_create_params params;
+	struct dmr_pool *pool = NULL;
+	struct dmr_group *g = NULL;
+	struct dmr_job *job;
+	unsigned int i;
+	int slot, r;
+	u32 res;
+
+	/* Every call yields a job, the refused ones included. */
+	job = dmr_job_new(DM_REPLICA_CMD_CREATE_GROUP);
+	if (!job) {
+		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
+		return -ENOMEM;
+	}
+	req->job_id = dmr_job_id(job);
+
+	res = dmr_check_create(req, a->settings, a->goal, &params, hdr->message,
+			       sizeof(hdr->message));
+	if (res)
+		goto refuse;
+
+	srcs = kcalloc(req->nr_sources, sizeof(*srcs), GFP_KERNEL);
+	rec = kvzalloc(sizeof(*rec), GFP_KERNEL);
+	if (!srcs || !rec) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
+		goto refuse;
+	}
+
+	mutex_lock(&dmr_lock);
+	res = dmr_resolve(a, srcs, &pool, hdr->message, sizeof(hdr->message));
+	if (res)
+		goto refuse_locked;
+
+	slot = dmr_pool_free_slot(pool);
+	r = dmr_md_group_read(dmr_pool_md(pool), slot, rec);
+	if (r) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(hdr->message, sizeof(hdr->message),
+			 "TargetPool: cannot read group slot %d: %d", slot, r);
+		goto refuse_locked;
+	}
+
+	/* Fill in the record; names that were not given are made up. */
+	rec->state = DMR_SLOT_LIVE;
+	rec->gen++;
+	rec->id = dmr_next_group_id;
+	rec->sync_type = req->sync_type;
+	rec->mode = params.mode;
+	rec->consistency = params.consistency;
+	rec->nr_members = req->nr_sources;
+	rec->job_id = req->job_id;
+	rec->broken_reason[0] = 0;
+	if (!req->relationship_name[0])
+		snprintf(req->relationship_name, sizeof(req->relationship_name), "replica%u",
+			 rec->id);
+	if (!req->source_group_name[0])
+		snprintf(req->source_group_name, sizeof(req->source_group_name),
+			 "%.119s_sources", req->relationship_name);
+	snprintf(req->target_group, sizeof(req->target_group), "%.119s_targets",
+		 req->relationship_name);
+	strscpy(rec->relationship_name, req->relationship_name, sizeof(rec->relationship_name));
+	strscpy(rec->source_group_name, req->source_group_name, sizeof(rec->source_group_name));
+	strscpy(rec->target_group, req->target_group, sizeof(rec->target_group));
+	for (i = 0; i < req->nr_sources; i++) {
+		strscpy(rec->members[i].source_name, dmr_source_name(srcs[i]),
+			sizeof(rec->members[i].source_name));
+		rec->members[i].sectors = dmr_source_sectors(srcs[i]);
+		rec->members[i].copy_state = DM_REPLICA_COPY_INITIALIZED;
+	}
+
+	g = dmr_group_alloc(pool, slot, rec);
+	if (!g) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
+		goto refuse_locked;
+	}
+	g->params = params;
+	for (i = 0; i < req->nr_sources; i++) {
+		r = dmr_member_attach(&g->members[i], srcs[i]);
+		if (r) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(hdr->message, sizeof(hdr->message),
+				 "SourceElements[%u]: cannot open %s: %d", i,
+				 dmr_source_name(srcs[i]), r);
+			goto refuse_group;
+		}
+	}
+
+	mutex_lock(&g->rec_lock);
+	r = dmr_group_write(g);
+	mutex_unlock(&g->rec_lock);
+	if (r) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(hdr->message, sizeof(hdr->message),
+			 "TargetPool: cannot write the group record: %d", r);
+		goto refuse_group;
+	}
+
+	dmr_next_group_id++;
+	list_add_tail(&g->list, &dmr_groups);
+	g->job = job;
+	dmr_job_set_group(job, g->rec.id);
+	req->group_id = g->rec.id;
+	req->nr_replicas = g->nr_members;
+	INIT_WORK(&g->create_work, dmr_group_create_work);
+	queue_work(dmr_group_wq, &g->create_work);
+	mutex_unlock(&dmr_lock);
+	kvfree(rec);
+	kfree(srcs);
+
+	if (req->wait_for_copy_state) {
+		struct dm_replica_job info;
+
+		/* Uninterrupted by the timeout: the barrier has its own. */
+		while ((r = dmr_job_wait(req->job_id, 1000, &info)) == -ETIMEDOUT)
+			;
+		if (r) {
+			dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED,
+				  "job %llu started; the wait was interrupted", req->job_id);
+			return 0;
+		}
+		if (info.job_state != DM_REPLICA_JOB_COMPLETED) {
+			dmr_reply(hdr, info.error_code ?: DM_REPLICA_RET_FAILED, "%s",
+				  info.error_description);
+			return dmr_result_errno(hdr->result);
+		}
+		dmr_reply(hdr, DM_REPLICA_RET_OK, "Synchronized");
+		return 0;
+	}
+	dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED, "job %llu started", req->job_id);
+	return 0;
+
+refuse_group:
+	for (i = 0; i < g->nr_members; i++)
+		dmr_member_detach(&g->members[i]);
+	dmr_group_free(g);
+refuse_locked:
+	mutex_unlock(&dmr_lock);
+refuse:
+	kvfree(rec);
+	kfree(srcs);
+	hdr->result = res;
+	dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
+	dmr_job_put(job);
+	return dmr_result_errno(res);
+}
+
+int dmr_group_list(struct dm_replica_group_list *req, u32 *ids, u32 cap)
+{
+	struct dmr_group *g;
+	u32 n = 0;
+
+	mutex_lock(&dmr_lock);
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (n < cap)
+			ids[n] = g->rec.id;
+		n++;
+	}
+	mutex_unlock(&dmr_lock);
+	req->nr_groups = n;
+	return 0;
+}
+
+int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *members, u32 cap)
+{
+	struct dmr_group *g;
+	unsigned int i;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(req->group_id);
+	if (!g) {
+		mutex_unlock(&dmr_lock);
+		dmr_reply(&req->hdr, DM_REPLICA_RET_INVALID_PARAM, "group_id: no group %u",
+			  req->group_id);
+		return -EINVAL;
+	}
+
+	mutex_lock(&g->rec_lock);
+	req->nr_members = g->nr_members;
+	req->sync_type = g->rec.sync_type;
+	req->mode = g->rec.mode;
+	req->consistency = g->rec.consistency;
+	req->copy_state = __dmr_group_copy_state(g);
+	req->pool.major = MAJOR(dmr_pool_devt(g->pool));
+	req->pool.minor = MINOR(dmr_pool_devt(g->pool));
+	req->chunk_sectors = dmr_pool_chunk_sectors(g->pool);
+	dmr_pool_usage(g->pool, &req->pool_used_chunks, &req->pool_total_chunks);
+	req->barrier_hold_ns = g->rec.barrier_hold_ns;
+	req->created_ns = g->rec.created_ns;
+	req->job_id = g->rec.job_id;
+	strscpy(req->relationship_name, g->rec.relationship_name, sizeof(req->relationship_name));
+	strscpy(req->source_group_name, g->rec.source_group_name, sizeof(req->source_group_name));
+	strscpy(req->target_group, g->rec.target_group, sizeof(req->target_group));
+	strscpy(req->broken_reason, g->rec.broken_reason, sizeof(req->broken_reason));
+	req->group_chunks = 0;
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+		u64 copied = dmr_cow_copied_chunks(m->cow);
+
+		req->group_chunks += copied;
+		if (i >= cap)
+			continue;
+		memset(&members[i], 0, sizeof(members[i]));
+		if (m->src) {
+			members[i].source.major = MAJOR(dmr_source_devt(m->src));
+			members[i].source.minor = MINOR(dmr_source_devt(m->src));
+		}
+		if (m->origin.bdev) {
+			members[i].source_dev.major = MAJOR(m->origin.bdev->bd_dev);
+			members[i].source_dev.minor = MINOR(m->origin.bdev->bd_dev);
+		}
+		members[i].sectors = g->rec.members[i].sectors;
+		members[i].copy_state = g->rec.members[i].copy_state;
+		members[i].copied_chunks = copied;
+		strscpy(members[i].source_name, g->rec.members[i].source_name,
+			sizeof(members[i].source_name));
+	}
+	mutex_unlock(&g->rec_lock);
+	mutex_unlock(&dmr_lock);
+	return 0;
+}
+
+/* ModifyReplicaSynchronization: Return To ResourcePool (delete). */
+int dmr_group_modify(struct dm_replica_modify_sync *req)
+{
+	struct dm_replica_hdr *hdr = &req->hdr;
+	u64 hold_ns, instant_ns;
+	struct dmr_group *g;
+	unsigned int i, stuck;
+	struct dmr_job *job;
+	u32 res = 0;
+	int r;
+
+	job = dmr_job_new(DM_REPLICA_CMD_MODIFY_SYNC);
+	if (!job) {
+		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
+		return -ENOMEM;
+	}
+	req->job_id = dmr_job_id(job);
+	dmr_job_set_group(job, req->group_id);
+
+	if (req->pad || !dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
+			 req->pad ? "pad" : "reserved");
+		goto out;
+	}
+	if (req->operation != DM_REPLICA_OP_RETURN_TO_POOL) {
+		res = req->operation >= 2 && req->operation <= 25 ?
+			DM_REPLICA_RET_NOT_SUPPORTED : DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "Operation: %u is %s", req->operation,
+			 res == DM_REPLICA_RET_NOT_SUPPORTED ? "not supported yet" :
+			 "not an operation of ModifyReplicaSynchronization");
+		goto out;
+	}
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(req->group_id);
+	if (!g) {
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "Synchronization: no group %u",
+			 req->group_id);
+		goto out_locked;
+	}
+	if (!g->ready) {
+		res = DM_REPLICA_RET_IN_USE;
+		snprintf(hdr->message, sizeof(hdr->message),
+			 "Synchronization: group %u is still being created", g->rec.id);
+		goto out_locked;
+	}
+	for (i = 0; i < g->nr_members; i++) {
+		if (g->members[i].nr_replicas) {
+			res = DM_REPLICA_RET_IN_USE;
+			snprintf(hdr->message, sizeof(hdr->message),
+				 "Synchronization: replica %.60s_%u of group %u is still in use",
+				 g->rec.relationship_name, i + 1, g->rec.id);
+			goto out_locked;
+		}
+	}
+
+	dmr_job_start(job);
+	r = dmr_group_switch(g, false, MAX_SCHEDULE_TIMEOUT, NULL, &hold_ns, &instant_ns,
+			     &stuck);
+	if (!r) {
+		mutex_lock(&g->rec_lock);
+		r = dmr_group_erase(g);
+		mutex_unlock(&g->rec_lock);
+	}
+	if (r) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(hdr->message, sizeof(hdr->message),
+			 "Synchronization: cannot delete group %u: %d", g->rec.id, r);
+		goto out_locked;
+	}
+	list_del(&g->list);
+	dmr_group_free(g);
+out_locked:
+	mutex_unlock(&dmr_lock);
+out:
+	hdr->result = res;
+	if (res)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "group returned to the pool");
+	dmr_job_put(job);
+	return dmr_result_errno(res);
+}
+
+int dmr_group_init(void)
+{
+	dmr_group_wq = alloc_workqueue("dmr-group", WQ_MEM_RECLAIM, 0);
+	return dmr_group_wq ? 0 : -ENOMEM;
+}
+
+void dmr_group_exit(void)
+{
+	/* Groups hold a module reference: none is left at unload. */
+	WARN_ON(!list_empty(&dmr_groups));
+	destroy_workqueue(dmr_group_wq);
+}

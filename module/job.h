@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-replica: jobs (CIM_ConcreteJob).
+ *
+ * Every create or modify request gets a job; the work it starts reports
+ * through it. A finished job stays queryable for job_keep_seconds (the
+ * standard's TimeBeforeRemoval, 5 minutes by default), then is removed.
+ * All functions take the job table's spinlock; those that wait say so.
+ */
+#ifndef DM_REPLICA_JOB_H
+#define DM_REPLICA_JOB_H
+
+#include <linux/types.h>
+
+#include <uapi/linux/dm-replica.h>
+
+struct dmr_job;
+
+/* A new job in state New; the caller holds a reference. */
+struct dmr_job *dmr_job_new(u32 operation);
+void dmr_job_get_ref(struct dmr_job *job);
+void dmr_job_put(struct dmr_job *job);
+u64 dmr_job_id(struct dmr_job *job);
+void dmr_job_set_group(struct dmr_job *job, u32 group_id);
+
+/* New -> Running. */
+void dmr_job_start(struct dmr_job *job);
+void dmr_job_progress(struct dmr_job *job, unsigned int percent);
+void dmr_job_set_hold(struct dmr_job *job, u64 hold_ns);
+
+/* The RequestStateChange asked for (Terminate, Kill), or 0. */
+u16 dmr_job_cancel_requested(struct dmr_job *job);
+
+/* Running (or New) -> @state, one of Completed, Terminated, Killed,
+ * Exception, with the SMI-S @error and its description.
+ */
+__printf(4, 5)
+void dmr_job_end(struct dmr_job *job, u16 state, u32 error, const char *fmt, ...);
+
+/* Control commands: fill @out; -ENOENT for an unknown job. */
+int dmr_job_info(u64 id, struct dm_replica_job *out);
+/* Waits, interruptibly: -ETIMEDOUT, -ERESTARTSYS. */
+int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out);
+/* -EALREADY when the job has ended. */
+int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out);
+
+/* The job state machine, for the KUnit suite and the checks above. */
+bool dmr_job_transition_ok(u16 from, u16 to);
+bool dmr_job_state_final(u16 state);
+
+#endif /* DM_REPLICA_JOB_H */

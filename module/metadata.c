@@ -1,0 +1,760 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-replica: the pool's persistent metadata.
+ *
+ * On-disk layout, in 512-byte sectors (all integers little-endian):
+ *
+ *   0                 superblock (one sector, crc32c), written once
+ *   group_start       DMR_MAX_GROUPS slots x 2 copies x 32 sectors:
+ *                     group records, crc32c over the record
+ *   owner_start       owner table: 31 entries of 16 bytes per sector,
+ *                     with a trailer (crc32c, magic, sector index)
+ *   data_start        nr_chunks data chunks, chunk aligned
+ *
+ * Crash behaviour: the superblock is written last when formatting, so a
+ * half-formatted device has none and is still blank. A group record is
+ * written to the copy its old version is not in, with PREFLUSH and FUA; on
+ * load the valid copy with the higher sequence wins, so a torn write
+ * leaves the previous state. The owner table is written in sectors whose
+ * content is fully described by their own trailer; a sector write is
+ * atomic on the devices the block layer supports, and the unchanged
+ * entries of a rewritten sector have the same bytes either way. A commit
+ * writes the changed sectors with PREFLUSH and FUA: the PREFLUSH makes
+ * every chunk copied before the commit durable before the entries that
+ * point at it. Callers acknowledge nothing that depends on an entry
+ * before its commit has completed.
+ */
+#include <kunit/visibility.h>
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/crc32c.h>
+#include <linux/device-mapper.h>
+#include <linux/dm-io.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <linux/workqueue.h>
+
+#include "dm-replica.h"
+#include "metadata.h"
+
+#define DMR_SB_MAGIC		0x53505244	/* "DRPS" */
+#define DMR_GROUP_MAGIC		0x47505244	/* "DRPG" */
+#define DMR_OWNER_MAGIC		0x4f505244	/* "DRPO" */
+#define DMR_FORMAT_VERSION	1
+#define DMR_CSUM_SEED		0x9a2e61b5
+
+#ifndef DMR_GROUP_REC_SECTORS
+#define DMR_GROUP_REC_SECTORS	32
+#endif
+#ifndef DMR_OWNERS_PER_SECTOR
+#define DMR_OWNERS_PER_SECTOR	31
+#endif
+#define DMR_BLOCK_SECTORS	8	/* metadata is written in 4 KiB blocks */
+#define DMR_COMMIT_BATCH	64	/* blocks written per commit round */
+
+struct dmr_disk_sb {
+	__le32 csum;
+	__le32 magic;
+	__le32 version;
+	__le32 chunk_sectors;
+	__le64 nr_chunks;
+	__le64 group_start;
+	__le64 owner_start;
+	__le64 owner_sectors;
+	__le64 data_start;
+	__le64 created_ns;
+	__le32 max_groups;
+	__le32 group_rec_sectors;
+} __packed;
+
+struct dmr_disk_member {
+	char source_name[DM_REPLICA_NAME_LEN];
+	__le64 sectors;
+	__le16 copy_state;
+	u8 pad[6];
+} __packed;
+
+struct dmr_disk_group {
+	__le32 csum;
+	__le32 magic;
+	__le64 seq;
+	__le32 state;
+	__le32 gen;
+	__le32 id;
+	__le16 sync_type;
+	__le16 mode;
+	__le16 consistency;
+	__le16 copy_state;
+	__le32 nr_members;
+	__le64 created_ns;
+	__le64 barrier_hold_ns;
+	__le64 job_id;
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	char broken_reason[DM_REPLICA_MESSAGE_LEN];
+	struct dmr_disk_member members[DM_REPLICA_MAX_MEMBERS];
+} __packed;
+
+struct dmr_disk_owner {
+	__le64 src_chunk;
+	__le16 slot;
+	__le16 member;
+	__le32 gen;
+} __packed;
+
+struct dmr_disk_owner_sector {
+	struct dmr_disk_owner e[DMR_OWNERS_PER_SECTOR];
+	__le32 csum;
+	__le32 magic;
+	__le64 index;
+} __packed;
+
+/*
+ * struct dmr_md - an open pool's metadata
+ * @lock:    protects @owners contents, @dirty, @waiters and @failed.
+ * @owners:  the owner table, an image of the on-disk sectors.
+ * @dirty:   one bit per 4 KiB block of @owners changed since its last write.
+ * @waiters: dmr_md_waiter to call at the end of the next commit round.
+ * @bounce:  the commit worker's copies of the blocks it writes; only the
+ *           worker uses it (@wq is ordered).
+ */
+struct dmr_md {
+	struct block_device *bdev;
+	struct dm_io_client *io;
+	struct dmr_geometry geo;
+	u64 nr_owner_blocks;
+
+	spinlock_t lock;	/* see above */
+	void *owners;
+	unsigned long *dirty;
+	struct list_head waiters;
+	bool failed;
+
+	struct workqueue_struct *wq;
+	struct work_struct commit_work;
+	void *bounce;
+};
+
+static u32 dmr_csum(const void *p, size_t len, u32 seed)
+{
+	return crc32c(seed ^ DMR_CSUM_SEED, p, len);
+}
+
+static bool dmr_all_zero(const void *p, size_t len)
+{
+	return !memchr_inv(p, 0, len);
+}
+
+VISIBLE_IF_KUNIT void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u64 created_ns)
+{
+	struct dmr_disk_sb *sb = buf;
+
+	memset(buf, 0, SECTOR_SIZE);
+	sb->magic = cpu_to_le32(DMR_SB_MAGIC);
+	sb->version = cpu_to_le32(DMR_FORMAT_VERSION);
+	sb->chunk_sectors = cpu_to_le32(geo->chunk_sectors);
+	sb->nr_chunks = cpu_to_le64(geo->nr_chunks);
+	sb->group_start = cpu_to_le64(geo->group_start);
+	sb->owner_start = cpu_to_le64(geo->owner_start);
+	sb->owner_sectors = cpu_to_le64(geo->owner_sectors);
+	sb->data_start = cpu_to_le64(geo->data_start);
+	sb->created_ns = cpu_to_le64(created_ns);
+	sb->max_groups = cpu_to_le32(DMR_MAX_GROUPS);
+	sb->group_rec_sectors = cpu_to_le32(DMR_GROUP_REC_SECTORS);
+	sb->csum = cpu_to_le32(dmr_csum(buf + 4, SECTOR_SIZE - 4, 0));
+}
+
+/* Check a superblock sector and decode the geometry it holds. */
+VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
+				   char **error)
+{
+	const struct dmr_disk_sb *sb = buf;
+	struct dmr_geometry g;
+
+	if (le32_to_cpu(sb->magic) != DMR_SB_MAGIC) {
+		*error = "Not a dm-replica pool (no pool superblock)";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(sb->csum) != dmr_csum(buf + 4, SECTOR_SIZE - 4, 0)) {
+		*error = "Pool superblock checksum mismatch";
+		return -EILSEQ;
+	}
+	if (le32_to_cpu(sb->version) != DMR_FORMAT_VERSION) {
+		*error = "Unsupported pool format version";
+		return -EINVAL;
+	}
+	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
+	    le32_to_cpu(sb->group_rec_sectors) != DMR_GROUP_REC_SECTORS) {
+		*error = "Unsupported pool group table layout";
+		return -EINVAL;
+	}
+
+	g.chunk_sectors = le32_to_cpu(sb->chunk_sectors);
+	g.nr_chunks = le64_to_cpu(sb->nr_chunks);
+	g.group_start = le64_to_cpu(sb->group_start);
+	g.owner_start = le64_to_cpu(sb->owner_start);
+	g.owner_sectors = le64_to_cpu(sb->owner_sectors);
+	g.data_start = le64_to_cpu(sb->data_start);
+
+	/* The layout must be the one dmr_md_geometry() makes. */
+	if (!is_power_of_2(g.chunk_sectors) || g.chunk_sectors < DMR_MIN_CHUNK_SECTORS ||
+	    g.chunk_sectors > DMR_MAX_CHUNK_SECTORS || !g.nr_chunks ||
+	    g.group_start != DMR_BLOCK_SECTORS ||
+	    g.owner_start != g.group_start + DMR_MAX_GROUPS * 2 * DMR_GROUP_REC_SECTORS ||
+	    g.owner_sectors < DIV_ROUND_UP_ULL(g.nr_chunks, DMR_OWNERS_PER_SECTOR) ||
+	    g.owner_sectors % DMR_BLOCK_SECTORS ||
+	    g.data_start < g.owner_start + g.owner_sectors ||
+	    g.data_start % g.chunk_sectors) {
+		*error = "Pool superblock geometry is inconsistent";
+		return -EINVAL;
+	}
+	*geo = g;
+	return 0;
+}
+
+VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *rec)
+{
+	struct dmr_disk_group *d = buf;
+	unsigned int i;
+
+	memset(buf, 0, DMR_GROUP_REC_SECTORS * SECTOR_SIZE);
+	d->magic = cpu_to_le32(DMR_GROUP_MAGIC);
+	d->seq = cpu_to_le64(rec->seq);
+	d->state = cpu_to_le32(rec->state);
+	d->gen = cpu_to_le32(rec->gen);
+	d->id = cpu_to_le32(rec->id);
+	d->sync_type = cpu_to_le16(rec->sync_type);
+	d->mode = cpu_to_le16(rec->mode);
+	d->consistency = cpu_to_le16(rec->consistency);
+	d->copy_state = cpu_to_le16(rec->copy_state);
+	d->nr_members = cpu_to_le32(rec->nr_members);
+	d->created_ns = cpu_to_le64(rec->created_ns);
+	d->barrier_hold_ns = cpu_to_le64(rec->barrier_hold_ns);
+	d->job_id = cpu_to_le64(rec->job_id);
+	strscpy(d->relationship_name, rec->relationship_name, sizeof(d->relationship_name));
+	strscpy(d->source_group_name, rec->source_group_name, sizeof(d->source_group_name));
+	strscpy(d->target_group, rec->target_group, sizeof(d->target_group));
+	strscpy(d->broken_reason, rec->broken_reason, sizeof(d->broken_reason));
+	for (i = 0; i < rec->nr_members && i < DM_REPLICA_MAX_MEMBERS; i++) {
+		strscpy(d->members[i].source_name, rec->members[i].source_name,
+			sizeof(d->members[i].source_name));
+		d->members[i].sectors = cpu_to_le64(rec->members[i].sectors);
+		d->members[i].copy_state = cpu_to_le16(rec->members[i].copy_state);
+	}
+	d->csum = cpu_to_le32(dmr_csum(buf + 4, DMR_GROUP_REC_SECTORS * SECTOR_SIZE - 4, 0));
+}
+
+/* Copy a fixed-size on-disk string; a string without NUL is corrupt. */
+static int dmr_get_str(char *dst, const char *src, size_t len)
+{
+	if (strnlen(src, len) == len)
+		return -EILSEQ;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+/*
+ * Decode one copy of a group record: 0 when valid, -ENODATA when never
+ * written (all zero), -EILSEQ when corrupt.
+ */
+VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec)
+{
+	const struct dmr_disk_group *d = buf;
+	unsigned int i;
+
+	if (dmr_all_zero(buf, DMR_GROUP_REC_SECTORS * SECTOR_SIZE))
+		return -ENODATA;
+	if (le32_to_cpu(d->magic) != DMR_GROUP_MAGIC ||
+	    le32_to_cpu(d->csum) !=
+	    dmr_csum(buf + 4, DMR_GROUP_REC_SECTORS * SECTOR_SIZE - 4, 0))
+		return -EILSEQ;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->seq = le64_to_cpu(d->seq);
+	rec->state = le32_to_cpu(d->state);
+	rec->gen = le32_to_cpu(d->gen);
+	rec->id = le32_to_cpu(d->id);
+	rec->sync_type = le16_to_cpu(d->sync_type);
+	rec->mode = le16_to_cpu(d->mode);
+	rec->consistency = le16_to_cpu(d->consistency);
+	rec->copy_state = le16_to_cpu(d->copy_state);
+	rec->nr_members = le32_to_cpu(d->nr_members);
+	rec->created_ns = le64_to_cpu(d->created_ns);
+	rec->barrier_hold_ns = le64_to_cpu(d->barrier_hold_ns);
+	rec->job_id = le64_to_cpu(d->job_id);
+	if (rec->state > DMR_SLOT_LIVE || rec->nr_members > DM_REPLICA_MAX_MEMBERS ||
+	    (rec->state == DMR_SLOT_LIVE && !rec->nr_members))
+		return -EILSEQ;
+	if (dmr_get_str(rec->relationship_name, d->relationship_name,
+			sizeof(d->relationship_name)) ||
+	    dmr_get_str(rec->source_group_name, d->source_group_name,
+			sizeof(d->source_group_name)) ||
+	    dmr_get_str(rec->target_group, d->target_group, sizeof(d->target_group)) ||
+	    dmr_get_str(rec->broken_reason, d->broken_reason, sizeof(d->broken_reason)))
+		return -EILSEQ;
+	for (i = 0; i < rec->nr_members; i++) {
+		if (dmr_get_str(rec->members[i].source_name, d->members[i].source_name,
+				sizeof(d->members[i].source_name)))
+			return -EILSEQ;
+		rec->members[i].sectors = le64_to_cpu(d->members[i].sectors);
+		rec->members[i].copy_state = le16_to_cpu(d->members[i].copy_state);
+	}
+	return 0;
+}
+
+VISIBLE_IF_KUNIT void dmr_seal_owner_sector(void *sector, u64 index)
+{
+	struct dmr_disk_owner_sector *s = sector;
+
+	s->magic = cpu_to_le32(DMR_OWNER_MAGIC);
+	s->index = cpu_to_le64(index);
+	s->csum = cpu_to_le32(dmr_csum(s->e, sizeof(s->e), (u32)index));
+}
+
+/* 0 when the sector is valid or was never written, -EILSEQ otherwise. */
+VISIBLE_IF_KUNIT int dmr_check_owner_sector(const void *sector, u64 index)
+{
+	const struct dmr_disk_owner_sector *s = sector;
+
+	if (dmr_all_zero(sector, SECTOR_SIZE))
+		return 0;
+	if (le32_to_cpu(s->magic) != DMR_OWNER_MAGIC || le64_to_cpu(s->index) != index ||
+	    le32_to_cpu(s->csum) != dmr_csum(s->e, sizeof(s->e), (u32)index))
+		return -EILSEQ;
+	return 0;
+}
+
+VISIBLE_IF_KUNIT void dmr_get_owner(const void *sector, unsigned int i, struct dmr_owner *o)
+{
+	const struct dmr_disk_owner *e = &((const struct dmr_disk_owner_sector *)sector)->e[i];
+
+	o->src_chunk = le64_to_cpu(e->src_chunk);
+	o->slot = le16_to_cpu(e->slot);
+	o->member = le16_to_cpu(e->member);
+	o->gen = le32_to_cpu(e->gen);
+}
+
+VISIBLE_IF_KUNIT void dmr_put_owner(void *sector, unsigned int i, const struct dmr_owner *o)
+{
+	struct dmr_disk_owner *e = &((struct dmr_disk_owner_sector *)sector)->e[i];
+
+	e->src_chunk = cpu_to_le64(o->src_chunk);
+	e->slot = cpu_to_le16(o->slot);
+	e->member = cpu_to_le16(o->member);
+	e->gen = cpu_to_le32(o->gen);
+}
+
+int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,
+		    char **error)
+{
+	u64 nr, owner_sectors, data_start;
+
+	if (!is_power_of_2(chunk_sectors) || chunk_sectors < DMR_MIN_CHUNK_SECTORS ||
+	    chunk_sectors > DMR_MAX_CHUNK_SECTORS) {
+		*error = "Chunk size must be a power of two from 8 to 2048 sectors";
+		return -EINVAL;
+	}
+
+	geo->chunk_sectors = chunk_sectors;
+	geo->group_start = DMR_BLOCK_SECTORS;
+	geo->owner_start = geo->group_start + DMR_MAX_GROUPS * 2 * DMR_GROUP_REC_SECTORS;
+	if (dev_sectors <= geo->owner_start) {
+		*error = "Pool device too small for its metadata";
+		return -ENOSPC;
+	}
+
+	/* The owner table grows with the data: shrink until both fit. */
+	nr = (dev_sectors - geo->owner_start) / chunk_sectors;
+	for (;;) {
+		owner_sectors = round_up(DIV_ROUND_UP_ULL(nr, DMR_OWNERS_PER_SECTOR),
+					 DMR_BLOCK_SECTORS);
+		data_start = round_up(geo->owner_start + owner_sectors, chunk_sectors);
+		if (!nr || data_start + nr * chunk_sectors <= dev_sectors)
+			break;
+		nr--;
+	}
+	if (!nr) {
+		*error = "Pool device too small for one data chunk";
+		return -ENOSPC;
+	}
+	geo->nr_chunks = nr;
+	geo->owner_sectors = owner_sectors;
+	geo->data_start = data_start;
+	return 0;
+}
+
+/* Synchronous I/O to the pool device; @buf is kmalloc'ed or vmalloc'ed. */
+static int dmr_md_io(struct block_device *bdev, struct dm_io_client *io, blk_opf_t opf,
+		     sector_t sector, sector_t count, void *buf)
+{
+	struct dm_io_region where = { .bdev = bdev, .sector = sector, .count = count };
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = is_vmalloc_addr(buf) ? DM_IO_VMA : DM_IO_KMEM,
+		.mem.ptr.addr = buf,
+		.client = io,
+	};
+
+	if (req.mem.type == DM_IO_VMA)
+		req.mem.ptr.vma = buf;
+	return dm_io(&req, 1, &where, NULL, IOPRIO_DEFAULT);
+}
+
+int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error)
+{
+	struct dmr_geometry geo;
+	struct dm_io_client *io;
+	void *buf;
+	int r;
+
+	r = dmr_md_geometry(bdev_nr_sectors(bdev), chunk_sectors, &geo, error);
+	if (r)
+		return r;
+
+	io = dm_io_client_create();
+	if (IS_ERR(io)) {
+		*error = "Cannot create an I/O client";
+		return PTR_ERR(io);
+	}
+	buf = kzalloc(DMR_BLOCK_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	if (!buf) {
+		r = -ENOMEM;
+		*error = "Cannot allocate a metadata buffer";
+		goto out;
+	}
+
+	r = dmr_md_io(bdev, io, REQ_OP_READ, 0, DMR_BLOCK_SECTORS, buf);
+	if (r) {
+		*error = "Cannot read the pool device";
+		goto out;
+	}
+	if (!dmr_all_zero(buf, DMR_BLOCK_SECTORS * SECTOR_SIZE)) {
+		*error = "Device is not blank: refusing to format it as a pool";
+		r = -EEXIST;
+		goto out;
+	}
+
+	/* Clear the group records and the owner table, then the superblock. */
+	r = blkdev_issue_zeroout(bdev, geo.group_start, geo.data_start - geo.group_start,
+				 GFP_KERNEL, 0);
+	if (r) {
+		*error = "Cannot clear the pool metadata area";
+		goto out;
+	}
+	dmr_encode_sb(buf, &geo, ktime_get_real_ns());
+	r = dmr_md_io(bdev, io, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA, 0, 1, buf);
+	if (r)
+		*error = "Cannot write the pool superblock";
+out:
+	kfree(buf);
+	dm_io_client_destroy(io);
+	return r;
+}
+
+static void dmr_md_commit_work(struct work_struct *ws);
+
+struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
+{
+	struct dmr_md *md;
+	u64 s, off;
+	int r;
+
+	md = kzalloc(sizeof(*md), GFP_KERNEL);
+	if (!md)
+		goto nomem;
+	md->bdev = bdev;
+	spin_lock_init(&md->lock);
+	INIT_LIST_HEAD(&md->waiters);
+	INIT_WORK(&md->commit_work, dmr_md_commit_work);
+
+	md->io = dm_io_client_create();
+	if (IS_ERR(md->io)) {
+		r = PTR_ERR(md->io);
+		md->io = NULL;
+		*error = "Cannot create an I/O client";
+		goto bad;
+	}
+	md->bounce = kvmalloc(DMR_COMMIT_BATCH * DMR_BLOCK_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	if (!md->bounce)
+		goto nomem_md;
+
+	r = dmr_md_io(bdev, md->io, REQ_OP_READ, 0, 1, md->bounce);
+	if (r) {
+		*error = "Cannot read the pool superblock";
+		goto bad;
+	}
+	r = dmr_decode_sb(md->bounce, &md->geo, error);
+	if (r)
+		goto bad;
+	if (md->geo.data_start + md->geo.nr_chunks * md->geo.chunk_sectors >
+	    bdev_nr_sectors(bdev)) {
+		*error = "Pool device is smaller than its superblock says";
+		r = -EINVAL;
+		goto bad;
+	}
+
+	md->nr_owner_blocks = md->geo.owner_sectors / DMR_BLOCK_SECTORS;
+	md->owners = vmalloc(md->geo.owner_sectors * SECTOR_SIZE);
+	md->dirty = bitmap_zalloc(md->nr_owner_blocks, GFP_KERNEL);
+	if (!md->owners || !md->dirty)
+		goto nomem_md;
+
+	/* Read the owner table in pieces of at most 1 MiB. */
+	for (off = 0; off < md->geo.owner_sectors; off += 2048) {
+		u64 n = min_t(u64, 2048, md->geo.owner_sectors - off);
+
+		r = dmr_md_io(bdev, md->io, REQ_OP_READ, md->geo.owner_start + off, n,
+			      md->owners + off * SECTOR_SIZE);
+		if (r) {
+			*error = "Cannot read the pool owner table";
+			goto bad;
+		}
+	}
+	for (s = 0; s < md->geo.owner_sectors; s++) {
+		if (dmr_check_owner_sector(md->owners + s * SECTOR_SIZE, s)) {
+			*error = "Pool owner table checksum mismatch";
+			r = -EILSEQ;
+			goto bad;
+		}
+	}
+
+	md->wq = alloc_ordered_workqueue("dmr-md", WQ_MEM_RECLAIM);
+	if (!md->wq)
+		goto nomem_md;
+	return md;
+
+nomem_md:
+nomem:
+	r = -ENOMEM;
+	*error = "Cannot allocate the pool metadata";
+bad:
+	dmr_md_close(md);
+	return ERR_PTR(r);
+}
+
+void dmr_md_close(struct dmr_md *md)
+{
+	if (!md)
+		return;
+	if (md->wq) {
+		flush_workqueue(md->wq);
+		destroy_workqueue(md->wq);
+	}
+	WARN_ON(!list_empty(&md->waiters));
+	bitmap_free(md->dirty);
+	vfree(md->owners);
+	kvfree(md->bounce);
+	if (md->io)
+		dm_io_client_destroy(md->io);
+	kfree(md);
+}
+
+const struct dmr_geometry *dmr_md_geo(struct dmr_md *md)
+{
+	return &md->geo;
+}
+
+static sector_t dmr_slot_sector(struct dmr_md *md, unsigned int slot, unsigned int copy)
+{
+	return md->geo.group_start + (slot * 2 + copy) * DMR_GROUP_REC_SECTORS;
+}
+
+/*
+ * Read a group slot: the valid copy with the higher sequence. A slot never
+ * written reads as free. -EILSEQ when neither copy is valid.
+ */
+int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
+{
+	struct dmr_group_rec *tmp;
+	int r, rc[2], best = -1;
+	unsigned int c;
+	void *buf;
+
+	buf = kvmalloc(DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
+	if (!buf || !tmp) {
+		r = -ENOMEM;
+		goto out;
+	}
+
+	for (c = 0; c < 2; c++) {
+		r = dmr_md_io(md->bdev, md->io, REQ_OP_READ, dmr_slot_sector(md, slot, c),
+			      DMR_GROUP_REC_SECTORS, buf);
+		if (r)
+			goto out;
+		rc[c] = dmr_decode_group(buf, tmp);
+		if (!rc[c] && (best < 0 || tmp->seq > rec->seq)) {
+			memcpy(rec, tmp, sizeof(*rec));
+			best = c;
+		}
+	}
+
+	r = 0;
+	if (best >= 0)
+		goto out;
+	if (rc[0] == -ENODATA && rc[1] == -ENODATA) {
+		memset(rec, 0, sizeof(*rec));
+		rec->state = DMR_SLOT_FREE;
+	} else {
+		r = -EILSEQ;
+	}
+out:
+	kvfree(tmp);
+	kvfree(buf);
+	return r;
+}
+
+/*
+ * Write a group slot durably, into the copy that does not hold the
+ * current version. rec->seq is advanced on success.
+ */
+int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
+{
+	u64 seq = rec->seq + 1;
+	void *buf;
+	int r;
+
+	buf = kvmalloc(DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	rec->seq = seq;
+	dmr_encode_group(buf, rec);
+	r = dmr_md_io(md->bdev, md->io, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+		      dmr_slot_sector(md, slot, seq & 1), DMR_GROUP_REC_SECTORS, buf);
+	if (r)
+		rec->seq = seq - 1;
+	kvfree(buf);
+	return r;
+}
+
+static void *dmr_owner_sector(struct dmr_md *md, u64 chunk, unsigned int *i)
+{
+	*i = do_div(chunk, DMR_OWNERS_PER_SECTOR);
+	return md->owners + chunk * SECTOR_SIZE;
+}
+
+void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o)
+{
+	unsigned long flags;
+	unsigned int i;
+	void *s;
+
+	spin_lock_irqsave(&md->lock, flags);
+	s = dmr_owner_sector(md, chunk, &i);
+	dmr_get_owner(s, i, o);
+	spin_unlock_irqrestore(&md->lock, flags);
+}
+
+void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o)
+{
+	unsigned long flags;
+	unsigned int i;
+	void *s;
+
+	spin_lock_irqsave(&md->lock, flags);
+	s = dmr_owner_sector(md, chunk, &i);
+	dmr_put_owner(s, i, o);
+	__set_bit(((s - md->owners) / SECTOR_SIZE) / DMR_BLOCK_SECTORS, md->dirty);
+	spin_unlock_irqrestore(&md->lock, flags);
+}
+
+void dmr_md_clear_owner(struct dmr_md *md, u64 chunk)
+{
+	static const struct dmr_owner free_owner;
+
+	dmr_md_set_owner(md, chunk, &free_owner);
+}
+
+void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&md->lock, flags);
+	list_add_tail(&w->list, &md->waiters);
+	spin_unlock_irqrestore(&md->lock, flags);
+	queue_work(md->wq, &md->commit_work);
+}
+
+bool dmr_md_failed(struct dmr_md *md)
+{
+	return READ_ONCE(md->failed);
+}
+
+void dmr_md_flush_commits(struct dmr_md *md)
+{
+	flush_workqueue(md->wq);
+}
+
+/*
+ * Take up to DMR_COMMIT_BATCH dirty blocks: seal their sectors and copy
+ * them to the bounce buffer. Returns how many were taken; @blocks gets
+ * their numbers. Called with md->lock held.
+ */
+static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks)
+{
+	unsigned int n = 0, j;
+	unsigned long b;
+
+	for_each_set_bit(b, md->dirty, md->nr_owner_blocks) {
+		void *src = md->owners + b * DMR_BLOCK_SECTORS * SECTOR_SIZE;
+
+		for (j = 0; j < DMR_BLOCK_SECTORS; j++)
+			dmr_seal_owner_sector(src + j * SECTOR_SIZE,
+					      b * DMR_BLOCK_SECTORS + j);
+		memcpy(md->bounce + n * DMR_BLOCK_SECTORS * SECTOR_SIZE, src,
+		       DMR_BLOCK_SECTORS * SECTOR_SIZE);
+		__clear_bit(b, md->dirty);
+		blocks[n++] = b;
+		if (n == DMR_COMMIT_BATCH)
+			break;
+	}
+	return n;
+}
+
+static void dmr_md_commit_work(struct work_struct *ws)
+{
+	struct dmr_md *md = container_of(ws, struct dmr_md, commit_work);
+	struct dmr_md_waiter *w, *tmp;
+	u64 blocks[DMR_COMMIT_BATCH];
+	unsigned int n, i;
+	LIST_HEAD(waiters);
+	int r = 0;
+
+	spin_lock_irq(&md->lock);
+	list_splice_init(&md->waiters, &waiters);
+	if (md->failed)
+		r = -EIO;
+	spin_unlock_irq(&md->lock);
+
+	/*
+	 * Write every dirty block, each with PREFLUSH so that the chunk
+	 * copies the entries point at are durable first, and FUA so that the
+	 * entries are durable when the write completes.
+	 */
+	do {
+		spin_lock_irq(&md->lock);
+		n = r ? 0 : __dmr_md_take_dirty(md, blocks);
+		spin_unlock_irq(&md->lock);
+		for (i = 0; i < n && !r; i++)
+			r = dmr_md_io(md->bdev, md->io,
+				      REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
+				      md->geo.owner_start + blocks[i] * DMR_BLOCK_SECTORS,
+				      DMR_BLOCK_SECTORS,
+				      md->bounce + i * DMR_BLOCK_SECTORS * SECTOR_SIZE);
+	} while (n == DMR_COMMIT_BATCH && !r);
+
+	if (r) {
+		spin_lock_irq(&md->lock);
+		if (!md->failed)
+			DMERR("pool metadata write failed: %d", r);
+		md->failed = true;
+		spin_unlock_irq(&md->lock);
+	}
+
+	list_for_each_entry_safe(w, tmp, &waiters, list) {
+		list_del(&w->list);
+		w->fn(w, r);
+	}
+}

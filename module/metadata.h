@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-replica: the pool's persistent metadata.
+ *
+ * The metadata object owns the on-disk format; nothing outside
+ * metadata.c sees an on-disk struct. It keeps three things:
+ *  - the superblock, written once when the pool is formatted;
+ *  - one record per group slot, written in two alternating copies so that
+ *    a torn write never loses the previous state;
+ *  - the owner table: for every data chunk of the pool, which group slot
+ *    (and generation of it), which member and which source chunk it holds
+ *    the data of. It is kept whole in memory and written back sector-wise
+ *    by dmr_md_commit().
+ * Documentation/dm-replica.rst describes the layout and its crash
+ * behaviour.
+ */
+#ifndef DM_REPLICA_METADATA_H
+#define DM_REPLICA_METADATA_H
+
+#include <linux/blkdev.h>
+#include <linux/list.h>
+#include <linux/types.h>
+
+#include <uapi/linux/dm-replica.h>
+
+#define DMR_MAX_GROUPS		64
+#define DMR_MIN_CHUNK_SECTORS	8	/* 4 KiB */
+#define DMR_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
+
+/* The state of a group slot. */
+enum dmr_slot_state {
+	DMR_SLOT_FREE = 0,
+	DMR_SLOT_LIVE = 1,
+};
+
+/* One member of a group record. */
+struct dmr_member_rec {
+	char source_name[DM_REPLICA_NAME_LEN];
+	u64 sectors;
+	u16 copy_state;
+};
+
+/*
+ * struct dmr_group_rec - a group as the metadata records it
+ * @gen:   generation of the slot: owner entries of an older generation
+ *         are free.
+ * @seq:   write sequence, managed by dmr_md_group_write().
+ */
+struct dmr_group_rec {
+	u32 state;
+	u32 gen;
+	u64 seq;
+	u32 id;
+	u16 sync_type;
+	u16 mode;
+	u16 consistency;
+	u16 copy_state;
+	u32 nr_members;
+	u64 created_ns;
+	u64 barrier_hold_ns;
+	u64 job_id;
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	char broken_reason[DM_REPLICA_MESSAGE_LEN];
+	struct dmr_member_rec members[DM_REPLICA_MAX_MEMBERS];
+};
+
+/* The geometry of a pool, fixed when it is formatted. */
+struct dmr_geometry {
+	u32 chunk_sectors;
+	u64 nr_chunks;		/* data chunks */
+	u64 group_start;	/* sectors */
+	u64 owner_start;	/* sectors */
+	u64 owner_sectors;
+	u64 data_start;		/* sectors, chunk aligned */
+};
+
+struct dmr_md;
+
+/*
+ * Waiter of a commit: @fn is called from the commit worker once every
+ * change made before dmr_md_commit() is durable, or with an error.
+ */
+struct dmr_md_waiter {
+	struct list_head list;
+	void (*fn)(struct dmr_md_waiter *w, int err);
+};
+
+/* Compute the geometry for a device of @dev_sectors. Process context. */
+int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,
+		    char **error);
+
+/*
+ * Format @bdev as a pool. Refuses a device whose first 4 KiB are not all
+ * zero: nothing is formatted silently. May sleep.
+ */
+int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error);
+
+/* Open the pool on @bdev: read and check all metadata. May sleep. */
+struct dmr_md *dmr_md_open(struct block_device *bdev, char **error);
+void dmr_md_close(struct dmr_md *md);
+
+const struct dmr_geometry *dmr_md_geo(struct dmr_md *md);
+
+/* Group records. May sleep; the caller serialises writes to one slot. */
+int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
+int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
+
+/*
+ * Owner table. dmr_md_owner() reads an entry as loaded or last set;
+ * dmr_md_set_owner() and dmr_md_clear_owner() change it in memory and mark
+ * it for the next commit. Any context; they take a spinlock.
+ */
+struct dmr_owner {
+	u16 slot;	/* group slot + 1; 0: free */
+	u16 member;
+	u32 gen;
+	u64 src_chunk;
+};
+
+void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o);
+void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o);
+void dmr_md_clear_owner(struct dmr_md *md, u64 chunk);
+
+/* Make every change so far durable, then call @w->fn. Any context. */
+void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w);
+
+/* Has a metadata write failed? Then every later commit fails too. */
+bool dmr_md_failed(struct dmr_md *md);
+
+/* Wait until every commit queued so far has ended. May sleep. */
+void dmr_md_flush_commits(struct dmr_md *md);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Encoding and decoding, for the KUnit suite. @buf is one group record or
+ * one owner sector or one superblock sector.
+ */
+#define DMR_GROUP_REC_SECTORS	32
+void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u64 created_ns);
+int dmr_decode_sb(const void *buf, struct dmr_geometry *geo, char **error);
+void dmr_encode_group(void *buf, const struct dmr_group_rec *rec);
+int dmr_decode_group(const void *buf, struct dmr_group_rec *rec);
+#define DMR_OWNERS_PER_SECTOR	31
+void dmr_seal_owner_sector(void *sector, u64 index);
+int dmr_check_owner_sector(const void *sector, u64 index);
+void dmr_get_owner(const void *sector, unsigned int i, struct dmr_owner *o);
+void dmr_put_owner(void *sector, unsigned int i, const struct dmr_owner *o);
+#endif
+
+#endif /* DM_REPLICA_METADATA_H */

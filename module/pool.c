@@ -1,0 +1,404 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-replica: the replica-pool target and the pool object.
+ *
+ * The pool object belongs to the device, not to a table: it is found by
+ * the device number of the pool's underlying device, shared by successive
+ * tables of the pool's dm device, and kept alive by the groups that draw
+ * from it even when no table shows it. It holds its own reference to the
+ * underlying device for that reason.
+ */
+#include <linux/device-mapper.h>
+#include <linux/dm-kcopyd.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+#include <uapi/linux/dm-replica.h>
+
+#include "alloc.h"
+#include "compat.h"
+#include "dm-replica.h"
+#include "group.h"
+#include "metadata.h"
+#include "pool.h"
+
+/*
+ * struct dmr_pool - one pool
+ * @list:       in dmr_pools; dmr_lock.
+ * @ref:        tables and groups using it; dmr_lock.
+ * @md_devt:    the dm device showing it, 0 when none; dmr_lock.
+ * @nr_targets: table instances showing it; dmr_lock.
+ * The rest is constant while the pool exists.
+ */
+struct dmr_pool {
+	struct list_head list;
+	unsigned int ref;
+	dev_t md_devt;
+	unsigned int nr_targets;
+	struct dmr_bdev_ref bdev;
+	struct dmr_md *md;
+	struct dmr_alloc alloc;
+	struct dm_kcopyd_client *kc;
+	u32 chunk_sectors;
+	sector_t data_start;
+};
+
+/* One table instance. */
+struct pool_target {
+	struct dm_dev *dev;
+	struct dmr_pool *pool;
+};
+
+static LIST_HEAD(dmr_pools);
+
+struct dmr_pool *dmr_pool_find(dev_t md_devt)
+{
+	struct dmr_pool *pool;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(pool, &dmr_pools, list)
+		if (pool->md_devt == md_devt)
+			return pool;
+	return NULL;
+}
+
+void dmr_pool_get_ref(struct dmr_pool *pool)
+{
+	lockdep_assert_held(&dmr_lock);
+	pool->ref++;
+}
+
+static void dmr_pool_destroy(struct dmr_pool *pool)
+{
+	if (pool->md)
+		dmr_md_flush_commits(pool->md);
+	if (pool->kc)
+		dm_kcopyd_client_destroy(pool->kc);
+	dmr_md_close(pool->md);
+	dmr_alloc_exit(&pool->alloc);
+	dmr_bdev_close(&pool->bdev);
+	kfree(pool);
+}
+
+void dmr_pool_put(struct dmr_pool *pool)
+{
+	lockdep_assert_held(&dmr_lock);
+	if (--pool->ref)
+		return;
+	list_del(&pool->list);
+	dmr_pool_destroy(pool);
+}
+
+dev_t dmr_pool_devt(struct dmr_pool *pool)
+{
+	return pool->md_devt;
+}
+
+struct dmr_md *dmr_pool_md(struct dmr_pool *pool)
+{
+	return pool->md;
+}
+
+struct block_device *dmr_pool_bdev(struct dmr_pool *pool)
+{
+	return pool->bdev.bdev;
+}
+
+struct dm_kcopyd_client *dmr_pool_kcopyd(struct dmr_pool *pool)
+{
+	return pool->kc;
+}
+
+u32 dmr_pool_chunk_sectors(struct dmr_pool *pool)
+{
+	return pool->chunk_sectors;
+}
+
+sector_t dmr_pool_chunk_sector(struct dmr_pool *pool, u64 chunk)
+{
+	return pool->data_start + chunk * pool->chunk_sectors;
+}
+
+void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total)
+{
+	dmr_alloc_usage(&pool->alloc, used, total);
+}
+
+int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk)
+{
+	return dmr_alloc_get(&pool->alloc, chunk);
+}
+
+void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk)
+{
+	dmr_alloc_put(&pool->alloc, chunk);
+}
+
+int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk)
+{
+	return dmr_alloc_mark(&pool->alloc, chunk);
+}
+
+bool dmr_pool_failed(struct dmr_pool *pool)
+{
+	return dmr_md_failed(pool->md);
+}
+
+/* Open the pool on @dev: metadata, allocator, groups. dmr_lock held. */
+static struct dmr_pool *dmr_pool_open(struct block_device *bdev, char **error)
+{
+	const struct dmr_geometry *geo;
+	struct dmr_pool *pool;
+	int r;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool) {
+		*error = "Cannot allocate the pool";
+		return ERR_PTR(-ENOMEM);
+	}
+	pool->ref = 1;
+	INIT_LIST_HEAD(&pool->list);
+
+	r = dmr_bdev_open(bdev->bd_dev, &pool->bdev);
+	if (r) {
+		*error = "Cannot open the pool device";
+		goto bad;
+	}
+	pool->md = dmr_md_open(pool->bdev.bdev, error);
+	if (IS_ERR(pool->md)) {
+		r = PTR_ERR(pool->md);
+		pool->md = NULL;
+		goto bad;
+	}
+	geo = dmr_md_geo(pool->md);
+	pool->chunk_sectors = geo->chunk_sectors;
+	pool->data_start = geo->data_start;
+	r = dmr_alloc_init(&pool->alloc, geo->nr_chunks);
+	if (r) {
+		*error = "Cannot allocate the chunk allocator";
+		goto bad;
+	}
+	pool->kc = dm_kcopyd_client_create(NULL);
+	if (IS_ERR(pool->kc)) {
+		r = PTR_ERR(pool->kc);
+		pool->kc = NULL;
+		*error = "Cannot create a copy engine client";
+		goto bad;
+	}
+
+	list_add(&pool->list, &dmr_pools);
+	r = dmr_groups_load(pool, error);
+	if (r) {
+		/* Groups loaded so far hold references: drop ours last. */
+		dmr_pool_put(pool);
+		return ERR_PTR(r);
+	}
+	return pool;
+
+bad:
+	dmr_pool_destroy(pool);
+	return ERR_PTR(r);
+}
+
+/*
+ * Construct a replica-pool mapping:
+ *
+ *   replica-pool <dev_path> [<#opt_args> [format <chunk_sectors>]]
+ *
+ * <dev_path>:      the device holding the pool's metadata and data.
+ * format <chunk_sectors>:
+ *                  format a blank device (first 4 KiB all zero) as a pool
+ *                  with chunks of <chunk_sectors> (a power of two, 8 to
+ *                  2048). Without it, the device must hold a pool.
+ */
+static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	static const struct dm_arg _args[] = {
+		{0, 2, "Invalid number of optional arguments"},
+	};
+	dev_t md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct pool_target *pt;
+	unsigned int nr_opt, chunk_sectors = 0;
+	const char *arg;
+	int r;
+
+	if (argc < 1) {
+		ti->error = "Invalid argument count: expected <dev_path> [<#opt_args> ...]";
+		return -EINVAL;
+	}
+	dm_consume_args(&as, 1);
+	if (as.argc) {
+		r = dm_read_arg_group(_args, &as, &nr_opt, &ti->error);
+		if (r)
+			return r;
+		if (nr_opt) {
+			arg = dm_shift_arg(&as);
+			if (strcasecmp(arg, "format") || nr_opt != 2 ||
+			    kstrtouint(dm_shift_arg(&as), 10, &chunk_sectors)) {
+				ti->error = "Expected optional arguments: format <chunk_sectors>";
+				return -EINVAL;
+			}
+		}
+	}
+	if (as.argc) {
+		ti->error = "Too many arguments";
+		return -EINVAL;
+	}
+
+	pt = kzalloc(sizeof(*pt), GFP_KERNEL);
+	if (!pt) {
+		ti->error = "Cannot allocate context";
+		return -ENOMEM;
+	}
+	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &pt->dev);
+	if (r) {
+		ti->error = "Pool device lookup failed";
+		goto bad_dev;
+	}
+
+	mutex_lock(&dmr_lock);
+	list_for_each_entry(pt->pool, &dmr_pools, list)
+		if (pt->pool->bdev.bdev->bd_dev == pt->dev->bdev->bd_dev)
+			goto found;
+
+	if (chunk_sectors) {
+		r = dmr_md_format(pt->dev->bdev, chunk_sectors, &ti->error);
+		if (r)
+			goto bad_locked;
+	}
+	pt->pool = dmr_pool_open(pt->dev->bdev, &ti->error);
+	if (IS_ERR(pt->pool)) {
+		r = PTR_ERR(pt->pool);
+		goto bad_locked;
+	}
+	goto opened;
+found:
+	if (chunk_sectors) {
+		ti->error = "Device already holds a pool: refusing to format it";
+		r = -EEXIST;
+		goto bad_locked;
+	}
+	dmr_pool_get_ref(pt->pool);
+opened:
+	if (pt->pool->md_devt && pt->pool->md_devt != md_devt) {
+		ti->error = "Pool is already shown by another dm device";
+		dmr_pool_put(pt->pool);
+		r = -EBUSY;
+		goto bad_locked;
+	}
+	pt->pool->md_devt = md_devt;
+	pt->pool->nr_targets++;
+	mutex_unlock(&dmr_lock);
+
+	ti->private = pt;
+	ti->num_flush_bios = 1;
+	return 0;
+
+bad_locked:
+	mutex_unlock(&dmr_lock);
+	dm_put_device(ti, pt->dev);
+bad_dev:
+	kfree(pt);
+	return r;
+}
+
+static void pool_dtr(struct dm_target *ti)
+{
+	struct pool_target *pt = ti->private;
+
+	mutex_lock(&dmr_lock);
+	if (!--pt->pool->nr_targets)
+		pt->pool->md_devt = 0;
+	dmr_pool_put(pt->pool);
+	mutex_unlock(&dmr_lock);
+	dm_put_device(ti, pt->dev);
+	kfree(pt);
+}
+
+/*
+ * The pool's dm device shows the pool device for reading (so that tools
+ * can look at it); writes would destroy metadata and copies, and fail.
+ */
+static int pool_map(struct dm_target *ti, struct bio *bio)
+{
+	struct pool_target *pt = ti->private;
+
+	if (op_is_write(bio_op(bio)) && bio_sectors(bio))
+		return DM_MAPIO_KILL;
+	bio_set_dev(bio, pt->dev->bdev);
+	if (bio_sectors(bio))
+		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
+	return DM_MAPIO_REMAPPED;
+}
+
+/*
+ * Status:
+ *
+ *   INFO:  <chunk_sectors> <used_chunks>/<total_chunks> <nr_groups> <health>
+ *          <health> is "ok", "full" when every chunk is used, or "failed"
+ *          when a metadata write failed.
+ *   TABLE: <dev>
+ */
+static void pool_status(struct dm_target *ti, status_type_t type,
+			unsigned int status_flags, char *result, unsigned int maxlen)
+{
+	struct pool_target *pt = ti->private;
+	struct dmr_pool *pool = pt->pool;
+	unsigned int sz = 0, groups;
+	u64 used, total;
+	const char *health;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		dmr_pool_usage(pool, &used, &total);
+		mutex_lock(&dmr_lock);
+		groups = dmr_groups_count(pool);
+		mutex_unlock(&dmr_lock);
+		health = dmr_pool_failed(pool) ? "failed" : used == total ? "full" : "ok";
+		DMEMIT("%u %llu/%llu %u %s", pool->chunk_sectors, used, total, groups, health);
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s", pt->dev->name);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT_TARGET_NAME_VERSION(ti->type);
+		DMEMIT(",pool_device_name=%s,chunk_sectors=%u;", pt->dev->name,
+		       pool->chunk_sectors);
+		break;
+	}
+}
+
+static int pool_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn fn,
+				void *data)
+{
+	struct pool_target *pt = ti->private;
+
+	return fn(ti, pt->dev, 0, ti->len, data);
+}
+
+static struct target_type pool_target = {
+	.name = DM_REPLICA_TARGET_POOL,
+	.version = {DM_REPLICA_VERSION_MAJOR, DM_REPLICA_VERSION_MINOR,
+		    DM_REPLICA_VERSION_PATCH},
+	.module = THIS_MODULE,
+	.ctr = pool_ctr,
+	.dtr = pool_dtr,
+	.map = pool_map,
+	.status = pool_status,
+	.iterate_devices = pool_iterate_devices,
+};
+
+int dmr_pool_init(void)
+{
+	int r = dm_register_target(&pool_target);
+
+	if (r)
+		DMERR("register of %s target failed: %d", pool_target.name, r);
+	return r;
+}
+
+void dmr_pool_exit(void)
+{
+	dm_unregister_target(&pool_target);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-replica: the pool, as the other pieces see it.
+ *
+ * A pool is created by the replica-pool target and lives as long as a
+ * table holds it or a group uses it (reference counted). Its services are
+ * chunk allocation, the metadata (through these wrappers) and the copy
+ * engine client shared by all its groups.
+ */
+#ifndef DM_REPLICA_POOL_H
+#define DM_REPLICA_POOL_H
+
+#include <linux/blkdev.h>
+#include <linux/types.h>
+
+#include "metadata.h"
+
+struct dmr_pool;
+struct dm_kcopyd_client;
+
+/*
+ * Find a pool by the dev_t of the dm device showing it, and take or drop
+ * references. dmr_lock held for all three: the last put frees the pool.
+ */
+struct dmr_pool *dmr_pool_find(dev_t md_devt);
+void dmr_pool_get_ref(struct dmr_pool *pool);
+void dmr_pool_put(struct dmr_pool *pool);
+
+dev_t dmr_pool_devt(struct dmr_pool *pool);
+struct dmr_md *dmr_pool_md(struct dmr_pool *pool);
+struct block_device *dmr_pool_bdev(struct dmr_pool *pool);
+struct dm_kcopyd_client *dmr_pool_kcopyd(struct dmr_pool *pool);
+u32 dmr_pool_chunk_sectors(struct dmr_pool *pool);
+sector_t dmr_pool_chunk_sector(struct dmr_pool *pool, u64 chunk);
+void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total);
+
+/* Any context. */
+int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk);
+void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk);
+/* While loading. */
+int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk);
+/* Has a metadata write failed? */
+bool dmr_pool_failed(struct dmr_pool *pool);
+
+#endif /* DM_REPLICA_POOL_H */

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * dm-replica: the replica-source target, as the group code sees it.
+ *
+ * One dmr_source exists per dm device (and start sector) that has a
+ * replica-source target; target instances of successive tables of the same
+ * device share it, so that a table reload keeps the source in its group.
+ */
+#ifndef DM_REPLICA_SOURCE_H
+#define DM_REPLICA_SOURCE_H
+
+#include <linux/types.h>
+
+struct dmr_source;
+struct dmr_cow;
+
+/*
+ * Lookup and references. dmr_lock must be held for dmr_source_find()
+ * and dmr_source_count(); dmr_source_get() and dmr_source_put() work in
+ * any process context.
+ */
+struct dmr_source *dmr_source_find(dev_t md_devt);
+struct dmr_source *dmr_source_find_name(const char *name);
+unsigned int dmr_source_count(dev_t md_devt);
+void dmr_source_get(struct dmr_source *src);
+void dmr_source_put(struct dmr_source *src);
+
+/* Constant for the life of the source. */
+const char *dmr_source_name(struct dmr_source *src);
+dev_t dmr_source_devt(struct dmr_source *src);
+dev_t dmr_source_origin(struct dmr_source *src);
+sector_t dmr_source_begin(struct dmr_source *src);
+sector_t dmr_source_sectors(struct dmr_source *src);
+
+/* The group member this source feeds, or NULL; dmr_lock held. */
+void *dmr_source_member(struct dmr_source *src);
+void dmr_source_set_member(struct dmr_source *src, void *member);
+
+/*
+ * The barrier steps (barrier.c). dmr_source_hold() makes new writes wait;
+ * dmr_source_drain() waits until the writes already sent on have ended,
+ * at most @timeout jiffies (returns 0 on timeout); dmr_source_attach()
+ * switches the source to a cow (or back to none with NULL);
+ * dmr_source_release() sends the held writes on. Process context.
+ */
+void dmr_source_hold(struct dmr_source *src);
+long dmr_source_drain(struct dmr_source *src, unsigned long timeout);
+void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow);
+void dmr_source_release(struct dmr_source *src);
+
+#endif /* DM_REPLICA_SOURCE_H */
