@@ -30,6 +30,16 @@ static inline void dmr_limits_no_discard(struct queue_limits *limits)
 	limits->max_discard_sectors = 0;
 }
 
+/* Advertise discards of up to @sectors, in units of @sectors. */
+static inline void dmr_limits_set_discard(struct queue_limits *limits, unsigned int sectors)
+{
+#ifdef DMR_HAVE_MAX_USER_DISCARD
+	limits->max_hw_discard_sectors = sectors;
+#endif
+	limits->max_discard_sectors = sectors;
+	limits->discard_granularity = sectors << SECTOR_SHIFT;
+}
+
 /*
  * A reference to a block device of the module's own, by number, so that
  * it stays open whatever happens to the dm table that named it. Opened

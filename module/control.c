@@ -473,8 +473,9 @@ static long dmr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		r = dmr_check_hdr(hdr);
 		if (!r)
 			r = c->fn(hdr);
-		/* A handler that failed has said why. */
-		WARN_ON_ONCE(r && hdr->result == DM_REPLICA_RET_OK);
+		/* A handler that failed without saying why ran out of something. */
+		if (r && hdr->result == DM_REPLICA_RET_OK)
+			dmr_reply(hdr, DM_REPLICA_RET_FAILED, "failed: %d", r);
 		r = r ?: dmr_result_errno(hdr->result);
 	}
 

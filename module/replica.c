@@ -13,6 +13,7 @@
 
 #include <uapi/linux/dm-replica.h>
 
+#include "compat.h"
 #include "cow.h"
 #include "dm-replica.h"
 #include "group.h"
@@ -92,7 +93,9 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_max;
 	}
 	ti->num_flush_bios = 1;
+	/* Discards are taken (and ignored) whatever the devices below do. */
 	ti->num_discard_bios = 1;
+	ti->discards_supported = true;
 	ti->per_io_data_size = sizeof(struct dmr_cow_io);
 	ti->private = rt;
 	return 0;
@@ -175,6 +178,17 @@ static int replica_iterate_devices(struct dm_target *ti, iterate_devices_callout
 	return r;
 }
 
+/*
+ * A replica's chunks come from two devices; a discard is accepted and
+ * ignored (see dmr_cow_map_replica()), in chunks.
+ */
+static void replica_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct replica_target *rt = ti->private;
+
+	dmr_limits_set_discard(limits, dmr_member_chunk_sectors(rt->member));
+}
+
 static struct target_type replica_target_type = {
 	.name = DM_REPLICA_TARGET_REPLICA,
 	.version = {DM_REPLICA_VERSION_MAJOR, DM_REPLICA_VERSION_MINOR,
@@ -186,6 +200,7 @@ static struct target_type replica_target_type = {
 	.end_io = replica_end_io,
 	.status = replica_status,
 	.iterate_devices = replica_iterate_devices,
+	.io_hints = replica_io_hints,
 };
 
 int dmr_replica_init(void)

@@ -253,7 +253,9 @@ static struct dmr_source *dmr_source_get_or_create(struct dm_target *ti,
 	src->begin = ti->begin;
 	src->len = ti->len;
 	src->origin = origin;
-	strscpy(src->name, dm_device_name(md), sizeof(src->name));
+	/* The name the administrator gave, which a group records. */
+	if (dm_copy_name_and_uuid(md, src->name, NULL))
+		strscpy(src->name, dm_device_name(md), sizeof(src->name));
 	spin_lock_init(&src->lock);
 	bio_list_init(&src->held_bios);
 	atomic_set(&src->inflight, 0);

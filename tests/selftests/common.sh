@@ -39,6 +39,19 @@ check() {
 	fi
 }
 
+# check_do DESCRIPTION COMMAND...: like check, but COMMAND runs in this
+# shell (so that the variables it sets stay) and its output is not kept.
+check_do() {
+	_desc=$1
+	shift
+	_checks=$((_checks + 1))
+	if "$@"; then
+		echo "ok: $_desc"
+	else
+		fail "$_desc"
+	fi
+}
+
 # check_fails DESCRIPTION COMMAND...: COMMAND must fail.
 check_fails() {
 	_desc=$1
@@ -120,4 +133,57 @@ dm_cleanup() {
 # dmesg_has TEXT: TEXT was logged since the test started.
 dmesg_has() {
 	dmesg | grep -qF -- "$1"
+}
+
+# json_get KEY: the first value of "KEY" (a number or a string without
+# quotes or commas) in the JSON on stdin, as replicactl prints it.
+json_get() {
+	awk -v k="\"$1\":" '{
+		i = index($0, k)
+		if (!i)
+			next
+		s = substr($0, i + length(k))
+		sub(/^ *"?/, "", s)
+		match(s, /^[^",}]*/)
+		print substr(s, 1, RLENGTH)
+		exit
+	}'
+}
+
+# pool_create NAME DEV CHUNK_SECTORS: a pool on a blanked device.
+pool_create() {
+	dmr_io zeroout "$2" 0 4k >/dev/null &&
+		dm_create "$1" "0 $(sectors "$2") replica-pool $2 2 format $3"
+}
+
+# source_create NAME DEV [SECTORS]
+source_create() {
+	dm_create "$1" "0 ${3:-$(sectors "$2")} replica-source $2"
+}
+
+# group_create REL POOL SOURCE...: a snapshot group, waited for; sets
+# GROUP_ID. Extra options go in $GROUP_OPTS.
+group_create() {
+	_rel=$1 _pool=$2
+	shift 2
+	_srcs=$(echo "$@" | tr ' ' ',')
+	# shellcheck disable=SC2086
+	_out=$(replicactl --json create-group-replica --relationship-name "$_rel" \
+		--target-pool "/dev/mapper/$_pool" --source-elements "$_srcs" \
+		--wait-for-copy-state synchronized $GROUP_OPTS) || {
+		echo "create-group-replica failed: $_out"
+		return 1
+	}
+	GROUP_ID=$(echo "$_out" | json_get group_id)
+	[ -n "$GROUP_ID" ]
+}
+
+# group_field ID KEY: a field of replicactl group show --json.
+group_field() {
+	replicactl --json group show "$1" | json_get "$2"
+}
+
+# pool_used NAME: chunks in use, from the pool's status line.
+pool_used() {
+	dmsetup status "$1" | awk '{ split($5, a, "/"); print a[1] }'
 }

@@ -4,6 +4,10 @@
  * device. Each case prints one "ok"/"not ok" line (as KTAP diagnostics,
  * prefixed with "# " by the runner); exit status 0 when every case got the
  * answer it must get.
+ *
+ *   dmr_ioctl [CONTROL]             the common header and VERSION
+ *   dmr_ioctl create SOURCE POOL    malformed create requests that would
+ *                                   be valid with SOURCE and POOL
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +18,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,9 +68,145 @@ static void init_version(struct dm_replica_version *v)
 	v->hdr.size = sizeof(*v);
 }
 
+static struct dm_replica_dev devnum(const char *path)
+{
+	struct dm_replica_dev d = { 0, 0 };
+	struct stat st;
+
+	if (!stat(path, &st)) {
+		d.major = major(st.st_rdev);
+		d.minor = minor(st.st_rdev);
+	}
+	return d;
+}
+
+/* A create request that is valid but for what each case changes. */
+static struct dm_replica_dev create_src, create_pool;
+
+static void init_create(struct dm_replica_create_group *c, struct dm_replica_dev *srcs)
+{
+	memset(c, 0, sizeof(*c));
+	c->hdr.size = sizeof(*c);
+	c->sync_type = DM_REPLICA_SYNC_SNAPSHOT;
+	c->nr_sources = 1;
+	srcs[0] = create_src;
+	c->sources = (uintptr_t)srcs;
+	c->target_pool = create_pool;
+	strcpy(c->relationship_name, "badreq");
+}
+
+/*
+ * Malformed CreateGroupReplicaFromElements requests that only a program
+ * can make: sizes, pointers, counts, reserved fields, settings without
+ * NUL. Each must be answered and must leave no group behind.
+ */
+static void create_cases(void)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct dm_replica_create_group c;
+	struct dm_replica_dev srcs[2];
+	struct dm_replica_group_list gl;
+	unsigned char *map;
+	char settings[8];
+
+	init_create(&c, srcs);
+	c.hdr.size = sizeof(c) - 8;
+	expect("create: struct too small names hdr.size", DM_REPLICA_IOC_CREATE_GROUP, &c,
+	       EINVAL, "hdr.size");
+
+	init_create(&c, srcs);
+	c.hdr.size = page + 8;
+	expect("create: struct too large is refused", DM_REPLICA_IOC_CREATE_GROUP, &c, E2BIG,
+	       NULL);
+
+	init_create(&c, srcs);
+	c.reserved[2] = 1;
+	expect("create: non-zero reserved is named", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "reserved");
+
+	init_create(&c, srcs);
+	c.pad0 = 1;
+	expect("create: non-zero pad is named", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL, "pad");
+
+	init_create(&c, srcs);
+	c.sources = 8;
+	expect("create: unmapped SourceElements pointer", DM_REPLICA_IOC_CREATE_GROUP, &c,
+	       EFAULT, "SourceElements");
+
+	/* The array ends at an unmapped page, one element short of the count. */
+	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	munmap(map + page, page);
+	init_create(&c, srcs);
+	memcpy(map + page - sizeof(srcs[0]), &create_src, sizeof(srcs[0]));
+	c.sources = (uintptr_t)(map + page - sizeof(srcs[0]));
+	c.nr_sources = 2;
+	expect("create: a count larger than the array behind it", DM_REPLICA_IOC_CREATE_GROUP,
+	       &c, EFAULT, "SourceElements");
+	munmap(map, page);
+
+	init_create(&c, srcs);
+	c.nr_sources = 0;
+	expect("create: empty SourceElements", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "SourceElements");
+
+	init_create(&c, srcs);
+	c.nr_sources = 100000;
+	expect("create: a huge count", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "SourceElements");
+
+	init_create(&c, srcs);
+	memset(c.relationship_name, 'x', sizeof(c.relationship_name));
+	expect("create: RelationshipName without NUL", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "RelationshipName");
+
+	init_create(&c, srcs);
+	memcpy(settings, "a=bcdefg", 8);
+	c.settings = (uintptr_t)settings;
+	c.settings_len = sizeof(settings);
+	expect("create: settings without NUL", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "ReplicationSettingData");
+
+	init_create(&c, srcs);
+	c.settings = 8;
+	c.settings_len = 16;
+	expect("create: unmapped settings pointer", DM_REPLICA_IOC_CREATE_GROUP, &c, EFAULT,
+	       "ReplicationSettingData");
+
+	init_create(&c, srcs);
+	c.settings = (uintptr_t)"x=1";
+	c.settings_len = 1 << 20;
+	expect("create: settings length too large", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "ReplicationSettingData");
+
+	init_create(&c, srcs);
+	srcs[0].major = 1 << 20;
+	expect("create: not a device number", DM_REPLICA_IOC_CREATE_GROUP, &c, EINVAL,
+	       "SourceElements[0]");
+
+	memset(&gl, 0, sizeof(gl));
+	gl.hdr.size = sizeof(gl);
+	expect("group list answers", DM_REPLICA_IOC_GROUP_LIST, &gl, 0, NULL);
+	report(gl.nr_groups == 0, "no group was left behind", NULL);
+}
+
 int main(int argc, char **argv)
 {
-	const char *path = argc > 1 ? argv[1] : "/dev/" DM_REPLICA_CONTROL_NAME;
+	const char *path = "/dev/" DM_REPLICA_CONTROL_NAME;
+
+	if (argc == 4 && !strcmp(argv[1], "create")) {
+		create_src = devnum(argv[2]);
+		create_pool = devnum(argv[3]);
+		fd = open(path, O_RDWR);
+		if (fd < 0) {
+			perror(path);
+			return 1;
+		}
+		create_cases();
+		printf("%d of %d cases failed\n", failed, n);
+		return failed ? 1 : 0;
+	}
+	if (argc > 1)
+		path = argv[1];
 	long page = sysconf(_SC_PAGESIZE);
 	struct dm_replica_version v;
 	unsigned char *big, *map;

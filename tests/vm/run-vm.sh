@@ -13,9 +13,14 @@
 #   dmr-b  64 MiB, write cache, no discard
 #   dmr-c  64 MiB, write cache, discard
 #
-# Exit status: 0 when the VM powered itself off after the last test and
-# its kernel log holds no report; 1 when the log holds a report; 2 when the
-# VM hung (killed after TIMEOUT seconds) or stopped before the end.
+# DMR_VM_KEEP_DISKS=1 keeps the disks (made when missing) for a later boot;
+# DMR_VM_KILL_ON=TEXT cuts the VM's power (kills QEMU) as soon as TEXT
+# appears in the results, which is then the expected end.
+#
+# Exit status: 0 when the VM powered itself off after the last test (or
+# was cut off as asked) and its kernel log holds no report; 1 when the log
+# holds a report; 2 when the VM hung (killed after TIMEOUT seconds) or
+# stopped before the end.
 
 set -euo pipefail
 
@@ -27,9 +32,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 kernel=$1 initrd=$2 modes=$3 outdir=$4 limit=${5:-900}
 
 mkdir -p "$outdir"
-rm -f "$outdir"/{console,results}.log "$outdir"/disk-*.img
+rm -f "$outdir"/{console,results}.log
+[ "${DMR_VM_KEEP_DISKS:-0}" = 1 ] || rm -f "$outdir"/disk-*.img
 for d in a b c; do
-	truncate -s 64M "$outdir/disk-$d.img"
+	[ -f "$outdir/disk-$d.img" ] || truncate -s 64M "$outdir/disk-$d.img"
 done
 
 disks=()
@@ -62,8 +68,28 @@ args=(-machine q35 -cpu max -smp 2 -m 2G
 	"${disks[@]}")
 
 rc=0
+if [ -n "${DMR_VM_KILL_ON:-}" ]; then
+	touch "$outdir/results.log"
+	timeout --foreground -k 10 "$limit" qemu-system-x86_64 "${args[@]}" </dev/null &
+	qpid=$!
+	# The power cut: no shutdown, no flush, QEMU just stops.
+	while kill -0 "$qpid" 2>/dev/null; do
+		if grep -qF -- "$DMR_VM_KILL_ON" "$outdir/results.log"; then
+			pkill -KILL -P "$qpid" qemu-system-x86_64 || kill -KILL "$qpid"
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$qpid" || true
+	if grep -qF -- "$DMR_VM_KILL_ON" "$outdir/results.log"; then
+		bash "$here/scan-log.sh" "$outdir/console.log" || exit 1
+		exit 0
+	fi
+	log "VM ended before its power was cut ($outdir/console.log)"
+	exit 2
+fi
 timeout --foreground -k 10 "$limit" qemu-system-x86_64 "${args[@]}" </dev/null || rc=$?
-rm -f "$outdir"/disk-*.img
+[ "${DMR_VM_KEEP_DISKS:-0}" = 1 ] || rm -f "$outdir"/disk-*.img
 
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
 	log "VM hung: killed after ${limit}s ($outdir/console.log)"
