@@ -23,7 +23,7 @@ SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) tests/vm/init .ci/run
 KERNEL_FILES = $(shell git ls-files 'module/*.[ch]' 'uapi/*.h' 2>/dev/null)
 
 .PHONY: all module tools clean check checkpatch sparse shellcheck wcheck \
-	deps test demo install kunit-kernel
+	deps test demo bench install kunit-kernel
 
 all: module tools
 
@@ -42,6 +42,7 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/replicactl clean
 	$(MAKE) -C tests/selftests clean
+	$(MAKE) -C tests/bench clean
 	rm -rf build
 
 deps:
@@ -79,6 +80,10 @@ shellcheck:
 # stock Debian kernel and on the KUnit kernel, with the kernel logs scanned.
 test: deps check
 	bash tests/run.sh
+
+# Benchmarks in the VM: a table, and build/bench.json.
+bench: deps
+	bash tests/run.sh --bench
 
 # Boot the demo VM on the stock 6.1 kernel.
 demo: deps

@@ -476,12 +476,19 @@ static void dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk)
 	bio_list_init(&p->src_waiters);
 	bio_list_init(&p->rep_waiters);
 
-	/* Reserve both slots now, so that no store under the lock allocates. */
-	r = xa_reserve(&cow->pending, chunk, GFP_NOIO);
+	/*
+	 * Reserve both slots now, so that no store under the lock allocates.
+	 * The xarrays' own locks are taken with interrupts off everywhere,
+	 * as cow->lock, which is held around them, is.
+	 */
+	r = xa_reserve_irq(&cow->pending, chunk, GFP_NOIO);
 	if (!r) {
-		r = xa_reserve(&cow->map, chunk, GFP_NOIO);
-		if (r)
+		r = xa_reserve_irq(&cow->map, chunk, GFP_NOIO);
+		if (r) {
+			spin_lock_irqsave(&cow->lock, flags);
 			xa_release(&cow->pending, chunk);
+			spin_unlock_irqrestore(&cow->lock, flags);
+		}
 	}
 	if (r) {
 		kmem_cache_free(dmr_pending_cache, p);
@@ -563,8 +570,8 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 		return NULL;
 	spin_lock_init(&cow->lock);
 	cow->state = DMR_COW_ACTIVE;
-	xa_init(&cow->map);
-	xa_init(&cow->pending);
+	xa_init_flags(&cow->map, XA_FLAGS_LOCK_IRQ);
+	xa_init_flags(&cow->pending, XA_FLAGS_LOCK_IRQ);
 	for (i = 0; i < ARRAY_SIZE(cow->tracked); i++)
 		INIT_HLIST_HEAD(&cow->tracked[i]);
 	bio_list_init(&cow->deferred_src);
@@ -596,7 +603,7 @@ int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk)
 
 	if (src_chunk >= cow->nr_chunks)
 		return -ERANGE;
-	r = xa_insert(&cow->map, src_chunk, xa_mk_value(pool_chunk), GFP_KERNEL);
+	r = xa_insert_irq(&cow->map, src_chunk, xa_mk_value(pool_chunk), GFP_KERNEL);
 	if (!r)
 		cow->copied++;
 	return r;
@@ -624,7 +631,7 @@ void dmr_cow_release_chunks(struct dmr_cow *cow)
 	xa_for_each(&cow->map, index, v) {
 		dmr_md_clear_owner(cow->md, xa_to_value(v));
 		dmr_pool_free_chunk(cow->pool, xa_to_value(v));
-		xa_erase(&cow->map, index);
+		xa_erase_irq(&cow->map, index);
 	}
 	cow->copied = 0;
 }

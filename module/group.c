@@ -529,6 +529,16 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		}
 		if (rec->state != DMR_SLOT_LIVE)
 			continue;
+		if (rec->members[0].copy_state == DM_REPLICA_COPY_INITIALIZED) {
+			/* Its creation never reached the point in time: undo it. */
+			rec->state = DMR_SLOT_FREE;
+			r = dmr_md_group_write(dmr_pool_md(pool), slot, rec);
+			if (r) {
+				*error = "Cannot free the slot of an unfinished group";
+				goto out;
+			}
+			continue;
+		}
 		if (dmr_group_find(rec->id)) {
 			*error = "Pool holds a group whose id is already in use";
 			r = -EEXIST;

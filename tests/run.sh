@@ -4,13 +4,15 @@
 # Run the dm-replica tests in QEMU:
 #   - the KUnit suites, on the KUnit kernel (tests/kunit/);
 #   - the selftests (tests/selftests/), on every stock Debian kernel and on
-#     the KUnit kernel, whose KASAN, lockdep and kmemleak watch them.
+#     the KUnit kernel, whose KASAN, lockdep and kmemleak watch them;
+#   - the power-cut test (tests/selftests/crash.sh), two boots on each.
 # Each VM's kernel log is scanned; a report fails the run even when every
 # test passed. The last line is "N passed, N failed"; the exit status is
 # non-zero on any failure.
 #
 #   tests/run.sh           everything
 #   tests/run.sh --demo    boot the demo VM on the stock 6.1 kernel
+#   tests/run.sh --bench   run the benchmarks in a VM (make bench)
 #
 # DMR_KERNELS="6.1.0-56-amd64 kunit" limits the kernels (default: all).
 
@@ -26,6 +28,7 @@ vm_timeout=${DMR_VM_TIMEOUT:-1200}
 
 make -s -C "$top/tools/replicactl"
 make -s -C "$here/selftests"
+make -s -C "$here/bench"
 
 # prepare NAME KDIR: build dm-replica.ko for one kernel in its own
 # directory, so that builds for several kernels do not share objects.
@@ -38,17 +41,51 @@ prepare_module() {
 	echo "$dir/module/dm-replica.ko"
 }
 
-# boot NAME KDIR IMAGE MODROOT KVER MODES: build the module and the
-# initramfs for one kernel and run the VM.
-boot() {
-	local name=$1 kdir=$2 image=$3 modroot=$4 kver=$5 modes=$6 ko
+# prepare NAME KDIR MODROOT KVER: the module and the initramfs for one
+# kernel, in build/NAME/.
+prepare() {
+	local name=$1 kdir=$2 modroot=$3 kver=$4 ko
 	mkdir -p "$build/$name"
 	ko=$(prepare_module "$name" "$kdir")
 	bash "$here/vm/mkinitramfs.sh" "$kver" "$modroot" "$ko" "$build/$name/initramfs.gz"
+}
+
+# vm NAME IMAGE MODES OUTDIR: boot one VM; returns run-vm.sh's status.
+vm() {
 	local rc=0
-	bash "$here/vm/run-vm.sh" "$image" "$build/$name/initramfs.gz" "$modes" \
-		"$build/$name/vm" "$vm_timeout" || rc=$?
+	bash "$here/vm/run-vm.sh" "$2" "$build/$1/initramfs.gz" "$3" "$4" "$vm_timeout" ||
+		rc=$?
 	return $rc
+}
+
+# boot NAME KDIR IMAGE MODROOT KVER MODES: prepare and boot.
+boot() {
+	prepare "$1" "$2" "$4" "$5"
+	vm "$1" "$3" "$6" "$build/$1/vm"
+}
+
+# crash NAME IMAGE: the two boots of the power-cut test, on the same disks.
+# Prints "passed failed" for its two steps.
+crash() {
+	local dir=$build/$1/crash p=0 f=0 rc=0
+	rm -rf "$dir" && mkdir -p "$dir"
+	DMR_VM_KEEP_DISKS=1 DMR_VM_KILL_ON="CUT POWER NOW" vm "$1" "$2" crash1 "$dir" || rc=$?
+	mv "$dir/console.log" "$dir/console-1.log"
+	mv "$dir/results.log" "$dir/results-1.log"
+	if [ "$rc" = 0 ]; then
+		p=$((p + 1))
+		rc=0
+		DMR_VM_KEEP_DISKS=1 vm "$1" "$2" crash2 "$dir" || rc=$?
+		read -r cp cf _ _ <<<"$(count "$dir/results.log" crash2 "")"
+		p=$((p + cp))
+		f=$((f + cf + (cp + cf == 0)))
+		[ "$rc" = 0 ] || f=$((f + 1))
+	else
+		log "$1: the power-cut boot failed ($dir/console-1.log, $dir/results-1.log)"
+		f=$((f + 2))
+	fi
+	rm -f "$dir"/disk-*.img
+	echo "$p $f"
 }
 
 stock_args() {
@@ -57,6 +94,23 @@ stock_args() {
 	index_modules "$root" "$1"
 	echo "/lib/modules/$1/build $root/boot/vmlinuz-$1 $root"
 }
+
+if [ "${1:-}" = --bench ]; then
+	# Figures as ratios measured in one boot of the stock 6.1 kernel.
+	ver=$(stock_kernels | head -n 1)
+	read -r kdir image modroot <<<"$(stock_args "$ver")"
+	rc=0
+	DMR_VM_DISK_SIZE=512M boot bench "$kdir" "$image" "$modroot" "$ver" bench || rc=$?
+	res=$build/bench/vm/results.log
+	sed -n '/^dm-replica bench/,/^BENCHJSON/p' "$res" | tr -d '\r' | grep -v '^BENCHJSON'
+	sed -n 's/^BENCHJSON //p' "$res" | tr -d '\r' >"$build/bench.json"
+	if [ "$rc" != 0 ] || [ ! -s "$build/bench.json" ]; then
+		tr -d '\r' <"$res" | tail -n 20 >&2
+		die "the bench did not finish (see $build/bench/vm/)"
+	fi
+	log "figures saved in $build/bench.json"
+	exit 0
+fi
 
 if [ "${1:-}" = --demo ]; then
 	ver=$(stock_kernels | head -n 1)
@@ -124,6 +178,10 @@ for k in $kernels; do
 		total_fail=$((total_fail + f))
 		line+=" $sect $p passed, $f failed, $s skipped;"
 	done
+	read -r cp cf <<<"$(crash "$name" "${args[1]}")"
+	total_pass=$((total_pass + cp))
+	total_fail=$((total_fail + cf))
+	line+=" power cut $cp passed, $cf failed;"
 	case $vm_rc in
 	0) line+=" kernel log clean" ;;
 	1) line+=" KERNEL REPORTS (see $build/$name/vm/console.log)"

@@ -69,6 +69,8 @@ if [ "$modroot" != - ]; then
 	cp "$modroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/" 2>/dev/null || true
 fi
 cp "$module" "$mdir/extra/dm-replica.ko"
+# A kernel with everything built in has no module lists: make empty ones.
+touch "$mdir"/modules.{order,builtin,builtin.modinfo}
 depmod -b "$root" "$kver"
 
 # Selftests and their helpers.
@@ -77,6 +79,9 @@ cp "$top"/tests/selftests/test_*.sh "$root/selftests/"
 for p in dmr_io dmr_ioctl dmr_dwc; do
 	install -m 0755 "$top/tests/selftests/$p" "$root/selftests/$p"
 done
+
+mkdir -p "$root/bench"
+install -m 0755 "$top/tests/bench/bench.sh" "$top/tests/bench/dmr_bench" "$root/bench/"
 
 install -m 0755 "$here/init" "$root/init"
 install -m 0755 "$here/demo.sh" "$root/demo.sh"

@@ -9,10 +9,11 @@
 # OUTDIR/console.log, the test results to OUTDIR/results.log; with
 # DMR_VM_SHOW=1 the console is also shown on stdout (and the boot is quiet). Three scratch virtio
 # disks are attached, with serials the selftests look for:
-#   dmr-a  64 MiB, volatile write cache, discard and write-zeroes
-#   dmr-b  64 MiB, write cache, no discard
-#   dmr-c  64 MiB, write cache, discard
+#   dmr-a  volatile write cache, discard and write-zeroes
+#   dmr-b  write cache, no discard
+#   dmr-c  write cache, discard
 #
+# DMR_VM_DISK_SIZE sets the disks' size (64M by default).
 # DMR_VM_KEEP_DISKS=1 keeps the disks (made when missing) for a later boot;
 # DMR_VM_KILL_ON=TEXT cuts the VM's power (kills QEMU) as soon as TEXT
 # appears in the results, which is then the expected end.
@@ -35,7 +36,7 @@ mkdir -p "$outdir"
 rm -f "$outdir"/{console,results}.log
 [ "${DMR_VM_KEEP_DISKS:-0}" = 1 ] || rm -f "$outdir"/disk-*.img
 for d in a b c; do
-	[ -f "$outdir/disk-$d.img" ] || truncate -s 64M "$outdir/disk-$d.img"
+	[ -f "$outdir/disk-$d.img" ] || truncate -s "${DMR_VM_DISK_SIZE:-64M}" "$outdir/disk-$d.img"
 done
 
 disks=()
@@ -75,7 +76,7 @@ if [ -n "${DMR_VM_KILL_ON:-}" ]; then
 	# The power cut: no shutdown, no flush, QEMU just stops.
 	while kill -0 "$qpid" 2>/dev/null; do
 		if grep -qF -- "$DMR_VM_KILL_ON" "$outdir/results.log"; then
-			pkill -KILL -P "$qpid" qemu-system-x86_64 || kill -KILL "$qpid"
+			pkill -KILL -P "$qpid"
 			break
 		fi
 		sleep 0.2
