@@ -32,6 +32,7 @@
  * recorded the failure durably, then go to the origin unchanged from then
  * on; replica I/O fails.
  */
+#include <kunit/visibility.h>
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-kcopyd.h>
@@ -53,14 +54,6 @@ enum dmr_cow_state {
 	DMR_COW_ACTIVE,
 	DMR_COW_BREAKING,	/* failed; the owner is recording it */
 	DMR_COW_BROKEN,
-};
-
-/* What the core decided for a bio. */
-enum dmr_verdict {
-	DMR_READY,		/* remapped: send it on */
-	DMR_QUEUED,		/* parked: it comes back to the worker later */
-	DMR_NEED,		/* a pending entry must be made for a chunk */
-	DMR_KILL,		/* fail it */
 };
 
 struct dmr_pending {
@@ -171,7 +164,7 @@ static struct hlist_head *dmr_track_bucket(struct dmr_cow *cow, u64 chunk)
 }
 
 /* Is a replica read of @chunk in flight at the origin? cow->lock held. */
-static bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
+VISIBLE_IF_KUNIT bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
 {
 	struct dmr_cow_io *io;
 
@@ -190,7 +183,8 @@ static u64 dmr_chunk(struct dmr_cow *cow, sector_t sector)
  * Decide for a source write. cow->lock held. On DMR_NEED, *@need is the
  * chunk that has neither a copy nor a pending entry.
  */
-static enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *need)
+VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio,
+						   u64 *need)
 {
 	struct dmr_pending *first = NULL, *p;
 	u64 c, last;
@@ -225,8 +219,8 @@ static enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u
 }
 
 /* Decide for replica I/O (within one chunk). cow->lock held. */
-static enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
-					  struct dmr_cow_io *io, u64 *need)
+VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
+						    struct dmr_cow_io *io, u64 *need)
 {
 	u64 c = dmr_chunk(cow, bio->bi_iter.bi_sector);
 	struct dmr_pending *p;
@@ -557,11 +551,8 @@ static void dmr_cow_work(struct work_struct *ws)
 		dmr_cow_process(cow, bio, true);
 }
 
-struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *id,
-			       sector_t origin_sectors,
-			       const struct dmr_cow_owner_ops *ops, void *ctx)
+static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 {
-	u32 cs = dmr_pool_chunk_sectors(pool);
 	struct dmr_cow *cow;
 	unsigned int i;
 
@@ -577,20 +568,45 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 	bio_list_init(&cow->deferred_src);
 	bio_list_init(&cow->deferred_rep);
 	bio_list_init(&cow->broken_wait);
-	cow->pool = pool;
-	cow->md = dmr_pool_md(pool);
-	cow->id = *id;
 	cow->chunk_shift = ilog2(cs);
 	cow->origin_sectors = origin_sectors;
 	cow->nr_chunks = DIV_ROUND_UP_ULL(origin_sectors, cs);
-	cow->ops = ops;
-	cow->ctx = ctx;
 	INIT_WORK(&cow->work, dmr_cow_work);
 	INIT_WORK(&cow->broken_work, dmr_cow_broken_work);
 	atomic_set(&cow->nr_pending, 0);
 	init_waitqueue_head(&cow->idle);
 	return cow;
 }
+
+struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *id,
+			       sector_t origin_sectors,
+			       const struct dmr_cow_owner_ops *ops, void *ctx)
+{
+	struct dmr_cow *cow = dmr_cow_alloc(dmr_pool_chunk_sectors(pool), origin_sectors);
+
+	if (!cow)
+		return NULL;
+	cow->pool = pool;
+	cow->md = dmr_pool_md(pool);
+	cow->id = *id;
+	cow->ops = ops;
+	cow->ctx = ctx;
+	return cow;
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
+{
+	return dmr_cow_alloc(chunk_sectors, origin_sectors);
+}
+
+void dmr_cow_set_broken_test(struct dmr_cow *cow)
+{
+	spin_lock_irq(&cow->lock);
+	cow->state = DMR_COW_BROKEN;
+	spin_unlock_irq(&cow->lock);
+}
+#endif
 
 void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin)
 {

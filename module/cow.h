@@ -24,6 +24,14 @@
 struct dmr_cow;
 struct dmr_pool;
 
+/* What the copy-on-write decided for a bio. */
+enum dmr_verdict {
+	DMR_READY,		/* remapped: send it on */
+	DMR_QUEUED,		/* parked: it comes back to the worker later */
+	DMR_NEED,		/* a pending entry must be made for a chunk */
+	DMR_KILL,		/* fail it */
+};
+
 /* Per-bio data of the replica target (ti->per_io_data_size). */
 struct dmr_cow_io {
 	struct hlist_node node;
@@ -90,5 +98,15 @@ u64 dmr_cow_copied_chunks(struct dmr_cow *cow);
  * cow must be idle: no source or replica attached. May sleep.
  */
 void dmr_cow_release_chunks(struct dmr_cow *cow);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit suite: a cow with no pool, and the decisions it makes. */
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors);
+enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *need);
+enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
+				   struct dmr_cow_io *io, u64 *need);
+bool __dmr_tracked(struct dmr_cow *cow, u64 chunk);
+void dmr_cow_set_broken_test(struct dmr_cow *cow);
+#endif
 
 #endif /* DM_REPLICA_COW_H */

@@ -146,7 +146,11 @@ count() {
 		END { printf "%d %d %d %d\n", p, f, s, plan }' "$1"
 }
 
-for k in $kernels; do
+# run_kernel K: every test on kernel K; writes "passed failed" and the
+# summary line to build/<name>/summary.
+run_kernel() {
+	local k=$1 name modes args vm_rc=0 results line sect p f s plan missing cp cf
+	local tp=0 tf=0
 	if [ "$k" = kunit ]; then
 		name=kunit modes=kunit,selftest
 		args=("$kunit_kdir" "$kunit_kdir/arch/x86/boot/bzImage" - "$kunit_ver")
@@ -156,7 +160,6 @@ for k in $kernels; do
 		args=("$kdir" "$image" "$modroot" "$k")
 	fi
 	log "booting $name ($modes)"
-	vm_rc=0
 	boot "$name" "${args[@]}" "$modes" || vm_rc=$?
 	results=$build/$name/vm/results.log
 	touch "$results"
@@ -174,23 +177,63 @@ for k in $kernels; do
 		# Tests planned but never reported (the VM died) count as failed.
 		missing=$((plan - p - f - s))
 		[ "$missing" -le 0 ] || f=$((f + missing))
-		total_pass=$((total_pass + p))
-		total_fail=$((total_fail + f))
+		tp=$((tp + p))
+		tf=$((tf + f))
 		line+=" $sect $p passed, $f failed, $s skipped;"
 	done
+	log "power cut test on $name"
 	read -r cp cf <<<"$(crash "$name" "${args[1]}")"
-	total_pass=$((total_pass + cp))
-	total_fail=$((total_fail + cf))
+	tp=$((tp + cp))
+	tf=$((tf + cf))
 	line+=" power cut $cp passed, $cf failed;"
 	case $vm_rc in
 	0) line+=" kernel log clean" ;;
 	1) line+=" KERNEL REPORTS (see $build/$name/vm/console.log)"
-	   total_fail=$((total_fail + 1)) ;;
+	   tf=$((tf + 1)) ;;
 	*) line+=" VM DID NOT FINISH (see $build/$name/vm/console.log)"
-	   total_fail=$((total_fail + 1)) ;;
+	   tf=$((tf + 1)) ;;
 	esac
-	summary+=("$line")
 	grep -E '^(not ok|ok .*# SKIP)|^    not ok' "$results" | sed "s/^/[$name] /" >&2 || true
+	printf '%s %s\n%s\n' "$tp" "$tf" "$line" >"$build/$name/summary"
+}
+
+run_chain() {
+	local k
+	for k in "$@"; do
+		run_kernel "$k"
+	done
+}
+
+# The stock kernels one after the other, and the slower KUnit kernel at
+# the same time (DMR_PARALLEL=0: everything in turn).
+stock=()
+with_kunit=0
+for k in $kernels; do
+	name=$k
+	rm -f "$build/$name/summary"
+	if [ "$k" = kunit ]; then with_kunit=1; else stock+=("$k"); fi
+done
+pids=()
+if [ "${DMR_PARALLEL:-1}" = 1 ]; then
+	[ ${#stock[@]} = 0 ] || { run_chain "${stock[@]}" & pids+=($!); }
+	[ "$with_kunit" = 0 ] || { run_chain kunit & pids+=($!); }
+	for pid in "${pids[@]}"; do
+		wait "$pid" || true
+	done
+else
+	# shellcheck disable=SC2086 # a list of words
+	run_chain $kernels
+fi
+
+for k in $kernels; do
+	if [ -f "$build/$k/summary" ]; then
+		{ read -r p f; read -r line; } <"$build/$k/summary"
+	else
+		p=0 f=1 line="$k: DID NOT RUN"
+	fi
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	summary+=("$line")
 done
 
 echo

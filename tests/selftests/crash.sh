@@ -45,13 +45,13 @@ phase1() {
 	read -r l1 <&3
 	read -r l2 <&4
 	check_eq "writers through their first pass" "$l1 $l2" "done 0 done 0"
-	[ "$_failed" = 0 ] || exit 1
+	[ "$_failed" = 0 ] || return 1
 	# Still writing hard: cut here. The writers never stop by themselves;
 	# the host cuts the power while they run.
 	echo "CUT POWER NOW"
-	while read -r l1 <&3; do :; done
+	while read -r _ <&3; do :; done
 	echo "FAIL: the writers stopped before the power was cut"
-	exit 1
+	return 1
 }
 
 phase2() {

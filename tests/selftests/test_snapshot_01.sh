@@ -40,12 +40,12 @@ while [ $pass -lt 3 ]; do
 	pass=$((pass + 1))
 done
 kill -TERM $w1 $w2
-while read -r a p b blk <&3 && [ "$a" = "done" ]; do :; done
+while read -r a p _ blk <&3 && [ "$a" = "done" ]; do :; done
 check "source 1 holds what its writer wrote" dmr_io check-writer /dev/mapper/dmr-s1 4k "$p" "$blk"
-while read -r a p b blk <&4 && [ "$a" = "done" ]; do :; done
+while read -r a p _ blk <&4 && [ "$a" = "done" ]; do :; done
 check "source 2 holds what its writer wrote" dmr_io check-writer /dev/mapper/dmr-s2 4k "$p" "$blk"
 wait $w1 $w2
-w1= w2=
+w1='' w2=''
 
 check_eq "replica 1 still as at creation" "$(md5sum </dev/mapper/pit_1)" "$sum1"
 check_eq "replica 2 still as at creation" "$(md5sum </dev/mapper/pit_2)" "$sum2"

@@ -9,6 +9,7 @@
 require_module
 require_disks
 
+# shellcheck disable=SC2317 # called from the EXIT trap
 cleanup() {
 	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
 	[ -n "$GROUP_ID" ] && replicactl group delete "$GROUP_ID" >/dev/null 2>&1
@@ -22,13 +23,15 @@ trap cleanup EXIT
 check "pool" pool_create dmr-pool "$DISK_C" 8
 # Sixteen 2 MiB sources carved out of one disk.
 for i in $(seq 0 15); do
-	dm_create "dmr-l$i" "0 4096 linear $DISK_A $((i * 4096))" &&
-		source_create "dmr-c$i" "/dev/mapper/dmr-l$i" || fail "source $i"
+	if ! dm_create "dmr-l$i" "0 4096 linear $DISK_A $((i * 4096))" ||
+	   ! source_create "dmr-c$i" "/dev/mapper/dmr-l$i"; then
+		fail "source $i"
+	fi
 done
 
 # round N ITER: one snapshot of N sources under the writer, checked.
 round() {
-	devs= reps=
+	devs='' reps=''
 	for i in $(seq 0 $(($1 - 1))); do
 		devs="$devs /dev/mapper/dmr-c$i"
 		reps="$reps /dev/mapper/dwc$1x$2_$((i + 1))"
@@ -42,11 +45,11 @@ round() {
 	dmr_dwc write $devs >/tmp/dwc &
 	wpid=$!
 	exec 3</tmp/dwc
-	read -r l <&3
+	read -r _ <&3
 	# shellcheck disable=SC2086
 	check_do "N=$1 #$2: create the group under the writer" group_create "dwc$1x$2" dmr-pool $devs
 	# The writer goes on after the point in time.
-	read -r l <&3 && read -r l <&3
+	read -r _ <&3 && read -r _ <&3
 	# shellcheck disable=SC2086
 	out=$(dmr_dwc check $reps 2>&1)
 	check "N=$1 #$2: replicas consistent ($out)" test "${out%% at *}" = consistent

@@ -81,7 +81,8 @@ if [ -n "${DMR_VM_KILL_ON:-}" ]; then
 		fi
 		sleep 0.2
 	done
-	wait "$qpid" || true
+	# (QEMU dies of the kill; so does timeout, which reports it.)
+	wait "$qpid" 2>/dev/null || true
 	if grep -qF -- "$DMR_VM_KILL_ON" "$outdir/results.log"; then
 		bash "$here/scan-log.sh" "$outdir/console.log" || exit 1
 		exit 0

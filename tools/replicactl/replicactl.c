@@ -802,9 +802,12 @@ static int cmd_create(struct options *o, int argc, char **argv)
 	r = control_call(fd, DM_REPLICA_IOC_CREATE_GROUP, &req.hdr, "create-group-replica");
 	if (r)
 		goto out;
-	if (!o->json)
+	if (!o->json) {
 		printf("job %llu %s\n", (unsigned long long)req.job_id,
 		       req.hdr.result == DM_REPLICA_RET_JOB_STARTED ? "started" : "completed");
+		/* Whoever reads this may want to act on the job while it runs. */
+		fflush(stdout);
+	}
 
 	r = wait_job(fd, req.job_id, 0, &j);
 	if (r)
