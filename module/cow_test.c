@@ -42,22 +42,22 @@ static struct bio *dmr_test_bio(struct kunit *test, blk_opf_t op, sector_t secto
 static void dmr_test_cow_unmapped_needs_copy(struct kunit *test)
 {
 	struct dmr_cow *cow = dmr_test_cow(test);
+	struct bio *bio = dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK + 3, 8);
 	u64 need = ~0ULL;
 
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK + 3, 8),
-					       &need), DMR_NEED);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_NEED);
 	KUNIT_EXPECT_EQ(test, need, 5ULL);
 }
 
 static void dmr_test_cow_mapped_goes_on(struct kunit *test)
 {
 	struct dmr_cow *cow = dmr_test_cow(test);
+	struct bio *bio = dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK, CHUNK);
 	u64 need;
 
 	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 5, 77), 0);
 	KUNIT_EXPECT_EQ(test, dmr_cow_copied_chunks(cow), 1ULL);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK, CHUNK),
-					       &need), DMR_READY);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_READY);
 }
 
 static void dmr_test_cow_multi_chunk(struct kunit *test)
@@ -91,6 +91,7 @@ static void dmr_test_cow_load_checks(struct kunit *test)
 static void dmr_test_cow_replica_tracking(struct kunit *test)
 {
 	struct dmr_cow *cow = dmr_test_cow(test);
+	struct bio *bio2 = dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK + 8, 8);
 	struct dmr_cow_io io = {}, io2 = {};
 	u64 need;
 
@@ -103,8 +104,7 @@ static void dmr_test_cow_replica_tracking(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, __dmr_tracked(cow, 8));
 
 	/* Two reads of one chunk: tracked until both end. */
-	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK + 8,
-								   8), &io2, &need), DMR_READY);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, bio2, &io2, &need), DMR_READY);
 	dmr_cow_end_replica(cow, &io);
 	KUNIT_EXPECT_TRUE(test, __dmr_tracked(cow, 7));
 	dmr_cow_end_replica(cow, &io2);
