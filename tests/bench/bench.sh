@@ -36,13 +36,18 @@ record() {
 
 # ratio KEY A B: A / B with two decimals.
 ratio() {
-	r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }')
+	r=$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')
 	record "$1" "$r" x
 }
 
 mbps() { dmr_bench seq "$1" "$SEQ" 1m | awk '{ print $1 }'; }
 iops() { dmr_bench rand "$1" "$SPAN" 4k "$NRAND" | awk '{ print $2 }'; }
 blank() { dmr_io zeroout "$1" 0 4k >/dev/null; }
+
+# median3 COMMAND...: the median of three runs of a measurement.
+median3() {
+	{ "$@"; "$@"; "$@"; } | sort -n | sed -n 2p
+}
 
 # The three snapshot set-ups on a fresh origin; each leaves the origin at
 # /dev/mapper/origin with a snapshot of it taken just now.
@@ -80,29 +85,35 @@ setup_thin() {
 }
 teardown_thin() { dmsetup remove origin tpool tmeta; }
 
+# Every disk written once first, so that no figure pays for the first
+# touch of the disk images on the host.
+for d in "$DISK_A" "$DISK_B" "$DISK_C"; do
+	dmr_bench seq "$d" "$(($(sectors "$d") / 2048))m" 1m >/dev/null
+done
+
 # Pass-through when idle.
-raw=$(mbps "$DISK_A")
+raw=$(median3 mbps "$DISK_A")
 record raw_seq_write_MBps "$raw" MB/s
 source_create origin "$DISK_A" $SPAN_S
-src=$(mbps /dev/mapper/origin)
+src=$(median3 mbps /dev/mapper/origin)
 record passthrough_seq_write_MBps "$src" MB/s
 ratio passthrough_vs_raw "$src" "$raw"
-raw_i=$(iops "$DISK_A")
-src_i=$(iops /dev/mapper/origin)
+raw_i=$(median3 iops "$DISK_A")
+src_i=$(median3 iops /dev/mapper/origin)
 record raw_rand4k_IOPS "$raw_i" IOPS
 record passthrough_rand4k_IOPS "$src_i" IOPS
 ratio passthrough_rand4k_vs_raw "$src_i" "$raw_i"
 dmsetup remove origin
 
-# First writes after a snapshot, and rewrites of copied chunks.
+# First writes after a snapshot (each run on a fresh one), and rewrites
+# of chunks already copied.
+first_rand() { "setup_$1"; iops /dev/mapper/origin; "teardown_$1"; }
+first_seq() { "setup_$1"; mbps /dev/mapper/origin; "teardown_$1"; }
+rewrite() { "setup_$1"; mbps /dev/mapper/origin >/dev/null; median3 mbps /dev/mapper/origin; "teardown_$1"; }
 for kind in replica dmsnap thin; do
-	setup_$kind
-	record "${kind}_first_rand4k_IOPS" "$(iops /dev/mapper/origin)" IOPS
-	teardown_$kind
-	setup_$kind
-	record "${kind}_first_seq1m_MBps" "$(mbps /dev/mapper/origin)" MB/s
-	record "${kind}_rewrite_seq1m_MBps" "$(mbps /dev/mapper/origin)" MB/s
-	teardown_$kind
+	record "${kind}_first_rand4k_IOPS" "$(median3 first_rand $kind)" IOPS
+	record "${kind}_first_seq1m_MBps" "$(median3 first_seq $kind)" MB/s
+	record "${kind}_rewrite_seq1m_MBps" "$(rewrite $kind)" MB/s
 done
 get() { printf '%s' "$json" | tr ',' '\n' | awk -F': ' -v k="\"$1\"" '$1 ~ k { print $2 }'; }
 ratio first_rand4k_vs_dmsnapshot "$(get replica_first_rand4k_IOPS)" "$(get dmsnap_first_rand4k_IOPS)"
