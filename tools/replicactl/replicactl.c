@@ -575,7 +575,8 @@ static int next_opt(struct options *o, int argc, char **argv, const struct optio
 		all[n] = (struct option){ NULL, 0, NULL, 0 };
 	}
 	for (;;) {
-		c = getopt_long(argc, argv, "+", all, NULL);
+		/* Options and arguments may come in any order after the command. */
+		c = getopt_long(argc, argv, "", all, NULL);
 		if (c == 'j') {
 			o->json = 1;
 			continue;
