@@ -25,7 +25,9 @@
  * A replica read of a chunk that is neither mapped nor pending goes to the
  * origin and is tracked until it ends, so that no source write to the
  * chunk can pass it. A replica write of an unmapped chunk is copied first
- * like a source write, then goes to the pool chunk.
+ * like a source write, then goes to the pool chunk; a replica write of a
+ * whole unmapped chunk is its own copy: it goes straight to a fresh pool
+ * chunk, and is ended only once the owner entry of that chunk is durable.
  *
  * When the pool is full or an I/O to it fails, the cow is broken: source
  * writes that need a copy are held until the owner (the group) has
@@ -62,6 +64,7 @@ struct dmr_pending {
 	u64 pool_chunk;
 	bool have_chunk;
 	bool committed;		/* in the map, waiting for tracked reads */
+	struct bio *overwrite;	/* a replica write that is the copy */
 	struct bio_list src_waiters;
 	struct bio_list rep_waiters;
 	struct dmr_md_waiter mdw;
@@ -281,6 +284,7 @@ int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io 
 	u64 need;
 
 	io->tracked = false;
+	io->overwrite = NULL;
 	if (bio_op(bio) == REQ_OP_DISCARD) {
 		/*
 		 * A discard only says the data is no longer needed; keeping
@@ -335,13 +339,30 @@ static void __dmr_pending_retire(struct dmr_cow *cow, struct dmr_pending *p)
 	bio_list_merge(&cow->deferred_rep, &p->rep_waiters);
 }
 
-void dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io)
+static void dmr_overwrite_done(struct dmr_md_waiter *w, int err);
+static void dmr_pending_fail(struct dmr_pending *p, const char *reason);
+
+int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t *error)
 {
 	struct dmr_pending *p = NULL;
 	unsigned long flags;
 
+	if (io->overwrite) {
+		p = io->overwrite;
+		io->overwrite = NULL;
+		if (*error) {
+			dmr_pending_fail(p, "writing to the pool failed");
+			return DM_ENDIO_DONE;
+		}
+		dmr_md_set_owner(cow->md, p->pool_chunk, &(struct dmr_owner) {
+			.slot = cow->id.slot + 1, .member = cow->id.member,
+			.gen = cow->id.gen, .src_chunk = p->src_chunk });
+		p->mdw.fn = dmr_overwrite_done;
+		dmr_md_commit(cow->md, &p->mdw);
+		return DM_ENDIO_INCOMPLETE;
+	}
 	if (!io->tracked)
-		return;
+		return DM_ENDIO_DONE;
 
 	spin_lock_irqsave(&cow->lock, flags);
 	hlist_del(&io->node);
@@ -359,6 +380,7 @@ void dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io)
 		dmr_pending_free(p);
 		dmr_cow_kick(cow);
 	}
+	return DM_ENDIO_DONE;
 }
 
 /* A copy could not be made durable: give up on the chunk. */
@@ -411,6 +433,22 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	}
 }
 
+/*
+ * The owner entry of a chunk a whole replica write filled is durable (md
+ * worker): the chunk enters the map, and the write ends now.
+ */
+static void dmr_overwrite_done(struct dmr_md_waiter *w, int err)
+{
+	struct dmr_pending *p = container_of(w, struct dmr_pending, mdw);
+	struct bio *bio = p->overwrite;
+
+	/* dmr_commit_done() may free @p. */
+	if (err)
+		bio->bi_status = BLK_STS_IOERR;
+	dmr_commit_done(w, err);
+	bio_endio(bio);
+}
+
 /* The old data is in the pool chunk (kcopyd thread). */
 static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
 {
@@ -455,10 +493,46 @@ static void dmr_pending_start(struct dmr_pending *p)
 }
 
 /*
- * Make a pending entry for @chunk unless one appeared meanwhile, and start
- * its copy. Worker context.
+ * A replica write of the whole chunk: no need to copy the old data it
+ * replaces. It goes to a fresh pool chunk and ends in dmr_overwrite_done().
+ * Returns true when it took the bio.
  */
-static void dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk)
+static bool dmr_overwrite_start(struct dmr_pending *p, struct bio *bio)
+{
+	struct dmr_cow *cow = p->cow;
+	struct dmr_cow_io *io = dm_per_bio_data(bio, sizeof(*io));
+
+	if (dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk)) {
+		/* The write waits on the entry, and fails with the cow. */
+		bio_list_add(&p->rep_waiters, bio);
+		dmr_pending_fail(p, "the pool is full");
+		return true;
+	}
+	p->have_chunk = true;
+	p->overwrite = bio;
+	io->overwrite = p;
+	bio_set_dev(bio, dmr_pool_bdev(cow->pool));
+	bio->bi_iter.bi_sector = dmr_pool_chunk_sector(cow->pool, p->pool_chunk);
+	submit_bio_noacct(bio);
+	return true;
+}
+
+/* Does @bio cover all of chunk @c? */
+static bool dmr_whole_chunk(struct dmr_cow *cow, struct bio *bio, u64 c)
+{
+	sector_t start = c << cow->chunk_shift;
+
+	return bio->bi_iter.bi_sector == start &&
+		bio_sectors(bio) == min_t(sector_t, 1ULL << cow->chunk_shift,
+					  cow->origin_sectors - start);
+}
+
+/*
+ * Make a pending entry for @chunk unless one appeared meanwhile, and start
+ * its copy; with @overwrite, the replica write that is the copy. Worker
+ * context. Returns true when it took @overwrite.
+ */
+static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *overwrite)
 {
 	struct dmr_pending *p;
 	unsigned long flags;
@@ -487,7 +561,7 @@ static void dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk)
 	if (r) {
 		kmem_cache_free(dmr_pending_cache, p);
 		dmr_cow_break(cow, "out of memory for the chunk map");
-		return;
+		return false;
 	}
 
 	spin_lock_irqsave(&cow->lock, flags);
@@ -497,13 +571,17 @@ static void dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk)
 		xa_release(&cow->map, chunk);
 		spin_unlock_irqrestore(&cow->lock, flags);
 		kmem_cache_free(dmr_pending_cache, p);
-		return;
+		return false;
 	}
 	xa_store(&cow->pending, chunk, p, GFP_ATOMIC);
 	atomic_inc(&cow->nr_pending);
 	spin_unlock_irqrestore(&cow->lock, flags);
 
-	dmr_pending_start(p);
+	if (!overwrite) {
+		dmr_pending_start(p);
+		return false;
+	}
+	return dmr_overwrite_start(p, overwrite);
 }
 
 static void dmr_cow_process(struct dmr_cow *cow, struct bio *bio, bool replica)
@@ -520,7 +598,9 @@ static void dmr_cow_process(struct dmr_cow *cow, struct bio *bio, bool replica)
 		spin_unlock_irqrestore(&cow->lock, flags);
 		if (v != DMR_NEED)
 			break;
-		dmr_cow_new_pending(cow, need);
+		if (dmr_cow_new_pending(cow, need, replica && dmr_whole_chunk(cow, bio, need) ?
+					bio : NULL))
+			return;
 	}
 
 	if (v == DMR_READY) {

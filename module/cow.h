@@ -33,10 +33,13 @@ enum dmr_verdict {
 };
 
 /* Per-bio data of the replica target (ti->per_io_data_size). */
+struct dmr_pending;
+
 struct dmr_cow_io {
 	struct hlist_node node;
 	u64 chunk;
 	bool tracked;
+	struct dmr_pending *overwrite;	/* this write is the chunk's copy */
 };
 
 /*
@@ -85,8 +88,13 @@ int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio);
  * the replica target must set as its per_io_data_size.
  */
 int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io *io);
-/* End of a replica bio; must be called for every bio mapped above. */
-void dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io);
+/*
+ * End of a replica bio; must be called for every bio mapped above, and its
+ * answer returned from the target's end_io: DM_ENDIO_INCOMPLETE when the
+ * cow will end the bio again later (bio_endio()), once its chunk's
+ * metadata is durable.
+ */
+int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t *error);
 
 /* After the owner recorded the failure durably. */
 void dmr_cow_broken_done(struct dmr_cow *cow);

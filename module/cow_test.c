@@ -6,6 +6,7 @@
  */
 #include <kunit/test.h>
 #include <linux/bio.h>
+#include <linux/device-mapper.h>
 
 #include "cow.h"
 
@@ -93,6 +94,7 @@ static void dmr_test_cow_replica_tracking(struct kunit *test)
 	struct dmr_cow *cow = dmr_test_cow(test);
 	struct bio *bio2 = dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK + 8, 8);
 	struct dmr_cow_io io = {}, io2 = {};
+	blk_status_t status = BLK_STS_OK;
 	u64 need;
 
 	/* A replica read of an uncopied chunk goes to the origin, tracked. */
@@ -105,9 +107,9 @@ static void dmr_test_cow_replica_tracking(struct kunit *test)
 
 	/* Two reads of one chunk: tracked until both end. */
 	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, bio2, &io2, &need), DMR_READY);
-	dmr_cow_end_replica(cow, &io);
+	KUNIT_EXPECT_EQ(test, dmr_cow_end_replica(cow, &io, &status), DM_ENDIO_DONE);
 	KUNIT_EXPECT_TRUE(test, __dmr_tracked(cow, 7));
-	dmr_cow_end_replica(cow, &io2);
+	KUNIT_EXPECT_EQ(test, dmr_cow_end_replica(cow, &io2, &status), DM_ENDIO_DONE);
 	KUNIT_EXPECT_FALSE(test, __dmr_tracked(cow, 7));
 	KUNIT_EXPECT_FALSE(test, io2.tracked);
 }

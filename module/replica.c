@@ -132,8 +132,8 @@ static int replica_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *e
 {
 	struct replica_target *rt = ti->private;
 
-	dmr_cow_end_replica(rt->cow, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)));
-	return DM_ENDIO_DONE;
+	return dmr_cow_end_replica(rt->cow, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)),
+				   error);
 }
 
 /*

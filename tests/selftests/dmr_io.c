@@ -7,6 +7,7 @@
  * device that maps the same data, at any offset and length.
  *
  *   dmr_io write  DEV OFF LEN SEED     write the pattern (buffered, fsync)
+ *   dmr_io dwrite DEV OFF LEN SEED     the same with one O_DIRECT write
  *   dmr_io verify DEV OFF LEN SEED     compare with the pattern (after
  *                                      dropping the device's page cache)
  *   dmr_io zero-verify DEV OFF LEN     compare with zeroes
@@ -156,9 +157,10 @@ static void full_pread(int fd, void *buf, size_t len, uint64_t off)
 	}
 }
 
-static int do_write(const char *dev, const char *offs, const char *lens, uint64_t seed)
+static int do_write(const char *dev, const char *offs, const char *lens, uint64_t seed,
+		    int flags)
 {
-	int fd = open_dev(dev, O_RDWR);
+	int fd = open_dev(dev, O_RDWR | flags);
 	uint64_t len = (uint64_t)parse_num(lens);
 	uint64_t off = resolve_off(fd, offs, len);
 	uint8_t *buf = xmalloc(len);
@@ -286,7 +288,9 @@ int main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 
 	if (!strcmp(cmd, "write") && argc == 6)
-		return do_write(argv[2], argv[3], argv[4], (uint64_t)parse_num(argv[5]));
+		return do_write(argv[2], argv[3], argv[4], (uint64_t)parse_num(argv[5]), 0);
+	if (!strcmp(cmd, "dwrite") && argc == 6)
+		return do_write(argv[2], argv[3], argv[4], (uint64_t)parse_num(argv[5]), O_DIRECT);
 	if (!strcmp(cmd, "verify") && argc == 6)
 		return do_verify(argv[2], argv[3], argv[4], parse_num(argv[5]));
 	if (!strcmp(cmd, "zero-verify") && argc == 5)

@@ -35,6 +35,21 @@ check "the replica around them is still the source's old data" \
 	       dmr_io verify $r 135168 126976 31 && dmr_io verify $r 327680 72321 31"
 check "the source did not see them" dmr_io verify /dev/mapper/dmr-s1 0 8m 31
 
+# A write of a whole chunk needs no copy of the chunk it replaces; a
+# partial one does. Field 3 of the stat file: sectors the device read.
+reads() { stat_field "$DISK_A" 3; }
+before=$(reads)
+check "write a whole chunk to the replica" dmr_io dwrite $r 655360 64k 46
+check_eq "nothing was read from the source for it" "$(reads)" "$before"
+check "and it reads back" dmr_io verify $r 655360 64k 46
+before=$(reads)
+check "write 4 KiB inside another chunk" dmr_io dwrite $r 724992 4k 47
+check "the rest of that chunk was copied from the source" \
+	test "$(($(reads) - before))" -ge 128
+check "the chunk holds both" sh -c "dmr_io verify $r 724992 4096 47 &&
+	dmr_io verify $r 720896 4096 31 && dmr_io verify $r 729088 57344 31"
+
+
 # Source writes to the same places after that leave the replica alone.
 check "overwrite the source" dmr_io write /dev/mapper/dmr-s1 0 8m 32
 while read -r off len seed; do

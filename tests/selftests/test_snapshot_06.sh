@@ -11,7 +11,12 @@ trap 'replicactl group delete "$GROUP_ID" >/dev/null 2>&1; dm_cleanup ul_1 dmr-s
 
 check "pool" pool_create dmr-pool "$DISK_C" 128
 check "source" source_create dmr-s1 "$DISK_A" 8192
+# (No Consistency here: the members are taken one by one.)
+GROUP_OPTS="--consistency none"
 check_do "group" group_create ul dmr-pool /dev/mapper/dmr-s1
+GROUP_OPTS=
+check_eq "No Consistency recorded" "$(group_field "$GROUP_ID" consistency)" 2
+check_eq "Synchronized" "$(group_field "$GROUP_ID" copy_state)" 4
 check_fails "the pool cannot be removed under its replica" dmsetup remove dmr-pool
 check "remove the replica" dmsetup remove ul_1
 check "remove the source" dmsetup remove dmr-s1
