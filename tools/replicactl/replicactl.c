@@ -144,7 +144,6 @@ static int parse_value(const struct value_name *t, size_t n, const char *s,
 	return 0;
 }
 
-#define PARSE(table, s, option, v) parse_value(table, ARRAY_SIZE(table), s, option, v)
 
 /* JSON string, escaped. */
 static void json_str(const char *s)
@@ -658,6 +657,48 @@ static int copy_name(char *dst, size_t size, const char *src, const char *option
 	return 0;
 }
 
+/* An option that sets one of the standard's values. */
+struct value_opt {
+	int opt;
+	const struct value_name *table;
+	size_t n;
+	const char *name;
+	uint16_t *field;
+};
+
+/* An option that sets a name field of DM_REPLICA_NAME_LEN bytes. */
+struct name_opt {
+	int opt;
+	char *field;
+	const char *name;
+};
+
+/* Apply option @c if it is one of @t; -1 when its argument is bad. */
+static int set_value(const struct value_opt *t, size_t n, int c)
+{
+	unsigned int v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (t[i].opt != c)
+			continue;
+		if (parse_value(t[i].table, t[i].n, optarg, t[i].name, &v))
+			return -1;
+		*t[i].field = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int set_name(const struct name_opt *t, size_t n, int c)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (t[i].opt == c && copy_name(t[i].field, DM_REPLICA_NAME_LEN, optarg, t[i].name))
+			return -1;
+	return 0;
+}
+
 static int add_sources(struct dm_replica_dev *srcs, char names[][PATH_MAX], uint32_t *n,
 		       char *list)
 {
@@ -702,9 +743,23 @@ static int cmd_create(struct options *o, int argc, char **argv)
 	struct dm_replica_create_group req;
 	struct dm_replica_group g;
 	struct dm_replica_job j;
-	unsigned int v, i;
+	unsigned int i;
 	int c, fd, r, no_devices = 0;
 	uint32_t n = 0;
+
+	/* The options that set a standard value or a name of the request. */
+	const struct value_opt values[] = {
+		{ 's', sync_types, ARRAY_SIZE(sync_types), "sync-type", &req.sync_type },
+		{ 'm', modes, ARRAY_SIZE(modes), "mode", &req.mode },
+		{ 'c', consistencies, ARRAY_SIZE(consistencies), "consistency", &req.consistency },
+		{ 'w', copy_states, ARRAY_SIZE(copy_states), "wait-for-copy-state",
+		  &req.wait_for_copy_state },
+	};
+	const struct name_opt strs[] = {
+		{ 'r', req.relationship_name, "relationship-name" },
+		{ 'G', req.source_group_name, "source-group-name" },
+		{ 'T', req.target_group, "target-group" },
+	};
 
 	memset(&req, 0, sizeof(req));
 	req.hdr.size = sizeof(req);
@@ -712,41 +767,16 @@ static int cmd_create(struct options *o, int argc, char **argv)
 
 	reset_opts();
 	while ((c = next_opt(o, argc, argv, longopts))) {
+		if (set_value(values, ARRAY_SIZE(values), c) || set_name(strs, ARRAY_SIZE(strs), c))
+			return EXIT_USAGE;
 		switch (c) {
-		case 'r':
-			if (copy_name(req.relationship_name, sizeof(req.relationship_name), optarg,
-				      "relationship-name"))
-				return EXIT_USAGE;
-			break;
-		case 'G':
-			if (copy_name(req.source_group_name, sizeof(req.source_group_name), optarg,
-				      "source-group-name"))
-				return EXIT_USAGE;
-			break;
-		case 'T':
-			if (copy_name(req.target_group, sizeof(req.target_group), optarg,
-				      "target-group"))
-				return EXIT_USAGE;
-			break;
 		case 's':
-			if (PARSE(sync_types, optarg, "sync-type", &v))
-				return EXIT_USAGE;
-			req.sync_type = v;
-			break;
 		case 'm':
-			if (PARSE(modes, optarg, "mode", &v))
-				return EXIT_USAGE;
-			req.mode = v;
-			break;
 		case 'c':
-			if (PARSE(consistencies, optarg, "consistency", &v))
-				return EXIT_USAGE;
-			req.consistency = v;
-			break;
 		case 'w':
-			if (PARSE(copy_states, optarg, "wait-for-copy-state", &v))
-				return EXIT_USAGE;
-			req.wait_for_copy_state = v;
+		case 'r':
+		case 'G':
+		case 'T':
 			break;
 		case 'e':
 			if (add_sources(srcs, names, &n, optarg))
