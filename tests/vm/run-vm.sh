@@ -13,6 +13,8 @@
 #   dmr-b  write cache, no discard
 #   dmr-c  write cache, discard
 #
+# DMR_SELFTESTS=GLOB runs only the selftests whose names match GLOB
+# (test_pool_*, for example); the default is all of them.
 # DMR_VM_DISK_SIZE sets the disks' size (64M by default).
 # DMR_VM_KEEP_DISKS=1 keeps the disks (made when missing) for a later boot;
 # DMR_VM_KILL_ON=TEXT cuts the VM's power (kills QEMU) as soon as TEXT
@@ -63,7 +65,7 @@ fi
 args=(-machine q35 -cpu max -smp 2 -m 2G
 	-display none -vga none -monitor none -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 printk.time=1 panic=-1 $klog dmr.mode=$modes"
+	-append "console=ttyS0 printk.time=1 panic=-1 $klog dmr.mode=$modes${DMR_SELFTESTS:+ dmr.tests=$DMR_SELFTESTS}"
 	"${console[@]}" -serial chardev:con
 	-serial "file:$outdir/results.log"
 	"${disks[@]}")
