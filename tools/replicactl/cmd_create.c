@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replicactl create-group-replica: CreateGroupReplicaFromElements.
+ *
+ * The options are named after the method's parameters and fill struct
+ * dm_replica_create_group as they are parsed. The command then waits for
+ * the job the call started, and creates one dm device per member of the
+ * new group: <RelationshipName>_<n>, on the replica target.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replicactl.h"
+
+struct create_args {
+	struct dm_replica_create_group req;
+	char *sources;		/* comma-separated, every --source-elements and argument */
+	const char *target_pool;
+	char *settings;		/* comma-separated, every --replication-setting-data */
+	char *goal;		/* likewise, --target-setting-goal */
+	const char *source_access_point;
+	const char *target_access_point;
+	bool no_devices;
+};
+
+static struct create_args create_args = {
+	.req.sync_type = DM_REPLICA_SYNC_SNAPSHOT,
+};
+
+/* The resolved sources: the user's words and their numbers, in order. */
+struct sources {
+	unsigned int n;
+	char **arg;
+	struct dm_replica_dev *dev;
+};
+
+#define A(field)	offsetof(struct create_args, field)
+
+static const struct opt_spec create_opts[] = {
+	OPT("relationship-name", "NAME",
+	    "RelationshipName; the replicas are named NAME_1, NAME_2... Absent: one is generated.",
+	    opt_name, A(req.relationship_name)),
+	OPT_VALUES("sync-type", "TYPE",
+		   "SyncType: Mirror (6), Snapshot (7) or Clone (8). Default: snapshot.",
+		   sync_types, A(req.sync_type)),
+	OPT_VALUES("mode", "MODE",
+		   "Mode: Synchronous (2) or Asynchronous (3). Absent (0): the module decides.",
+		   modes, A(req.mode)),
+	OPT("source-elements", "DEV[,DEV...]",
+	    "SourceElements: replica-source dm devices, by path or dm name. May be repeated; "
+	    "sources may also be given as arguments.",
+	    opt_list, A(sources)),
+	OPT("source-group-name", "NAME", "SourceGroupName. Absent: one is generated.",
+	    opt_name, A(req.source_group_name)),
+	OPT("target-group", "NAME",
+	    "TargetGroup: an existing target group to use. Absent: one is created.",
+	    opt_name, A(req.target_group)),
+	OPT_VALUES("consistency", "CONSISTENCY",
+		   "Consistency: No Consistency (2) or Sequential Consistency (3). "
+		   "Absent (0): sequential.",
+		   consistencies, A(req.consistency)),
+	OPT("replication-setting-data", "KEY=VALUE[,...]",
+	    "ReplicationSettingData, e.g. barrier_timeout_ms=5000. May be repeated.",
+	    opt_list, A(settings)),
+	OPT("target-setting-goal", "KEY=VALUE[,...]", "TargetSettingGoal. May be repeated.",
+	    opt_list, A(goal)),
+	OPT("target-pool", "DEV",
+	    "TargetPool: the replica-pool dm device the replicas draw from. Required, unless "
+	    "--target-group is given.",
+	    opt_string, A(target_pool)),
+	OPT_VALUES("wait-for-copy-state", "STATE",
+		   "WaitForCopyState: the call returns once this CopyState is reached; "
+		   "initialized, unsynchronized, synchronized and inactive make sense, and "
+		   "a snapshot is synchronized once its point in time is taken. Absent (0): "
+		   "the call returns with a job started, which the command waits for.",
+		   copy_states, A(req.wait_for_copy_state)),
+	OPT("source-access-point", "TEXT", "SourceAccessPoint (passed on; not supported).",
+	    opt_string, A(source_access_point)),
+	OPT("target-access-point", "TEXT", "TargetAccessPoint (passed on; not supported).",
+	    opt_string, A(target_access_point)),
+	OPT("no-replica-devices", NULL, "Do not create the replica dm devices.",
+	    opt_flag, A(no_devices)),
+};
+
+/* Split the source list into @s; an empty element is a usage error. */
+static int sources_split(char *list, struct sources *s)
+{
+	char *p, *save = NULL;
+	unsigned int n = 1;
+
+	for (p = list; *p; p++)
+		n += *p == ',';
+	s->arg = calloc(n, sizeof(*s->arg));
+	s->dev = calloc(n, sizeof(*s->dev));
+	if (!s->arg || !s->dev) {
+		err("out of memory");
+		return -1;
+	}
+	if (!*list || *list == ',' || strstr(list, ",,") || list[strlen(list) - 1] == ',') {
+		err("--source-elements: an empty element in '%s'", list);
+		return -1;
+	}
+	for (p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save))
+		s->arg[s->n++] = p;
+	return 0;
+}
+
+/*
+ * Resolve every source, in order; the count is the kernel's to check.
+ * A device that does not exist is an Invalid Parameter, as the kernel
+ * would say of one that is not a source.
+ */
+static int sources_resolve(struct sources *s)
+{
+	char what[32];
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		snprintf(what, sizeof(what), "SourceElements[%u]", i);
+		if (dev_number(what, s->arg[i], &s->dev[i]))
+			return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/* The user's word for the source of member @m, or the kernel's name. */
+static const char *source_word(const struct sources *s, const struct dm_replica_member *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->dev[i].major == m->source.major && s->dev[i].minor == m->source.minor)
+			return s->arg[i];
+	return m->source_name;
+}
+
+/* Point the request at the strings; 0 pointers where they were not given. */
+static void create_pointers(struct create_args *a, const struct sources *s)
+{
+	struct dm_replica_create_group *req = &a->req;
+
+	req->nr_sources = s->n;
+	req->sources = (uintptr_t)s->dev;
+	if (a->settings) {
+		req->settings = (uintptr_t)a->settings;
+		req->settings_len = (uint32_t)strlen(a->settings) + 1;
+	}
+	if (a->goal) {
+		req->target_setting_goal = (uintptr_t)a->goal;
+		req->target_setting_goal_len = (uint32_t)strlen(a->goal) + 1;
+	}
+	req->source_access_point = (uintptr_t)a->source_access_point;
+	req->target_access_point = (uintptr_t)a->target_access_point;
+}
+
+/* Issue the request, and wait for its job. Returns an exit code. */
+static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
+		       struct dm_replica_job *j)
+{
+	int r;
+
+	/* The options filled the request; only its header is left. */
+	req->hdr.size = sizeof(*req);
+	r = ctl_call(ctx, DM_REPLICA_IOC_CREATE_GROUP, &req->hdr, "create-group-replica");
+	if (r)
+		return r;
+	if (req->hdr.result != DM_REPLICA_RET_JOB_STARTED) {
+		if (!out_is_json())
+			printf("job %" PRIu64 " completed\n", (uint64_t)req->job_id);
+		return 0;
+	}
+	if (!out_is_json()) {
+		printf("job %" PRIu64 " started\n", (uint64_t)req->job_id);
+		/* Whoever reads this may act on the job while it runs. */
+		fflush(stdout);
+	}
+	r = job_finish(ctx, req->job_id, j);
+	/* The group may only be known once the job has formed it. */
+	if (!r && !req->group_id)
+		req->group_id = j->group_id;
+	return r;
+}
+
+/* One replica device per member; on failure, none. Returns an exit code. */
+static int create_replicas(const char *rel, const struct dm_replica_group *g,
+			   const struct dm_replica_member *m)
+{
+	char name[REPLICA_NAME_LEN], params[64];
+	uint32_t i;
+
+	mapper_setup();
+	for (i = 0; i < g->nr_members; i++) {
+		replica_name(name, rel, i + 1);
+		snprintf(params, sizeof(params), "%u:%u %u %u", g->pool.major, g->pool.minor,
+			 g->group_id, i + 1);
+		if (!mapper_create(name, m[i].sectors, DM_REPLICA_TARGET_REPLICA, params))
+			continue;
+		err("cannot create the replica device %s (table: 0 %" PRIu64 " %s %s)", name,
+		    (uint64_t)m[i].sectors, DM_REPLICA_TARGET_REPLICA, params);
+		while (i--) {
+			replica_name(name, rel, i + 1);
+			mapper_remove(name);
+		}
+		err("group %u stays, without replica devices: 'group delete %u' deletes it",
+		    g->group_id, g->group_id);
+		return DM_REPLICA_RET_FAILED;
+	}
+	return 0;
+}
+
+static void create_summary(const struct create_args *a, const struct sources *s,
+			   const struct dm_replica_group *g, const struct dm_replica_member *m,
+			   const char *rel)
+{
+	char name[REPLICA_NAME_LEN], hold[32];
+	uint32_t i;
+
+	out_begin(NULL);
+	out_u64("job_id", NULL, a->req.job_id);
+	out_u64("group_id", NULL, g->group_id);
+	out_str("relationship_name", NULL, rel);
+	out_str("source_group_name", NULL, g->source_group_name);
+	out_str("target_group", NULL, g->target_group);
+	out_value("copy_state", NULL, &copy_states, g->copy_state);
+	out_u64("barrier_hold_ns", NULL, g->barrier_hold_ns);
+	out_bool("replica_devices", NULL, !a->no_devices);
+	if (!out_is_json())
+		printf("group %u %s: %s, writes held %s\n", g->group_id, rel,
+		       value_name(&copy_states, g->copy_state),
+		       fmt_duration(g->barrier_hold_ns, hold, sizeof(hold)));
+	out_list("replicas", NULL);
+	for (i = 0; i < g->nr_members; i++) {
+		const char *source = source_word(s, &m[i]);
+
+		replica_name(name, rel, i + 1);
+		out_begin(NULL);
+		out_u64("n", NULL, i + 1);
+		out_str("name", NULL, name);
+		out_str("source", NULL, source);
+		out_str("source_name", NULL, m[i].source_name);
+		out_end();
+		if (!out_is_json())
+			printf("  %s <- %s%s\n", name, source,
+			       a->no_devices ? " (no device created)" : "");
+	}
+	out_list_end();
+	out_end();
+}
+
+/* The checks of the command line, before anything is asked of the kernel. */
+static int create_usage(struct create_args *a, int argc, char **argv, struct sources *s)
+{
+	int i;
+
+	for (i = 0; i < argc; i++)
+		if (list_append(&a->sources, argv[i]))
+			return DM_REPLICA_RET_FAILED;
+	if (!a->sources) {
+		err("no source: give --source-elements DEV[,DEV...] or DEV arguments");
+		return EXIT_USAGE;
+	}
+	/* TargetPool must be absent with a TargetGroup: let the kernel judge that. */
+	if (!a->target_pool && !a->req.target_group[0]) {
+		err("--target-pool is required");
+		return EXIT_USAGE;
+	}
+	return sources_split(a->sources, s) ? EXIT_USAGE : 0;
+}
+
+/* Resolve the devices, call, wait, make the replica devices, report. */
+static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
+{
+	struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
+	struct dm_replica_group g;
+	struct dm_replica_job j;
+	const char *rel;
+	int r;
+
+	r = ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
+	if (!r)
+		r = sources_resolve(s);
+	if (r)
+		return r;
+	if (a->target_pool && dev_number("TargetPool", a->target_pool, &a->req.target_pool))
+		return DM_REPLICA_RET_INVALID_PARAM;
+	create_pointers(a, s);
+
+	r = create_call(ctx, &a->req, &j);
+	if (!r)
+		r = group_get(ctx, a->req.group_id, &g, m, DM_REPLICA_MAX_MEMBERS);
+	if (r)
+		return r;
+	if (g.nr_members > DM_REPLICA_MAX_MEMBERS)
+		g.nr_members = DM_REPLICA_MAX_MEMBERS;
+	/* The name the kernel answered with: it generates one when none was given. */
+	rel = a->req.relationship_name[0] ? a->req.relationship_name : g.relationship_name;
+	if (!a->no_devices) {
+		r = create_replicas(rel, &g, m);
+		if (r)
+			return r;
+	}
+	create_summary(a, s, &g, m, rel);
+	return 0;
+}
+
+static int create_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct sources s = { 0 };
+	int r;
+
+	r = create_usage(&create_args, argc, argv, &s);
+	if (!r)
+		r = create(ctx, &create_args, &s);
+	free(s.arg);
+	free(s.dev);
+	return r;
+}
+
+const struct cmd cmd_create = {
+	.name = "create-group-replica",
+	.synopsis = "--target-pool DEV --source-elements DEV[,DEV...] [options] [DEV...]",
+	.summary = "CreateGroupReplicaFromElements: replicas of the sources, all at one point in "
+		   "time, drawn from the pool; waits for the job, then creates the replica "
+		   "devices <RelationshipName>_<n>.",
+	.opts = create_opts,
+	.nr_opts = ARRAY_SIZE(create_opts),
+	.args = &create_args,
+	.max_args = ~0u,
+	.run = create_run,
+};

@@ -1,0 +1,326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replicactl group list|show|delete: the groups (synchronizations) the
+ * module knows, and ModifyReplicaSynchronization Return To ResourcePool.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replicactl.h"
+
+/* The group id argument; then the control device. */
+static int group_start(struct ctx *ctx, char **argv, uint32_t *id)
+{
+	uint64_t v;
+
+	if (parse_id(argv[0], "group id", UINT32_MAX, &v))
+		return EXIT_USAGE;
+	*id = (uint32_t)v;
+	return ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
+}
+
+/*
+ * The ids of all groups, in *@ids (to be freed). The list may grow between
+ * two calls: ask again with room for what the kernel counted.
+ */
+static int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr)
+{
+	struct dm_replica_group_list l;
+	uint32_t cap = 64, *p;
+	int tries, r;
+
+	*ids = NULL;
+	for (tries = 0; tries < 4; tries++) {
+		p = realloc(*ids, cap * sizeof(*p));
+		if (!p) {
+			err("out of memory");
+			return DM_REPLICA_RET_FAILED;
+		}
+		*ids = p;
+		REQ_INIT(&l);
+		l.ids_cap = cap;
+		l.ids = (uintptr_t)p;
+		r = ctl_call(ctx, DM_REPLICA_IOC_GROUP_LIST, &l.hdr, "group list");
+		if (r)
+			return r;
+		*nr = l.nr_groups < cap ? l.nr_groups : cap;
+		if (l.nr_groups <= cap)
+			return 0;
+		cap = l.nr_groups;
+	}
+	return 0;
+}
+
+/* GROUP_GET for the list; *@gone when the group was deleted since GROUP_LIST. */
+static int group_list_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g, bool *gone)
+{
+	int r;
+
+	REQ_INIT(g);
+	g->group_id = id;
+	r = ctl_try(ctx, DM_REPLICA_IOC_GROUP_GET, &g->hdr);
+	*gone = r && g->hdr.result == DM_REPLICA_RET_INVALID_PARAM;
+	return r && !*gone ? ctl_report(&g->hdr, -r, "group list") : 0;
+}
+
+static void group_list_row(const struct dm_replica_group *g)
+{
+	out_begin(NULL);
+	out_u64("id", NULL, g->group_id);
+	out_str("relationship_name", NULL, g->relationship_name);
+	out_value("sync_type", NULL, &sync_types, g->sync_type);
+	out_value("copy_state", NULL, &copy_states, g->copy_state);
+	out_u64("members", NULL, g->nr_members);
+	out_u64("group_chunks", NULL, g->group_chunks);
+	out_u64("barrier_hold_ns", NULL, g->barrier_hold_ns);
+	out_end();
+	if (!out_is_json())
+		printf("%-6u %-24s %-9s %-15s %7u %10" PRIu64 " %10.3f\n", g->group_id,
+		       g->relationship_name, value_name(&sync_types, g->sync_type),
+		       value_name(&copy_states, g->copy_state), g->nr_members,
+		       (uint64_t)g->group_chunks, g->barrier_hold_ns / 1e6);
+}
+
+static int group_list_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct dm_replica_group g;
+	uint32_t *ids, nr, i;
+	bool gone;
+	int r;
+
+	(void)argc;
+	(void)argv;
+	r = ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
+	if (r)
+		return r;
+	r = group_ids(ctx, &ids, &nr);
+	if (r)
+		return r;
+	out_begin(NULL);
+	out_list("groups", NULL);
+	if (!out_is_json())
+		printf("%-6s %-24s %-9s %-15s %7s %10s %10s\n", "ID", "RELATIONSHIP", "SYNCTYPE",
+		       "COPYSTATE", "MEMBERS", "CHUNKS", "HOLD(ms)");
+	for (i = 0; i < nr && !r; i++) {
+		r = group_list_get(ctx, ids[i], &g, &gone);
+		if (!r && !gone)
+			group_list_row(&g);
+	}
+	out_list_end();
+	out_end();
+	free(ids);
+	return r;
+}
+
+static void member_print(const struct dm_replica_group *g, const struct dm_replica_member *m,
+			 uint32_t n)
+{
+	char name[REPLICA_NAME_LEN];
+
+	replica_name(name, g->relationship_name, n);
+	out_section(NULL, "member %u: %s", n, name);
+	out_u64("n", NULL, n);
+	out_str("replica", NULL, name);
+	out_str("source_name", "SourceName", m->source_name);
+	out_dev("source", "Source", &m->source);
+	out_dev("source_dev", "SourceDevice", &m->source_dev);
+	out_u64("sectors", "Sectors", m->sectors);
+	out_value("copy_state", "CopyState", &copy_states, m->copy_state);
+	out_u64("copied_chunks", "CopiedChunks", m->copied_chunks);
+	out_end();
+}
+
+/* Every field of a group, then its members. */
+static void group_print(const struct dm_replica_group *g, const struct dm_replica_member *m)
+{
+	uint32_t i;
+
+	out_section(NULL, "group %u: %s", g->group_id, g->relationship_name);
+	out_u64("group_id", NULL, g->group_id);
+	out_str("relationship_name", NULL, g->relationship_name);
+	out_str("source_group_name", "SourceGroupName", g->source_group_name);
+	out_str("target_group", "TargetGroup", g->target_group);
+	out_value("sync_type", "SyncType", &sync_types, g->sync_type);
+	out_value("mode", "Mode", &modes, g->mode);
+	out_value("consistency", "Consistency", &consistencies, g->consistency);
+	out_value("copy_state", "CopyState", &copy_states, g->copy_state);
+	out_str("broken_reason", "BrokenReason", g->broken_reason);
+	out_dev("pool", "Pool", &g->pool);
+	out_u64("chunk_sectors", "ChunkSectors", g->chunk_sectors);
+	out_u64("pool_used_chunks", "PoolUsedChunks", g->pool_used_chunks);
+	out_u64("pool_total_chunks", "PoolTotalChunks", g->pool_total_chunks);
+	out_u64("group_chunks", "GroupChunks", g->group_chunks);
+	out_duration("barrier_hold_ns", "BarrierHold", g->barrier_hold_ns);
+	out_time("created_ns", "PointInTime", g->created_ns);
+	out_u64("job_id", "Job", g->job_id);
+	out_u64("nr_members", "Members", g->nr_members);
+	out_list("members", NULL);
+	for (i = 0; i < g->nr_members && i < DM_REPLICA_MAX_MEMBERS; i++)
+		member_print(g, &m[i], i + 1);
+	out_list_end();
+	out_end();
+}
+
+static int group_show_run(struct ctx *ctx, int argc, char **argv)
+{
+	struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
+	struct dm_replica_group g;
+	uint32_t id;
+	int r;
+
+	(void)argc;
+	r = group_start(ctx, argv, &id);
+	if (r)
+		return r;
+	r = group_get(ctx, id, &g, m, DM_REPLICA_MAX_MEMBERS);
+	if (!r)
+		group_print(&g, m);
+	return r;
+}
+
+/*
+ * Is dm device @name replica @n of group @g? Only such a device is
+ * removed: another device may carry the name.
+ */
+static bool is_replica_of(const char *name, const struct dm_replica_group *g, unsigned int n)
+{
+	unsigned int major, minor, group, member;
+	char type[64], *params = NULL;
+	bool r;
+
+	if (mapper_target(name, false, type, sizeof(type), &params)) {
+		err("warning: cannot read the table of %s; left alone", name);
+		return false;
+	}
+	r = !strcmp(type, DM_REPLICA_TARGET_REPLICA) &&
+	    sscanf(params, "%u:%u %u %u", &major, &minor, &group, &member) == 4 &&
+	    major == g->pool.major && minor == g->pool.minor && group == g->group_id &&
+	    member == n;
+	if (!r)
+		err("warning: %s is not replica %u of group %u (table: %s %s); left alone",
+		    name, n, g->group_id, type, params);
+	free(params);
+	return r;
+}
+
+/* Remove the replica devices of @g that exist; @removed[n - 1] for each. */
+static int group_remove_replicas(const struct dm_replica_group *g, bool *removed)
+{
+	char name[REPLICA_NAME_LEN];
+	uint32_t n;
+	int exists;
+
+	mapper_setup();
+	for (n = 1; n <= g->nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++) {
+		replica_name(name, g->relationship_name, n);
+		exists = mapper_exists(name);
+		if (exists < 0) {
+			err("cannot tell whether the replica device %s exists", name);
+			return DM_REPLICA_RET_FAILED;
+		}
+		if (!exists || !is_replica_of(name, g, n))
+			continue;
+		if (mapper_remove(name)) {
+			err("cannot remove the replica device %s (is it open?)", name);
+			return DM_REPLICA_RET_IN_USE;
+		}
+		removed[n - 1] = true;
+	}
+	return 0;
+}
+
+/* ModifyReplicaSynchronization Return To ResourcePool, and its job. */
+static int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id)
+{
+	struct dm_replica_modify_sync req;
+	struct dm_replica_job j;
+	int r;
+
+	REQ_INIT(&req);
+	req.group_id = id;
+	req.operation = DM_REPLICA_OP_RETURN_TO_POOL;
+	r = ctl_call(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr, "group delete");
+	*job_id = req.job_id;
+	if (r || req.hdr.result != DM_REPLICA_RET_JOB_STARTED)
+		return r;
+	return job_finish(ctx, req.job_id, &j);
+}
+
+static void group_delete_print(const struct dm_replica_group *g, uint64_t job_id,
+			       const bool *removed)
+{
+	char name[REPLICA_NAME_LEN];
+	uint32_t n;
+
+	out_begin(NULL);
+	out_u64("group_id", NULL, g->group_id);
+	out_u64("job_id", NULL, job_id);
+	out_list("removed", NULL);
+	for (n = 1; n <= g->nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++) {
+		if (!removed[n - 1])
+			continue;
+		replica_name(name, g->relationship_name, n);
+		out_str(NULL, NULL, name);
+		if (!out_is_json())
+			printf("removed %s\n", name);
+	}
+	out_list_end();
+	out_end();
+	if (!out_is_json())
+		printf("group %u returned to the pool (job %" PRIu64 ")\n", g->group_id, job_id);
+}
+
+/* The replica devices go first: the module refuses to delete a group in use. */
+static int group_delete_run(struct ctx *ctx, int argc, char **argv)
+{
+	bool removed[DM_REPLICA_MAX_MEMBERS] = { false };
+	struct dm_replica_group g;
+	uint64_t job_id;
+	uint32_t id;
+	int r;
+
+	(void)argc;
+	r = group_start(ctx, argv, &id);
+	if (r)
+		return r;
+	r = group_get(ctx, id, &g, NULL, 0);
+	if (!r)
+		r = group_remove_replicas(&g, removed);
+	if (!r)
+		r = group_return_to_pool(ctx, id, &job_id);
+	if (!r)
+		group_delete_print(&g, job_id, removed);
+	return r;
+}
+
+const struct cmd cmd_group_list = {
+	.name = "group",
+	.sub = "list",
+	.synopsis = "",
+	.summary = "List the groups: id, RelationshipName, SyncType, CopyState, members, "
+		   "chunks used and how long writes were held.",
+	.run = group_list_run,
+};
+
+const struct cmd cmd_group_show = {
+	.name = "group",
+	.sub = "show",
+	.synopsis = "ID",
+	.summary = "Print every field of a group and of each of its members.",
+	.min_args = 1,
+	.max_args = 1,
+	.run = group_show_run,
+};
+
+const struct cmd cmd_group_delete = {
+	.name = "group",
+	.sub = "delete",
+	.synopsis = "ID",
+	.summary = "Remove the group's replica devices, then ModifyReplicaSynchronization "
+		   "Return To ResourcePool (19): the group's chunks go back to the pool.",
+	.min_args = 1,
+	.max_args = 1,
+	.run = group_delete_run,
+};

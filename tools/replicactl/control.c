@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replicactl: requests to the control device, their errors, and jobs.
+ *
+ * Every request struct starts with a struct dm_replica_hdr whose @size is
+ * the size of the struct this tool was built with; the kernel answers
+ * with an SMI-S return value and a message naming the field at fault.
+ * That message is what the user sees, and the return value is the exit
+ * code, so that scripts can tell Invalid Parameter from In Use.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "replicactl.h"
+
+/* How long one JOB_WAIT may block: the refresh period of the progress bar. */
+#define JOB_POLL_MS	200
+
+void req_init(struct dm_replica_hdr *hdr, size_t size)
+{
+	memset(hdr, 0, size);
+	hdr->size = (uint32_t)size;
+}
+
+/* The exit code for an SMI-S return value. */
+int exit_code(unsigned int result)
+{
+	if (result == DM_REPLICA_RET_JOB_STARTED)
+		return 0;
+	return result <= DM_REPLICA_RET_IN_USE ? (int)result : DM_REPLICA_RET_FAILED;
+}
+
+/* The exit code of a failure that answered @result: never 0, whatever it says. */
+static int fail_code(unsigned int result)
+{
+	int r = exit_code(result);
+
+	return r ? r : DM_REPLICA_RET_FAILED;
+}
+
+static int unavailable(const struct ctx *ctx)
+{
+	if (errno == ENOENT)
+		err("%s does not exist: is the dm-replica module loaded? (modprobe dm-replica)",
+		    ctx->control);
+	else
+		err("cannot open %s: %s", ctx->control, strerror(errno));
+	return EXIT_UNAVAILABLE;
+}
+
+/*
+ * Is the module loaded? The pool commands do not use the control device,
+ * but its targets come with it: without it, say so rather than let
+ * libdevmapper report an unknown target type.
+ */
+int ctl_check(struct ctx *ctx)
+{
+	struct stat st;
+
+	return stat(ctx->control, &st) ? unavailable(ctx) : 0;
+}
+
+/* The module must have every bit of @features: the ABI asks callers to test. */
+static int ctl_features(struct ctx *ctx, uint64_t features)
+{
+	struct dm_replica_version v;
+	int r;
+
+	REQ_INIT(&v);
+	r = ctl_call(ctx, DM_REPLICA_IOC_VERSION, &v.hdr, "version");
+	if (r)
+		return r;
+	if ((v.features & features) != features) {
+		err("the loaded dm-replica module lacks feature bits 0x%" PRIx64 " (see replicactl version)",
+		    (uint64_t)(features & ~v.features));
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	}
+	return 0;
+}
+
+/* Open the control device; main() closes it. Returns an exit code. */
+int ctl_open(struct ctx *ctx, uint64_t features)
+{
+	ctx->fd = open(ctx->control, O_RDWR | O_CLOEXEC);
+	if (ctx->fd < 0)
+		return unavailable(ctx);
+	return features ? ctl_features(ctx, features) : 0;
+}
+
+/* Issue a request; 0 or -errno, without a word. */
+int ctl_try(struct ctx *ctx, unsigned long cmd, struct dm_replica_hdr *hdr)
+{
+	if (ioctl(ctx->fd, cmd, hdr))
+		return -errno;
+	/* A return value that is neither success nor a job is a failure. */
+	if (hdr->result != DM_REPLICA_RET_OK && hdr->result != DM_REPLICA_RET_JOB_STARTED)
+		return -EIO;
+	return 0;
+}
+
+/*
+ * Say why a request failed with @error, and return the exit code. When
+ * the kernel could read the header it answered in it; otherwise only the
+ * errno is known.
+ */
+int ctl_report(const struct dm_replica_hdr *hdr, int error, const char *what)
+{
+	if (hdr->result != DM_REPLICA_RET_OK) {
+		err("%s: %.*s (%u %s)", what, (int)sizeof(hdr->message),
+		    hdr->message[0] ? hdr->message : "failed", hdr->result,
+		    value_name(&return_values, hdr->result));
+		return fail_code(hdr->result);
+	}
+	if (error == ENOTTY) {
+		err("%s: unknown to the loaded dm-replica module (see replicactl version)",
+		    what);
+		return DM_REPLICA_RET_NOT_SUPPORTED;
+	}
+	err("%s: %s", what, strerror(error));
+	return DM_REPLICA_RET_FAILED;
+}
+
+/* Issue a request; on failure say why. Returns an exit code. */
+int ctl_call(struct ctx *ctx, unsigned long cmd, struct dm_replica_hdr *hdr,
+	     const char *what)
+{
+	int r = ctl_try(ctx, cmd, hdr);
+
+	return r ? ctl_report(hdr, -r, what) : 0;
+}
+
+/* A block device, by path or by dm name, to its number; @what names it in errors. */
+int dev_number(const char *what, const char *path, struct dm_replica_dev *d)
+{
+	char buf[4096];
+	struct stat st;
+
+	if (!strchr(path, '/')) {
+		snprintf(buf, sizeof(buf), "/dev/mapper/%s", path);
+		path = buf;
+	}
+	if (stat(path, &st)) {
+		err("%s: %s: %s", what, path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		err("%s: %s: not a block device", what, path);
+		return -1;
+	}
+	d->major = major(st.st_rdev);
+	d->minor = minor(st.st_rdev);
+	return 0;
+}
+
+/* Jobs */
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* The bar is for a person watching: only when both outputs are a terminal. */
+static bool progress_wanted(void)
+{
+	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+}
+
+static void progress_show(const struct dm_replica_job *j)
+{
+	unsigned int i, pct = j->percent_complete > 100 ? 100 : j->percent_complete;
+
+	fprintf(stderr, "\rjob %" PRIu64 " [", (uint64_t)j->job_id);
+	for (i = 0; i < 25; i++)
+		fputc(i < pct / 4 ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3u%% %-14s", pct, value_name(&job_states, j->job_state));
+}
+
+static void progress_end(bool shown)
+{
+	if (shown)
+		fputc('\n', stderr);
+}
+
+/* One JOB_WAIT of at most @ms; 0 when it answered, or an exit code. */
+static int job_wait_once(struct ctx *ctx, uint64_t id, unsigned int ms,
+			 struct dm_replica_job *j)
+{
+	char what[48];
+	int r;
+
+	do {
+		REQ_INIT(j);
+		j->job_id = id;
+		j->timeout_ms = ms;
+		r = ctl_try(ctx, DM_REPLICA_IOC_JOB_WAIT, &j->hdr);
+		/* Interrupted by a signal that did not kill us: ask again. */
+	} while (r == -EINTR);
+	/* Timeout only means the job still runs; the job fields are filled. */
+	if (!r || j->hdr.result == DM_REPLICA_RET_TIMEOUT)
+		return 0;
+	snprintf(what, sizeof(what), "job %" PRIu64, id);
+	return ctl_report(&j->hdr, -r, what);
+}
+
+/*
+ * Wait while the JobState of job @id is below Completed (New to Shutting
+ * Down), at most @timeout_ms or WAIT_FOREVER. Returns 0 with the ended job
+ * in @j, DM_REPLICA_RET_TIMEOUT with the job still running in @j, or the
+ * exit code of a failed request.
+ */
+int job_wait(struct ctx *ctx, uint64_t id, long long timeout_ms, struct dm_replica_job *j)
+{
+	long long left, deadline = now_ms() + timeout_ms;
+	bool bar = progress_wanted(), shown = false;
+	int r;
+
+	for (;;) {
+		left = timeout_ms == WAIT_FOREVER ? JOB_POLL_MS : deadline - now_ms();
+		left = left < 0 ? 0 : left > JOB_POLL_MS ? JOB_POLL_MS : left;
+		r = job_wait_once(ctx, id, (unsigned int)left, j);
+		if (r)
+			break;
+		if (bar) {
+			progress_show(j);
+			shown = true;
+		}
+		if (j->job_state >= DM_REPLICA_JOB_COMPLETED)
+			break;
+		if (timeout_ms != WAIT_FOREVER && now_ms() >= deadline) {
+			r = DM_REPLICA_RET_TIMEOUT;
+			break;
+		}
+	}
+	progress_end(shown);
+	return r;
+}
+
+/* The exit code of an ended job: 0 if Completed, else its ErrorCode or Failed. */
+int job_exit_code(const struct dm_replica_job *j)
+{
+	if (j->job_state == DM_REPLICA_JOB_COMPLETED)
+		return 0;
+	return fail_code(j->error_code);
+}
+
+/* Wait for job @id to end; unless it Completed, say why and fail. */
+int job_finish(struct ctx *ctx, uint64_t id, struct dm_replica_job *j)
+{
+	int r = job_wait(ctx, id, WAIT_FOREVER, j);
+
+	if (r)
+		return r;
+	if (j->job_state != DM_REPLICA_JOB_COMPLETED)
+		err("job %" PRIu64 " %s: %s", id, value_name(&job_states, j->job_state),
+		    j->error_description[0] ? j->error_description : "no error description");
+	return job_exit_code(j);
+}
+
+/* Every field of a job. */
+void job_print(const struct dm_replica_job *j)
+{
+	out_section(NULL, "job %" PRIu64, (uint64_t)j->job_id);
+	out_u64("job_id", NULL, j->job_id);
+	out_value("job_state", "JobState", &job_states, j->job_state);
+	out_u64("percent_complete", "PercentComplete", j->percent_complete);
+	out_value("error_code", "ErrorCode", &return_values, j->error_code);
+	out_str("error_description", "ErrorDescription", j->error_description);
+	out_u64("group_id", "Group", j->group_id);
+	out_value("operation", "Operation", &job_operations, j->operation);
+	out_time("time_submitted_ns", "TimeSubmitted", j->time_submitted_ns);
+	out_time("start_time_ns", "StartTime", j->start_time_ns);
+	out_duration("elapsed_ns", "ElapsedTime", j->elapsed_ns);
+	out_duration("time_before_removal_ns", "TimeBeforeRemoval", j->time_before_removal_ns);
+	out_duration("barrier_hold_ns", "BarrierHold", j->barrier_hold_ns);
+	out_end();
+}
+
+/* Groups */
+
+/* GROUP_GET of group @id with room for @cap members at @m. */
+int group_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
+	      struct dm_replica_member *m, uint32_t cap)
+{
+	char what[32];
+
+	REQ_INIT(g);
+	g->group_id = id;
+	g->members_cap = cap;
+	g->members = (uintptr_t)m;
+	snprintf(what, sizeof(what), "group %u", id);
+	return ctl_call(ctx, DM_REPLICA_IOC_GROUP_GET, &g->hdr, what);
+}
+
+/* The dm name of replica @n (from 1) of a group. */
+void replica_name(char *buf, const char *relationship, unsigned int n)
+{
+	snprintf(buf, REPLICA_NAME_LEN, "%s_%u", relationship, n);
+}
