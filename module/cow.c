@@ -39,6 +39,7 @@
 #include <linux/device-mapper.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/hash.h>
+#include <linux/mempool.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -99,8 +100,12 @@ struct dmr_cow {
 	wait_queue_head_t idle;
 };
 
+/* Pending entries for a few copies always in reserve (see dmr_cow_new_pending()). */
+#define DMR_PENDING_RESERVE	16
+
 static struct workqueue_struct *dmr_cow_wq;
 static struct kmem_cache *dmr_pending_cache;
+static mempool_t dmr_pending_pool;
 
 static void dmr_cow_kick(struct dmr_cow *cow)
 {
@@ -318,12 +323,17 @@ int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io 
 	}
 }
 
-/* Free a pending entry that left the table; wake dmr_cow_destroy(). */
+/*
+ * Free a pending entry that left the table, after handing its waiters to
+ * the worker. The worker is kicked first: the last free wakes
+ * dmr_cow_destroy(), after which @cow may be gone.
+ */
 static void dmr_pending_free(struct dmr_pending *p)
 {
 	struct dmr_cow *cow = p->cow;
 
-	kmem_cache_free(dmr_pending_cache, p);
+	dmr_cow_kick(cow);
+	mempool_free(p, &dmr_pending_pool);
 	if (atomic_dec_and_test(&cow->nr_pending))
 		wake_up(&cow->idle);
 }
@@ -376,10 +386,15 @@ int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t
 	}
 	spin_unlock_irqrestore(&cow->lock, flags);
 
-	if (p) {
+	/*
+	 * The read went to the origin, where a broken cow no longer holds
+	 * source writes back: what it read may mix both. Fail it rather
+	 * than return it as the point in time.
+	 */
+	if (READ_ONCE(cow->state) != DMR_COW_ACTIVE && !*error)
+		*error = BLK_STS_IOERR;
+	if (p)
 		dmr_pending_free(p);
-		dmr_cow_kick(cow);
-	}
 	return DM_ENDIO_DONE;
 }
 
@@ -399,7 +414,6 @@ static void dmr_pending_fail(struct dmr_pending *p, const char *reason)
 	__dmr_pending_retire(cow, p);
 	spin_unlock_irqrestore(&cow->lock, flags);
 	dmr_pending_free(p);
-	dmr_cow_kick(cow);
 }
 
 /* The owner entry of the copy is durable (md worker). */
@@ -427,10 +441,8 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	}
 	spin_unlock_irqrestore(&cow->lock, flags);
 
-	if (done) {
+	if (done)
 		dmr_pending_free(p);
-		dmr_cow_kick(cow);
-	}
 }
 
 /*
@@ -538,7 +550,9 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 	unsigned long flags;
 	int r;
 
-	p = kmem_cache_zalloc(dmr_pending_cache, GFP_NOIO | __GFP_NOFAIL);
+	/* Source writes wait on this: no I/O to free memory, never fail. */
+	p = mempool_alloc(&dmr_pending_pool, GFP_NOIO);
+	memset(p, 0, sizeof(*p));
 	p->cow = cow;
 	p->src_chunk = chunk;
 	bio_list_init(&p->src_waiters);
@@ -559,7 +573,7 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 		}
 	}
 	if (r) {
-		kmem_cache_free(dmr_pending_cache, p);
+		mempool_free(p, &dmr_pending_pool);
 		dmr_cow_break(cow, "out of memory for the chunk map");
 		return false;
 	}
@@ -570,7 +584,7 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 		xa_release(&cow->pending, chunk);
 		xa_release(&cow->map, chunk);
 		spin_unlock_irqrestore(&cow->lock, flags);
-		kmem_cache_free(dmr_pending_cache, p);
+		mempool_free(p, &dmr_pending_pool);
 		return false;
 	}
 	xa_store(&cow->pending, chunk, p, GFP_ATOMIC);
@@ -674,17 +688,17 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 	return cow;
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
-struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
-{
-	return dmr_cow_alloc(chunk_sectors, origin_sectors);
-}
-
-void dmr_cow_set_broken_test(struct dmr_cow *cow)
+void dmr_cow_mark_broken(struct dmr_cow *cow)
 {
 	spin_lock_irq(&cow->lock);
 	cow->state = DMR_COW_BROKEN;
 	spin_unlock_irq(&cow->lock);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
+{
+	return dmr_cow_alloc(chunk_sectors, origin_sectors);
 }
 #endif
 
@@ -705,13 +719,18 @@ int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk)
 	return r;
 }
 
+void dmr_cow_quiesce(struct dmr_cow *cow)
+{
+	wait_event(cow->idle, !atomic_read(&cow->nr_pending));
+	flush_work(&cow->work);
+	flush_work(&cow->broken_work);
+}
+
 void dmr_cow_destroy(struct dmr_cow *cow)
 {
 	if (!cow)
 		return;
-	wait_event(cow->idle, !atomic_read(&cow->nr_pending));
-	flush_work(&cow->work);
-	flush_work(&cow->broken_work);
+	dmr_cow_quiesce(cow);
 	WARN_ON(!bio_list_empty(&cow->deferred_src) || !bio_list_empty(&cow->deferred_rep) ||
 		!bio_list_empty(&cow->broken_wait));
 	xa_destroy(&cow->map);
@@ -724,6 +743,8 @@ void dmr_cow_release_chunks(struct dmr_cow *cow)
 	unsigned long index;
 	void *v;
 
+	/* A copy still in flight would land in a chunk given away. */
+	dmr_cow_quiesce(cow);
 	xa_for_each(&cow->map, index, v) {
 		dmr_md_clear_owner(cow->md, xa_to_value(v));
 		dmr_pool_free_chunk(cow->pool, xa_to_value(v));
@@ -737,16 +758,23 @@ int dmr_cow_init(void)
 	dmr_pending_cache = KMEM_CACHE(dmr_pending, 0);
 	if (!dmr_pending_cache)
 		return -ENOMEM;
+	if (mempool_init_slab_pool(&dmr_pending_pool, DMR_PENDING_RESERVE, dmr_pending_cache))
+		goto bad_pool;
 	dmr_cow_wq = alloc_workqueue("dmr-cow", WQ_MEM_RECLAIM, 0);
-	if (!dmr_cow_wq) {
-		kmem_cache_destroy(dmr_pending_cache);
-		return -ENOMEM;
-	}
+	if (!dmr_cow_wq)
+		goto bad_wq;
 	return 0;
+
+bad_wq:
+	mempool_exit(&dmr_pending_pool);
+bad_pool:
+	kmem_cache_destroy(dmr_pending_cache);
+	return -ENOMEM;
 }
 
 void dmr_cow_exit(void)
 {
 	destroy_workqueue(dmr_cow_wq);
+	mempool_exit(&dmr_pending_pool);
 	kmem_cache_destroy(dmr_pending_cache);
 }

@@ -67,6 +67,13 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 			       const struct dmr_cow_owner_ops *ops, void *ctx);
 /* Wait for copies in flight to end, then free. May sleep. */
 void dmr_cow_destroy(struct dmr_cow *cow);
+/* Wait until no copy is in flight and the workers are idle. May sleep. */
+void dmr_cow_quiesce(struct dmr_cow *cow);
+/*
+ * A member recorded Broken: the cow starts broken (source writes pass,
+ * replica I/O fails) without telling its owner again. Before first use.
+ */
+void dmr_cow_mark_broken(struct dmr_cow *cow);
 
 /* Load one mapping read from the owner table. Before the cow is used. */
 int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk);
@@ -102,8 +109,9 @@ void dmr_cow_broken_done(struct dmr_cow *cow);
 bool dmr_cow_is_broken(struct dmr_cow *cow);
 u64 dmr_cow_copied_chunks(struct dmr_cow *cow);
 
-/* Give every chunk of the member back to the pool (group deletion). The
- * cow must be idle: no source or replica attached. May sleep.
+/* Give every chunk of the member back to the pool (group deletion). No
+ * source or replica may be attached; copies still in flight are waited
+ * for first. May sleep.
  */
 void dmr_cow_release_chunks(struct dmr_cow *cow);
 
@@ -114,7 +122,6 @@ enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *nee
 enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
 				   struct dmr_cow_io *io, u64 *need);
 bool __dmr_tracked(struct dmr_cow *cow, u64 chunk);
-void dmr_cow_set_broken_test(struct dmr_cow *cow);
 #endif
 
 #endif /* DM_REPLICA_COW_H */

@@ -136,7 +136,7 @@ static void dmr_test_cow_broken(struct kunit *test)
 	 * The suites run before the module's workqueues exist: set the state
 	 * the failure path ends in directly.
 	 */
-	dmr_cow_set_broken_test(cow);
+	dmr_cow_mark_broken(cow);
 	KUNIT_EXPECT_TRUE(test, dmr_cow_is_broken(cow));
 	/* The source goes on unchanged; the replica fails. */
 	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, dmr_test_bio(test, REQ_OP_WRITE, 0, 8), &need),
