@@ -41,11 +41,16 @@
 #define DMR_SB_MAGIC		0x53505244	/* "DRPS" */
 #define DMR_GROUP_MAGIC		0x47505244	/* "DRPG" */
 #define DMR_OWNER_MAGIC		0x4f505244	/* "DRPO" */
-#define DMR_FORMAT_VERSION	1
+/*
+ * Version 2 added the slot state "creating", the dm UUID and the reason
+ * of each member, and doubled the group record to 64 sectors. Version 1
+ * pools are refused by name (see dmr_decode_sb()).
+ */
+#define DMR_FORMAT_VERSION	2
 #define DMR_CSUM_SEED		0x9a2e61b5
 
 #ifndef DMR_GROUP_REC_SECTORS
-#define DMR_GROUP_REC_SECTORS	32
+#define DMR_GROUP_REC_SECTORS	64
 #endif
 #ifndef DMR_OWNERS_PER_SECTOR
 #define DMR_OWNERS_PER_SECTOR	31
@@ -73,6 +78,8 @@ struct dmr_disk_member {
 	__le64 sectors;
 	__le16 copy_state;
 	u8 pad[6];
+	char source_uuid[DMR_UUID_LEN];
+	char reason[DM_REPLICA_MESSAGE_LEN];
 } __packed;
 
 struct dmr_disk_group {
@@ -147,6 +154,14 @@ static bool dmr_all_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
+/* Set the superblock's checksum. */
+VISIBLE_IF_KUNIT void dmr_seal_sb(void *buf)
+{
+	struct dmr_disk_sb *sb = buf;
+
+	sb->csum = cpu_to_le32(dmr_csum(buf + 4, SECTOR_SIZE - 4, 0));
+}
+
 VISIBLE_IF_KUNIT void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u64 created_ns)
 {
 	struct dmr_disk_sb *sb = buf;
@@ -163,7 +178,7 @@ VISIBLE_IF_KUNIT void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u
 	sb->created_ns = cpu_to_le64(created_ns);
 	sb->max_groups = cpu_to_le32(DMR_MAX_GROUPS);
 	sb->group_rec_sectors = cpu_to_le32(DMR_GROUP_REC_SECTORS);
-	sb->csum = cpu_to_le32(dmr_csum(buf + 4, SECTOR_SIZE - 4, 0));
+	dmr_seal_sb(buf);
 }
 
 /* Check a superblock sector and decode the geometry it holds. */
@@ -182,7 +197,11 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 		return -EILSEQ;
 	}
 	if (le32_to_cpu(sb->version) != DMR_FORMAT_VERSION) {
-		*error = "Unsupported pool format version";
+		DMERR("pool on-disk format version %u, this module reads version %u",
+		      le32_to_cpu(sb->version), DMR_FORMAT_VERSION);
+		*error = le32_to_cpu(sb->version) == 1 ?
+			"Pool has on-disk format version 1, which this module does not read (version 2): copy the replicas off with the older module and create the pool again" :
+			"Pool has an on-disk format version this module does not know (it reads version 2)";
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
@@ -219,6 +238,7 @@ VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *re
 	struct dmr_disk_group *d = buf;
 	unsigned int i;
 
+	BUILD_BUG_ON(sizeof(*d) > DMR_GROUP_REC_SECTORS * SECTOR_SIZE);
 	memset(buf, 0, DMR_GROUP_REC_SECTORS * SECTOR_SIZE);
 	d->magic = cpu_to_le32(DMR_GROUP_MAGIC);
 	d->seq = cpu_to_le64(rec->seq);
@@ -242,6 +262,10 @@ VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *re
 			sizeof(d->members[i].source_name));
 		d->members[i].sectors = cpu_to_le64(rec->members[i].sectors);
 		d->members[i].copy_state = cpu_to_le16(rec->members[i].copy_state);
+		strscpy(d->members[i].source_uuid, rec->members[i].source_uuid,
+			sizeof(d->members[i].source_uuid));
+		strscpy(d->members[i].reason, rec->members[i].reason,
+			sizeof(d->members[i].reason));
 	}
 	d->csum = cpu_to_le32(dmr_csum(buf + 4, DMR_GROUP_REC_SECTORS * SECTOR_SIZE - 4, 0));
 }
@@ -284,8 +308,8 @@ VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec
 	rec->created_ns = le64_to_cpu(d->created_ns);
 	rec->barrier_hold_ns = le64_to_cpu(d->barrier_hold_ns);
 	rec->job_id = le64_to_cpu(d->job_id);
-	if (rec->state > DMR_SLOT_LIVE || rec->nr_members > DM_REPLICA_MAX_MEMBERS ||
-	    (rec->state == DMR_SLOT_LIVE && !rec->nr_members))
+	if (rec->state > DMR_SLOT_CREATING || rec->nr_members > DM_REPLICA_MAX_MEMBERS ||
+	    (rec->state != DMR_SLOT_FREE && !rec->nr_members))
 		return -EILSEQ;
 	if (dmr_get_str(rec->relationship_name, d->relationship_name,
 			sizeof(d->relationship_name)) ||
@@ -296,7 +320,11 @@ VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec
 		return -EILSEQ;
 	for (i = 0; i < rec->nr_members; i++) {
 		if (dmr_get_str(rec->members[i].source_name, d->members[i].source_name,
-				sizeof(d->members[i].source_name)))
+				sizeof(d->members[i].source_name)) ||
+		    dmr_get_str(rec->members[i].source_uuid, d->members[i].source_uuid,
+				sizeof(d->members[i].source_uuid)) ||
+		    dmr_get_str(rec->members[i].reason, d->members[i].reason,
+				sizeof(d->members[i].reason)))
 			return -EILSEQ;
 		rec->members[i].sectors = le64_to_cpu(d->members[i].sectors);
 		rec->members[i].copy_state = le16_to_cpu(d->members[i].copy_state);

@@ -27,17 +27,31 @@
 #define DMR_MIN_CHUNK_SECTORS	8	/* 4 KiB */
 #define DMR_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
 
-/* The state of a group slot. */
+/* A dm UUID (DM_UUID_LEN, 129) with its NUL, padded to 8 bytes. */
+#define DMR_UUID_LEN		136
+
+/*
+ * The state of a group slot. A group is written CREATING before its point
+ * in time is taken and LIVE once it is: a slot found CREATING when the
+ * pool is loaded belongs to a creation that never completed, and is freed.
+ */
 enum dmr_slot_state {
 	DMR_SLOT_FREE = 0,
 	DMR_SLOT_LIVE = 1,
+	DMR_SLOT_CREATING = 2,
 };
 
-/* One member of a group record. */
+/*
+ * One member of a group record: the identity of its source (dm UUID; the
+ * name is kept for messages), its size, its CopyState and, once Broken,
+ * why (member.c owns the transitions).
+ */
 struct dmr_member_rec {
 	char source_name[DM_REPLICA_NAME_LEN];
+	char source_uuid[DMR_UUID_LEN];
 	u64 sectors;
 	u16 copy_state;
+	char reason[DM_REPLICA_MESSAGE_LEN];
 };
 
 /*
@@ -136,8 +150,11 @@ void dmr_md_flush_commits(struct dmr_md *md);
 /* Encoding and decoding, for the KUnit suite. @buf is one group record or
  * one owner sector or one superblock sector.
  */
-#define DMR_GROUP_REC_SECTORS	32
+#define DMR_GROUP_REC_SECTORS	64
 void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u64 created_ns);
+void dmr_seal_sb(void *buf);
+/* The format version is the third 32-bit word of the superblock. */
+#define DMR_SB_VERSION_OFFSET	8
 int dmr_decode_sb(const void *buf, struct dmr_geometry *geo, char **error);
 void dmr_encode_group(void *buf, const struct dmr_group_rec *rec);
 int dmr_decode_group(const void *buf, struct dmr_group_rec *rec);

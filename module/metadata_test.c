@@ -4,6 +4,7 @@
  */
 #include <kunit/test.h>
 #include <linux/blkdev.h>
+#include <linux/dm-ioctl.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 
@@ -124,6 +125,9 @@ static struct dmr_group_rec *dmr_test_rec(struct kunit *test)
 	rec->members[0].sectors = 2048;
 	rec->members[1].sectors = 4096;
 	rec->members[1].copy_state = DM_REPLICA_COPY_BROKEN;
+	strscpy(rec->members[0].source_uuid, "DMR-SOURCE-db", sizeof(rec->members[0].source_uuid));
+	memset(rec->members[1].source_uuid, 'u', DM_UUID_LEN - 1);
+	strscpy(rec->members[1].reason, "the pool is full", sizeof(rec->members[1].reason));
 	return rec;
 }
 
@@ -137,6 +141,43 @@ static void dmr_test_group_roundtrip(struct kunit *test)
 	dmr_encode_group(buf, rec);
 	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(rec, back, sizeof(*rec)), 0);
+}
+
+/* Format 2: a creating slot, and every member's identity and reason. */
+static void dmr_test_group_creating(struct kunit *test)
+{
+	struct dmr_group_rec *rec = dmr_test_rec(test), *back = dmr_test_rec(test);
+	void *buf = kunit_kzalloc(test, DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	rec->state = DMR_SLOT_CREATING;
+	memset(back, 0, sizeof(*back));
+	dmr_encode_group(buf, rec);
+	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
+	KUNIT_EXPECT_EQ(test, back->state, (u32)DMR_SLOT_CREATING);
+	KUNIT_EXPECT_STREQ(test, back->members[0].source_uuid, "DMR-SOURCE-db");
+	KUNIT_EXPECT_EQ(test, strlen(back->members[1].source_uuid), (size_t)DM_UUID_LEN - 1);
+	KUNIT_EXPECT_STREQ(test, back->members[1].reason, "the pool is full");
+}
+
+/* A pool of format version 1 is refused, and the message says so. */
+static void dmr_test_sb_old_version(struct kunit *test)
+{
+	struct dmr_geometry geo, back;
+	char *err = NULL;
+	u8 *buf;
+
+	buf = dmr_test_sb(test, &geo);
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(1);
+	dmr_seal_sb(buf);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_ASSERT_NOT_NULL(test, err);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 1"));
+
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(3);
+	dmr_seal_sb(buf);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 2"));
 }
 
 static void dmr_test_group_corrupt(struct kunit *test)
@@ -222,7 +263,9 @@ static struct kunit_case dmr_metadata_cases[] = {
 	KUNIT_CASE(dmr_test_sb_roundtrip),
 	KUNIT_CASE(dmr_test_sb_corrupt),
 	KUNIT_CASE(dmr_test_sb_bad_geometry),
+	KUNIT_CASE(dmr_test_sb_old_version),
 	KUNIT_CASE(dmr_test_group_roundtrip),
+	KUNIT_CASE(dmr_test_group_creating),
 	KUNIT_CASE(dmr_test_group_corrupt),
 	KUNIT_CASE(dmr_test_group_invalid_fields),
 	KUNIT_CASE(dmr_test_owner_sector),
