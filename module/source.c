@@ -31,8 +31,22 @@
  * @ref:      target instances and group members using it.
  * @nr_targets: target instances using it; under dmr_lock.
  * @member:   the group member it feeds; under dmr_lock.
- * @lock:     protects @held, @held_bios and @cow.
+ * @split:    while a member is attached, the pool's chunk size: writes are
+ *            cut at chunk boundaries in the map path, so that the cow
+ *            decides for one chunk at a time whatever a bio's size (a
+ *            discard of the whole device included). Set under dmr_lock,
+ *            read locklessly in map: a bio that missed the change is
+ *            still correct, only handled in one piece.
+ * @lock:     protects @held, @held_bios, @cow and @written.
+ * @written:  a write went to the device with no cow attached since this
+ *            state was made: a member re-attached to it now would show
+ *            data newer than its point in time (see
+ *            dmr_source_attach_unwritten()).
  * @inflight: writes sent on (to the cow or the device) and not ended.
+ * @entering: writes that read @cow and are still handing themselves to
+ *            it; dmr_source_attach() waits for them when it takes a cow
+ *            away, so that the cow's owner may then wait for the cow's
+ *            own work and free it.
  * The other fields are constant.
  */
 struct dmr_source {
@@ -43,14 +57,18 @@ struct dmr_source {
 	sector_t len;
 	struct block_device *origin;
 	char name[DM_NAME_LEN];
+	char uuid[DM_UUID_LEN];
 	unsigned int nr_targets;
 	void *member;
+	u32 split;
 
-	spinlock_t lock;	/* protects held, held_bios, cow */
+	spinlock_t lock;	/* protects held, held_bios, cow, written */
 	bool held;
+	bool written;
 	struct bio_list held_bios;
 	struct dmr_cow *cow;
 	atomic_t inflight;
+	atomic_t entering;
 	wait_queue_head_t drained;
 };
 
@@ -78,13 +96,15 @@ struct dmr_source *dmr_source_find(dev_t md_devt)
 	return NULL;
 }
 
-struct dmr_source *dmr_source_find_name(const char *name)
+struct dmr_source *dmr_source_find_uuid(const char *uuid)
 {
 	struct dmr_source *src;
 
 	lockdep_assert_held(&dmr_lock);
+	if (!*uuid)
+		return NULL;
 	list_for_each_entry(src, &dmr_sources, list)
-		if (!src->begin && !strcmp(src->name, name))
+		if (!src->begin && !strcmp(src->uuid, uuid))
 			return src;
 	return NULL;
 }
@@ -118,6 +138,11 @@ const char *dmr_source_name(struct dmr_source *src)
 	return src->name;
 }
 
+const char *dmr_source_uuid(struct dmr_source *src)
+{
+	return src->uuid;
+}
+
 dev_t dmr_source_devt(struct dmr_source *src)
 {
 	return src->md_devt;
@@ -144,10 +169,11 @@ void *dmr_source_member(struct dmr_source *src)
 	return src->member;
 }
 
-void dmr_source_set_member(struct dmr_source *src, void *member)
+void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_sectors)
 {
 	lockdep_assert_held(&dmr_lock);
 	src->member = member;
+	WRITE_ONCE(src->split, member ? chunk_sectors : 0);
 }
 
 /*
@@ -167,12 +193,21 @@ static int dmr_source_write(struct dmr_source *src, struct bio *bio)
 		return DM_MAPIO_SUBMITTED;
 	}
 	cow = src->cow;
+	if (!cow)
+		src->written = true;
+	else
+		atomic_inc(&src->entering);
 	atomic_inc(&src->inflight);
 	io->counted = true;
 	spin_unlock_irqrestore(&src->lock, flags);
 
-	if (cow)
-		return dmr_cow_map_source(cow, bio);
+	if (cow) {
+		int r = dmr_cow_map_source(cow, bio);
+
+		if (atomic_dec_and_test(&src->entering))
+			wake_up(&src->drained);
+		return r;
+	}
 	return DM_MAPIO_REMAPPED;
 }
 
@@ -195,6 +230,23 @@ void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow)
 	spin_lock_irq(&src->lock);
 	src->cow = cow;
 	spin_unlock_irq(&src->lock);
+	/* No I/O is waited for here: only the map calls in progress. */
+	if (!cow)
+		wait_event(src->drained, !atomic_read(&src->entering));
+}
+
+int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_cow *cow)
+{
+	int r = 0;
+
+	dmr_cow_set_origin(cow, src->origin);
+	spin_lock_irq(&src->lock);
+	if (src->written)
+		r = -EEXIST;
+	else
+		src->cow = cow;
+	spin_unlock_irq(&src->lock);
+	return r;
 }
 
 void dmr_source_release(struct dmr_source *src)
@@ -253,12 +305,17 @@ static struct dmr_source *dmr_source_get_or_create(struct dm_target *ti,
 	src->begin = ti->begin;
 	src->len = ti->len;
 	src->origin = origin;
-	/* The name the administrator gave, which a group records. */
-	if (dm_copy_name_and_uuid(md, src->name, NULL))
+	/*
+	 * The dm UUID is the identity a group records and matches on
+	 * re-assembly; the name is for messages. Both are set before a
+	 * table is loaded (dmsetup create --uuid).
+	 */
+	if (dm_copy_name_and_uuid(md, src->name, src->uuid))
 		strscpy(src->name, dm_device_name(md), sizeof(src->name));
 	spin_lock_init(&src->lock);
 	bio_list_init(&src->held_bios);
 	atomic_set(&src->inflight, 0);
+	atomic_set(&src->entering, 0);
 	init_waitqueue_head(&src->drained);
 	list_add(&src->list, &dmr_sources);
 	dmr_groups_source_added(src);
@@ -356,8 +413,17 @@ static int source_map(struct dm_target *ti, struct bio *bio)
 	/* An empty flush carries no sector to remap. */
 	if (bio_sectors(bio))
 		bio->bi_iter.bi_sector = dm_target_offset(ti, bio->bi_iter.bi_sector);
-	if (op_is_write(bio_op(bio)) && bio_sectors(bio))
+	if (op_is_write(bio_op(bio)) && bio_sectors(bio)) {
+		u32 split = READ_ONCE(rs->src->split);
+
+		if (split) {
+			sector_t left = split - (bio->bi_iter.bi_sector & (split - 1));
+
+			if (bio_sectors(bio) > left)
+				dm_accept_partial_bio(bio, left);
+		}
 		r = dmr_source_write(rs->src, bio);
+	}
 	if (r == DM_MAPIO_REMAPPED)
 		bio_set_dev(bio, rs->dev->bdev);
 	return r;

@@ -20,32 +20,46 @@ struct dmr_cow;
  * any process context.
  */
 struct dmr_source *dmr_source_find(dev_t md_devt);
-struct dmr_source *dmr_source_find_name(const char *name);
+struct dmr_source *dmr_source_find_uuid(const char *uuid);
 unsigned int dmr_source_count(dev_t md_devt);
 void dmr_source_get(struct dmr_source *src);
 void dmr_source_put(struct dmr_source *src);
 
 /* Constant for the life of the source. */
 const char *dmr_source_name(struct dmr_source *src);
+const char *dmr_source_uuid(struct dmr_source *src);	/* "" when none */
 dev_t dmr_source_devt(struct dmr_source *src);
 dev_t dmr_source_origin(struct dmr_source *src);
 sector_t dmr_source_begin(struct dmr_source *src);
 sector_t dmr_source_sectors(struct dmr_source *src);
 
-/* The group member this source feeds, or NULL; dmr_lock held. */
+/*
+ * The group member this source feeds, or NULL; dmr_lock held. While a
+ * member is set, writes are cut at boundaries of @chunk_sectors.
+ */
 void *dmr_source_member(struct dmr_source *src);
-void dmr_source_set_member(struct dmr_source *src, void *member);
+void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_sectors);
 
 /*
  * The barrier steps (barrier.c). dmr_source_hold() makes new writes wait;
  * dmr_source_drain() waits until the writes already sent on have ended,
  * at most @timeout jiffies (returns 0 on timeout); dmr_source_attach()
- * switches the source to a cow (or back to none with NULL);
+ * switches the source to a cow (or back to none with NULL: it then waits
+ * until no write is still handing itself to the old cow, which takes no
+ * I/O; the writes the cow took are the cow's to finish);
  * dmr_source_release() sends the held writes on. Process context.
  */
 void dmr_source_hold(struct dmr_source *src);
 long dmr_source_drain(struct dmr_source *src, unsigned long timeout);
 void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow);
 void dmr_source_release(struct dmr_source *src);
+
+/*
+ * Re-assembly: switch the source to @cow unless a write reached the
+ * device without a cow since the source appeared (-EEXIST): the point in
+ * time can no longer be trusted then. Checked and switched under one
+ * lock, so that no write slips between the two. Process context.
+ */
+int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_cow *cow);
 
 #endif /* DM_REPLICA_SOURCE_H */
