@@ -3,11 +3,19 @@
  * dm-replica: groups.
  *
  * Locking: dmr_lock (a mutex) protects the list of groups, each group's
- * membership links (member->src, member->nr_replicas, group->ready) and
- * the source and pool registries. group->rec_lock serialises writes of
- * the group's metadata record and protects the copy states in it; the
- * copy-on-write code reports failures through it without dmr_lock, since
- * tearing a group down under dmr_lock waits for that code.
+ * membership links (member->src, member->nr_replicas, group->ready,
+ * group->dying) and the source and pool registries. It is never held
+ * across a wait for a source device: the barrier of a creation, the
+ * erase and the copies a deletion waits for all run without it, on a
+ * group that @ready and @dying keep out of every other operation's way.
+ * (Pool metadata reads and writes at load and re-assembly do run under
+ * it; they wait for the pool device only.)
+ *
+ * group->rec_lock serialises writes of the group's metadata record and
+ * protects the copy states in it; the copy-on-write code reports failures
+ * through it without dmr_lock, since tearing a group down waits for that
+ * code. Member states change only through dmr_member_set_state()
+ * (member.c), under rec_lock.
  */
 #include <kunit/visibility.h>
 #include <linux/device-mapper.h>
@@ -15,6 +23,7 @@
 #include <linux/kdev_t.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -27,6 +36,7 @@
 #include "dm-replica.h"
 #include "group.h"
 #include "job.h"
+#include "member.h"
 #include "metadata.h"
 #include "pool.h"
 #include "source.h"
@@ -54,9 +64,11 @@ struct dmr_member {
 
 /*
  * struct dmr_group - a group
- * @list:     in dmr_groups; dmr_lock.
+ * @list:     in dmr_groups; dmr_lock. A group stays listed until its slot
+ *            is free on disk, so that no creation takes the slot before.
  * @rec:      the metadata record; rec_lock.
  * @ready:    the point in time is taken (creation job done); dmr_lock.
+ * @dying:    being deleted or undone: invisible to lookups; dmr_lock.
  */
 struct dmr_group {
 	struct list_head list;
@@ -65,6 +77,7 @@ struct dmr_group {
 	struct mutex rec_lock;	/* serialises record writes, guards @rec */
 	struct dmr_group_rec rec;
 	bool ready;
+	bool dying;
 	unsigned int nr_members;
 	struct dmr_member members[DM_REPLICA_MAX_MEMBERS];
 
@@ -323,15 +336,34 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 	return r;
 }
 
+/* A live group by id; dying ones are gone for every caller. dmr_lock held. */
 static struct dmr_group *dmr_group_find(u32 id)
 {
 	struct dmr_group *g;
 
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list)
-		if (g->rec.id == id)
+		if (g->rec.id == id && !g->dying)
 			return g;
 	return NULL;
+}
+
+/* Is @id taken by any group, dying or not? dmr_lock held. */
+static bool dmr_group_id_used(u32 id)
+{
+	struct dmr_group *g;
+
+	list_for_each_entry(g, &dmr_groups, list)
+		if (g->rec.id == id)
+			return true;
+	return false;
+}
+
+static u32 dmr_group_new_id(void)
+{
+	while (!dmr_next_group_id || dmr_group_id_used(dmr_next_group_id))
+		dmr_next_group_id++;
+	return dmr_next_group_id++;
 }
 
 static struct dmr_group *dmr_group_in_slot(struct dmr_pool *pool, unsigned int slot)
@@ -374,22 +406,45 @@ static int dmr_group_write(struct dmr_group *g)
 	return dmr_md_group_write(dmr_pool_md(g->pool), g->slot, &g->rec);
 }
 
-/* A member's copy-on-write failed: record it, then let it go on. */
+/*
+ * Make member @m Broken with @reason and persist it. rec_lock held. The
+ * group keeps the first member's reason as its own. Returns the record
+ * write's result (the state in memory is Broken either way).
+ */
+static int __dmr_member_break(struct dmr_member *m, const char *reason)
+{
+	struct dmr_group *g = m->group;
+	struct dmr_member_rec *mr = &g->rec.members[m->index];
+
+	lockdep_assert_held(&g->rec_lock);
+	if (dmr_member_set_state(mr, DM_REPLICA_COPY_BROKEN, reason))
+		return 0;	/* already Broken */
+	if (!g->rec.broken_reason[0])
+		snprintf(g->rec.broken_reason, sizeof(g->rec.broken_reason),
+			 "%.40s_%u (%.30s): %s", g->rec.relationship_name, m->index + 1,
+			 mr->source_name, reason);
+	DMERR("group %u: replica %s_%u broken: %s", g->rec.id, g->rec.relationship_name,
+	      m->index + 1, reason);
+	return dmr_group_write(g);
+}
+
+/*
+ * A member's copy-on-write failed: record it, then let the source go on.
+ * Source writes wait for this (the cow holds them until
+ * dmr_cow_broken_done()), so nothing here may wait for writeback of
+ * those very writes: the record is written in a noio scope.
+ */
 static void dmr_member_broken(struct dmr_cow *cow, void *ctx, const char *reason)
 {
 	struct dmr_member *m = ctx;
 	struct dmr_group *g = m->group;
+	unsigned int noio = memalloc_noio_save();
 	int r;
 
 	mutex_lock(&g->rec_lock);
-	g->rec.members[m->index].copy_state = DM_REPLICA_COPY_BROKEN;
-	if (!g->rec.broken_reason[0])
-		snprintf(g->rec.broken_reason, sizeof(g->rec.broken_reason),
-			 "%.40s_%u (%.30s): %.40s",
-			 g->rec.relationship_name, m->index + 1,
-			 g->rec.members[m->index].source_name, reason);
-	r = dmr_group_write(g);
+	r = __dmr_member_break(m, reason);
 	mutex_unlock(&g->rec_lock);
+	memalloc_noio_restore(noio);
 	if (r)
 		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
 	dmr_cow_broken_done(cow);
@@ -413,40 +468,41 @@ static int dmr_member_attach(struct dmr_member *m, struct dmr_source *src)
 	}
 	dmr_source_get(src);
 	m->src = src;
-	dmr_source_set_member(src, m);
+	dmr_source_set_member(src, m, dmr_pool_chunk_sectors(m->group->pool));
 	return 0;
 }
 
+/* Switch the source off the cow and let it go. dmr_lock held. */
 static void dmr_member_detach(struct dmr_member *m)
 {
 	struct dmr_source *src = m->src;
 
 	if (!src)
 		return;
-	dmr_source_set_member(src, NULL);
+	dmr_source_attach(src, NULL);
+	dmr_source_set_member(src, NULL, 0);
 	m->src = NULL;
 	dmr_source_put(src);
 }
 
 /*
- * Free a group: detach what is attached (the caller has switched the
- * sources off the cows), wait for the cows, drop the references.
- * dmr_lock held.
+ * Free a group whose members are detached and which is off the list: wait
+ * for the cows, drop the references. No lock held; may wait for I/O.
  */
 static void dmr_group_free(struct dmr_group *g)
 {
 	unsigned int i;
 
 	for (i = 0; i < g->nr_members; i++) {
-		struct dmr_member *m = &g->members[i];
-
-		dmr_member_detach(m);
-		dmr_cow_destroy(m->cow);
-		dmr_bdev_close(&m->origin);
+		WARN_ON(g->members[i].src);
+		dmr_cow_destroy(g->members[i].cow);
+		dmr_bdev_close(&g->members[i].origin);
 	}
 	if (g->job)
 		dmr_job_put(g->job);
+	mutex_lock(&dmr_lock);
 	dmr_pool_put(g->pool);
+	mutex_unlock(&dmr_lock);
 	kfree(g);
 	module_put(THIS_MODULE);
 }
@@ -457,6 +513,7 @@ static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slo
 	struct dmr_group *g;
 	unsigned int i;
 
+	lockdep_assert_held(&dmr_lock);
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
 	if (!g)
 		return NULL;
@@ -474,20 +531,27 @@ static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slo
 		m->group = g;
 		m->index = i;
 		m->cow = dmr_cow_create(pool, &id, rec->members[i].sectors, &dmr_member_ops, m);
-		if (!m->cow) {
-			g->nr_members = i;
-			dmr_group_free(g);
-			return NULL;
-		}
+		if (!m->cow)
+			goto bad;
+		/* Broken is final: a reload does not make the replica readable. */
+		if (rec->members[i].copy_state == DM_REPLICA_COPY_BROKEN)
+			dmr_cow_mark_broken(m->cow);
 	}
 	return g;
+
+bad:
+	for (i = 0; i < g->nr_members; i++)
+		dmr_cow_destroy(g->members[i].cow);
+	dmr_pool_put(pool);
+	kfree(g);
+	module_put(THIS_MODULE);
+	return NULL;
 }
 
-/* Give a group's slot and chunks back to the pool, durably. rec_lock held. */
-static int dmr_group_erase(struct dmr_group *g)
+/* Write the group's slot free, durably. rec_lock held. */
+static int dmr_group_erase_record(struct dmr_group *g)
 {
 	struct dmr_group_rec *free_rec;
-	unsigned int i;
 	int r;
 
 	free_rec = kzalloc(sizeof(*free_rec), GFP_KERNEL);
@@ -497,20 +561,131 @@ static int dmr_group_erase(struct dmr_group *g)
 	free_rec->gen = g->rec.gen;
 	free_rec->seq = g->rec.seq;
 	r = dmr_md_group_write(dmr_pool_md(g->pool), g->slot, free_rec);
+	if (!r)
+		g->rec.seq = free_rec->seq;
 	kfree(free_rec);
-	if (r)
-		return r;
-	/* The slot is free on disk: every entry of this generation is stale. */
+	return r;
+}
+
+/*
+ * End a group that is marked dying and whose sources are detached: its
+ * chunks go back to the pool (every entry of this generation is stale
+ * once the slot is free on disk, and is cleared in the next commit
+ * anyway), then it leaves the list and is freed. No lock held.
+ */
+static void dmr_group_end(struct dmr_group *g)
+{
+	unsigned int i;
+
 	for (i = 0; i < g->nr_members; i++)
 		dmr_cow_release_chunks(g->members[i].cow);
-	return 0;
+	mutex_lock(&dmr_lock);
+	list_del(&g->list);
+	mutex_unlock(&dmr_lock);
+	dmr_group_free(g);
+}
+
+/* Detach every member of @g. dmr_lock held. */
+static void dmr_group_detach_all(struct dmr_group *g)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dmr_lock);
+	for (i = 0; i < g->nr_members; i++)
+		dmr_member_detach(&g->members[i]);
+}
+
+/*
+ * Undo a creation that did not reach a live record: switch the sources
+ * off, free the slot and the chunks. The slot is erased best effort: a
+ * slot left "creating" on disk is freed at the next load. Called without
+ * dmr_lock, on a group not yet ready (no other operation touches it).
+ */
+static void dmr_group_abort(struct dmr_group *g)
+{
+	int r;
+
+	mutex_lock(&dmr_lock);
+	g->dying = true;
+	dmr_group_detach_all(g);
+	mutex_unlock(&dmr_lock);
+
+	mutex_lock(&g->rec_lock);
+	r = dmr_group_erase_record(g);
+	mutex_unlock(&g->rec_lock);
+	if (r)
+		DMERR("group %u: cannot free its slot (%d); the next load frees it",
+		      g->rec.id, r);
+	dmr_group_end(g);
+}
+
+/*
+ * Re-attach the live source @src to member @m of a loaded group, or make
+ * the member Broken when its point in time cannot be vouched for. dmr_lock
+ * held; @src is new or the caller made sure no write of it raced.
+ */
+static void dmr_member_reattach(struct dmr_member *m, struct dmr_source *src)
+{
+	struct dmr_group *g = m->group;
+	const struct dmr_member_rec *mr = &g->rec.members[m->index];
+	char reason[DM_REPLICA_MESSAGE_LEN];
+	int r;
+
+	reason[0] = 0;
+	if (dmr_source_sectors(src) != mr->sectors) {
+		/* Its writes since were not copied: the replica is lost. */
+		snprintf(reason, sizeof(reason),
+			 "source %.40s came back with %llu sectors, the group has %llu",
+			 dmr_source_name(src), (u64)dmr_source_sectors(src), mr->sectors);
+	} else {
+		r = dmr_member_attach(m, src);
+		if (r) {
+			DMERR("group %u: cannot open the device of source %s: %d", g->rec.id,
+			      dmr_source_name(src), r);
+			return;
+		}
+		if (!g->ready || mr->copy_state != DM_REPLICA_COPY_SYNCHRONIZED)
+			return;
+		if (!dmr_source_attach_unwritten(src, m->cow))
+			return;
+		snprintf(reason, sizeof(reason),
+			 "source %.40s was written before its pool was loaded",
+			 dmr_source_name(src));
+	}
+
+	/* Break the cow first: no replica read may see the source now. */
+	dmr_cow_mark_broken(m->cow);
+	mutex_lock(&g->rec_lock);
+	r = __dmr_member_break(m, reason);
+	mutex_unlock(&g->rec_lock);
+	if (r)
+		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
+}
+
+/*
+ * A group record of this pool is in use by another loaded pool's group:
+ * give the loaded one a new id, durably. Replica tables name the pool as
+ * well as the id, so an old table can never reach the other group.
+ */
+static int dmr_group_renumber(struct dmr_pool *pool, unsigned int slot,
+			      struct dmr_group_rec *rec)
+{
+	u32 old = rec->id;
+	int r;
+
+	rec->id = dmr_group_new_id();
+	r = dmr_md_group_write(dmr_pool_md(pool), slot, rec);
+	if (!r)
+		DMWARN("group %u of this pool is now group %u: its id is in use by another pool",
+		       old, rec->id);
+	return r;
 }
 
 int dmr_groups_load(struct dmr_pool *pool, char **error)
 {
 	const struct dmr_geometry *geo = dmr_md_geo(dmr_pool_md(pool));
+	struct dmr_group *g, *tmp;
 	struct dmr_group_rec *rec;
-	struct dmr_group *g;
 	struct dmr_owner o;
 	unsigned int slot;
 	u64 chunk;
@@ -527,10 +702,10 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 			*error = "Pool group record unreadable or corrupt";
 			goto out;
 		}
-		if (rec->state != DMR_SLOT_LIVE)
+		if (rec->state == DMR_SLOT_FREE)
 			continue;
-		if (rec->members[0].copy_state == DM_REPLICA_COPY_INITIALIZED) {
-			/* Its creation never reached the point in time: undo it. */
+		if (rec->state == DMR_SLOT_CREATING) {
+			/* Its creation never reached a live record: undo it. */
 			rec->state = DMR_SLOT_FREE;
 			r = dmr_md_group_write(dmr_pool_md(pool), slot, rec);
 			if (r) {
@@ -539,10 +714,12 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 			}
 			continue;
 		}
-		if (dmr_group_find(rec->id)) {
-			*error = "Pool holds a group whose id is already in use";
-			r = -EEXIST;
-			goto out;
+		if (dmr_group_id_used(rec->id) || !rec->id) {
+			r = dmr_group_renumber(pool, slot, rec);
+			if (r) {
+				*error = "Cannot renumber a group whose id is in use";
+				goto out;
+			}
 		}
 		g = dmr_group_alloc(pool, slot, rec);
 		if (!g) {
@@ -555,17 +732,35 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
 	}
 
-	/* Rebuild every member's map and the allocator from the owner table. */
+	/*
+	 * Rebuild every member's map and the allocator from the owner table.
+	 * Only an entry of a slot that is free, or of an older generation of
+	 * it, is stale (left by a deleted group) and freed; anything else
+	 * that does not fit fails the load rather than lose a copy.
+	 */
 	for (chunk = 0; chunk < geo->nr_chunks; chunk++) {
 		dmr_md_owner(dmr_pool_md(pool), chunk, &o);
 		if (!o.slot)
 			continue;
-		g = dmr_group_in_slot(pool, o.slot - 1);
-		if (!g || g->rec.gen != o.gen || o.member >= g->nr_members ||
-		    dmr_cow_load(g->members[o.member].cow, o.src_chunk, chunk)) {
-			/* Left by a deleted group: free. */
+		g = o.slot <= DMR_MAX_GROUPS ? dmr_group_in_slot(pool, o.slot - 1) : NULL;
+		if (!g || g->rec.gen != o.gen) {
 			dmr_md_clear_owner(dmr_pool_md(pool), chunk);
 			continue;
+		}
+		if (o.member >= g->nr_members) {
+			DMERR("pool chunk %llu: member %u of group %u, which has %u",
+			      chunk, o.member, g->rec.id, g->nr_members);
+			*error = "Pool owner table names a member the group does not have";
+			r = -EILSEQ;
+			goto out;
+		}
+		r = dmr_cow_load(g->members[o.member].cow, o.src_chunk, chunk);
+		if (r) {
+			DMERR("pool chunk %llu: cannot load it for group %u member %u chunk %llu: %d",
+			      chunk, g->rec.id, o.member, o.src_chunk, r);
+			*error = r == -ENOMEM ? "Out of memory loading the owner table" :
+				"Pool owner table is inconsistent (a chunk out of range or copied twice)";
+			goto out;
 		}
 		r = dmr_pool_mark_chunk(pool, chunk);
 		if (r) {
@@ -581,23 +776,27 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		if (g->pool != pool)
 			continue;
 		for (i = 0; i < g->nr_members; i++) {
-			const char *name = g->rec.members[i].source_name;
-			struct dmr_source *src = dmr_source_find_name(name);
+			struct dmr_source *src = dmr_source_find_uuid(g->rec.members[i].source_uuid);
 
 			if (src && !dmr_source_member(src))
-				dmr_groups_source_added(src);
+				dmr_member_reattach(&g->members[i], src);
 		}
 	}
 out:
 	if (r) {
-		struct dmr_group *tmp;
+		LIST_HEAD(undo);
 
 		list_for_each_entry_safe(g, tmp, &dmr_groups, list) {
 			if (g->pool != pool)
 				continue;
-			list_del(&g->list);
-			dmr_group_free(g);
+			dmr_group_detach_all(g);
+			list_move(&g->list, &undo);
 		}
+		/* No copy ever ran: nothing waits for a source here. */
+		mutex_unlock(&dmr_lock);
+		list_for_each_entry_safe(g, tmp, &undo, list)
+			dmr_group_free(g);
+		mutex_lock(&dmr_lock);
 	}
 	kvfree(rec);
 	return r;
@@ -609,24 +808,17 @@ void dmr_groups_source_added(struct dmr_source *src)
 	unsigned int i;
 
 	lockdep_assert_held(&dmr_lock);
-	if (dmr_source_begin(src) || dmr_source_member(src))
+	if (dmr_source_begin(src) || dmr_source_member(src) || !*dmr_source_uuid(src))
 		return;
 	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->dying)
+			continue;
 		for (i = 0; i < g->nr_members; i++) {
 			struct dmr_member *m = &g->members[i];
 
-			if (m->src || strcmp(g->rec.members[i].source_name, dmr_source_name(src)) ||
-			    g->rec.members[i].sectors != dmr_source_sectors(src))
+			if (m->src || strcmp(g->rec.members[i].source_uuid, dmr_source_uuid(src)))
 				continue;
-			if (dmr_member_attach(m, src))
-				return;
-			/*
-			 * Re-assembly: the device is new and has no I/O yet,
-			 * so the cow goes on without a barrier. A broken
-			 * member stays a pass-through.
-			 */
-			if (g->ready && !dmr_cow_is_broken(m->cow))
-				dmr_source_attach(src, m->cow);
+			dmr_member_reattach(m, src);
 			return;
 		}
 	}
@@ -638,10 +830,8 @@ void dmr_groups_source_removed(struct dmr_source *src)
 
 	lockdep_assert_held(&dmr_lock);
 	m = dmr_source_member(src);
-	if (!m)
-		return;
-	dmr_source_attach(src, NULL);
-	dmr_member_detach(m);
+	if (m)
+		dmr_member_detach(m);
 }
 
 struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
@@ -712,43 +902,84 @@ static bool dmr_group_cancelled(void *ctx)
 	return dmr_job_cancel_requested(g->job);
 }
 
-/* Switch every member's source to its cow, or back (@on false). */
-static int dmr_group_switch(struct dmr_group *g, bool on, unsigned long timeout,
-			    bool (*cancelled)(void *ctx), u64 *hold_ns, u64 *instant_ns,
-			    unsigned int *stuck)
+/*
+ * The barrier of a creation. The members' sources are taken (with a
+ * reference each) under dmr_lock, which is then dropped: the barrier waits
+ * for the sources' writes, and a stalled device must not stop every other
+ * dm-replica operation. A source whose device went away before is
+ * reported in *@gone (-ENODEV).
+ */
+static int dmr_group_switch_on(struct dmr_group *g, u64 *hold_ns, u64 *instant_ns,
+			       unsigned int *stuck)
 {
-	unsigned int idx[DM_REPLICA_MAX_MEMBERS];
 	struct dmr_barrier_member *bm;
-	unsigned int i, n = 0;
-	int r;
+	unsigned int i;
+	int r = 0;
 
 	bm = kcalloc(g->nr_members, sizeof(*bm), GFP_KERNEL);
 	if (!bm)
 		return -ENOMEM;
+	mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++) {
-		if (!g->members[i].src)
-			continue;
-		bm[n].src = g->members[i].src;
-		bm[n].cow = on ? g->members[i].cow : NULL;
-		idx[n++] = i;
+		if (!g->members[i].src) {
+			*stuck = i;
+			r = -ENODEV;
+			break;
+		}
+		bm[i].src = g->members[i].src;
+		bm[i].cow = g->members[i].cow;
+		dmr_source_get(bm[i].src);
 	}
-	r = dmr_barrier_switch(bm, n, g->rec.consistency == DM_REPLICA_CONSISTENCY_SEQUENTIAL,
-			       timeout, cancelled, g, hold_ns, instant_ns, stuck);
-	if (r == -ETIMEDOUT)
-		*stuck = idx[*stuck];
+	mutex_unlock(&dmr_lock);
+	if (!r)
+		r = dmr_barrier_switch(bm, g->nr_members,
+				       g->rec.consistency == DM_REPLICA_CONSISTENCY_SEQUENTIAL,
+				       msecs_to_jiffies(g->params.barrier_timeout_ms),
+				       dmr_group_cancelled, g, hold_ns, instant_ns, stuck);
+
+	mutex_lock(&dmr_lock);
+	for (i = 0; i < g->nr_members && bm[i].src; i++) {
+		/* Removed while the barrier ran: the group lost a member. */
+		if (!r && g->members[i].src != bm[i].src) {
+			*stuck = i;
+			r = -ENODEV;
+		}
+		/* Undo the switch of a source no member holds any more. */
+		if (g->members[i].src != bm[i].src)
+			dmr_source_attach(bm[i].src, NULL);
+		dmr_source_put(bm[i].src);
+	}
+	mutex_unlock(&dmr_lock);
 	kfree(bm);
 	return r;
 }
 
-/* Undo a creation that did not reach its point in time. dmr_lock held. */
-static void dmr_group_abort(struct dmr_group *g)
+/*
+ * The point in time is taken: make every member Synchronized and the
+ * record live. A member that broke meanwhile keeps its Broken (the
+ * transition table refuses Synchronized over it) and fails the creation.
+ */
+static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
+			       unsigned int *broken)
 {
+	unsigned int i;
+	int r;
+
 	mutex_lock(&g->rec_lock);
-	if (dmr_group_erase(g))
-		DMERR("group %u: cannot free its slot", g->rec.id);
+	for (i = 0; i < g->nr_members; i++) {
+		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
+					 NULL)) {
+			*broken = i;
+			mutex_unlock(&g->rec_lock);
+			return -EIO;
+		}
+	}
+	g->rec.state = DMR_SLOT_LIVE;
+	g->rec.created_ns = instant_ns;
+	g->rec.barrier_hold_ns = hold_ns;
+	r = dmr_group_write(g);
 	mutex_unlock(&g->rec_lock);
-	list_del(&g->list);
-	dmr_group_free(g);
+	return r;
 }
 
 static void dmr_group_create_work(struct work_struct *ws)
@@ -756,15 +987,13 @@ static void dmr_group_create_work(struct work_struct *ws)
 	struct dmr_group *g = container_of(ws, struct dmr_group, create_work);
 	struct dmr_job *job = g->job;
 	u64 hold_ns = 0, instant_ns = 0;
-	unsigned int i, stuck = 0;
+	unsigned int stuck = 0;
 	u16 cancel;
 	int r;
 
 	dmr_job_get_ref(job);
 	dmr_job_start(job);
-	mutex_lock(&dmr_lock);
-	r = dmr_group_switch(g, true, msecs_to_jiffies(g->params.barrier_timeout_ms),
-			     dmr_group_cancelled, &hold_ns, &instant_ns, &stuck);
+	r = dmr_group_switch_on(g, &hold_ns, &instant_ns, &stuck);
 	dmr_job_set_hold(job, hold_ns);
 	if (r) {
 		cancel = dmr_job_cancel_requested(job);
@@ -777,32 +1006,38 @@ static void dmr_group_create_work(struct work_struct *ws)
 				    "SourceElements[%u]: %s did not drain its writes within %u ms",
 				    stuck, g->rec.members[stuck].source_name,
 				    g->params.barrier_timeout_ms);
+		else if (r == -ENODEV)
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "SourceElements[%u]: %s was removed before the point in time",
+				    stuck, g->rec.members[stuck].source_name);
 		else
 			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
 				    "barrier failed: %d", r);
 		dmr_group_abort(g);
-		mutex_unlock(&dmr_lock);
 		dmr_job_put(job);
 		return;
 	}
 
-	mutex_lock(&g->rec_lock);
-	for (i = 0; i < g->nr_members; i++)
-		g->rec.members[i].copy_state = DM_REPLICA_COPY_SYNCHRONIZED;
-	g->rec.created_ns = instant_ns;
-	g->rec.barrier_hold_ns = hold_ns;
-	r = dmr_group_write(g);
-	mutex_unlock(&g->rec_lock);
+	r = dmr_group_make_live(g, hold_ns, instant_ns, &stuck);
+	if (r) {
+		if (r == -EIO)
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "SourceElements[%u]: %s: replica broken during creation: %s",
+				    stuck, g->rec.members[stuck].source_name,
+				    g->rec.members[stuck].reason);
+		else
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "TargetPool: cannot record the group: %d", r);
+		dmr_group_abort(g);
+		dmr_job_put(job);
+		return;
+	}
+
+	mutex_lock(&dmr_lock);
 	g->ready = true;
 	mutex_unlock(&dmr_lock);
-
-	if (r)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "TargetPool: cannot record the group: %d", r);
-	else
-		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-			    "point in time taken, writes held %llu us",
-			    div_u64(hold_ns, NSEC_PER_USEC));
+	dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+		    "point in time taken, writes held %llu us", div_u64(hold_ns, NSEC_PER_USEC));
 	dmr_job_put(job);
 }
 
@@ -854,6 +1089,13 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		if (dmr_source_count(devt) > 1) {
 			snprintf(msg, len,
 				 "SourceElements[%u]: %s has more than one target in its table",
+				 i, dmr_source_name(srcs[i]));
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		/* The identity a group finds its sources by after a restart. */
+		if (!*dmr_source_uuid(srcs[i])) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s has no dm UUID (dmsetup create --uuid)",
 				 i, dmr_source_name(srcs[i]));
 			return DM_REPLICA_RET_INVALID_PARAM;
 		}
@@ -943,9 +1185,9 @@ int dmr_group_create(struct dmr_create_args *a)
 	}
 
 	/* Fill in the record; names that were not given are made up. */
-	rec->state = DMR_SLOT_LIVE;
+	rec->state = DMR_SLOT_CREATING;
 	rec->gen++;
-	rec->id = dmr_next_group_id;
+	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
 	rec->mode = params.mode;
 	rec->consistency = params.consistency;
@@ -966,6 +1208,9 @@ int dmr_group_create(struct dmr_create_args *a)
 	for (i = 0; i < req->nr_sources; i++) {
 		strscpy(rec->members[i].source_name, dmr_source_name(srcs[i]),
 			sizeof(rec->members[i].source_name));
+		strscpy(rec->members[i].source_uuid, dmr_source_uuid(srcs[i]),
+			sizeof(rec->members[i].source_uuid));
+		rec->members[i].reason[0] = 0;
 		rec->members[i].sectors = dmr_source_sectors(srcs[i]);
 		rec->members[i].copy_state = DM_REPLICA_COPY_INITIALIZED;
 	}
@@ -988,6 +1233,14 @@ int dmr_group_create(struct dmr_create_args *a)
 		}
 	}
 
+	/*
+	 * Listed, not ready: the slot, the id and the sources are taken, and
+	 * no other operation uses the group, while its record is written
+	 * without dmr_lock.
+	 */
+	list_add_tail(&g->list, &dmr_groups);
+	mutex_unlock(&dmr_lock);
+
 	mutex_lock(&g->rec_lock);
 	r = dmr_group_write(g);
 	mutex_unlock(&g->rec_lock);
@@ -995,18 +1248,17 @@ int dmr_group_create(struct dmr_create_args *a)
 		res = DM_REPLICA_RET_FAILED;
 		snprintf(hdr->message, sizeof(hdr->message),
 			 "TargetPool: cannot write the group record: %d", r);
+		mutex_lock(&dmr_lock);
+		list_del(&g->list);
 		goto refuse_group;
 	}
 
-	dmr_next_group_id++;
-	list_add_tail(&g->list, &dmr_groups);
 	g->job = job;
 	dmr_job_set_group(job, g->rec.id);
 	req->group_id = g->rec.id;
 	req->nr_replicas = g->nr_members;
 	INIT_WORK(&g->create_work, dmr_group_create_work);
 	queue_work(dmr_group_wq, &g->create_work);
-	mutex_unlock(&dmr_lock);
 	kvfree(rec);
 	kfree(srcs);
 
@@ -1033,9 +1285,10 @@ int dmr_group_create(struct dmr_create_args *a)
 	return 0;
 
 refuse_group:
-	for (i = 0; i < g->nr_members; i++)
-		dmr_member_detach(&g->members[i]);
+	dmr_group_detach_all(g);
+	mutex_unlock(&dmr_lock);
 	dmr_group_free(g);
+	goto refuse;
 refuse_locked:
 	mutex_unlock(&dmr_lock);
 refuse:
@@ -1054,6 +1307,8 @@ int dmr_group_list(struct dm_replica_group_list *req, u32 *ids, u32 cap)
 
 	mutex_lock(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->dying)
+			continue;
 		if (n < cap)
 			ids[n] = g->rec.id;
 		n++;
@@ -1126,10 +1381,9 @@ int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *member
 int dmr_group_modify(struct dm_replica_modify_sync *req)
 {
 	struct dm_replica_hdr *hdr = &req->hdr;
-	u64 hold_ns, instant_ns;
 	struct dmr_group *g;
-	unsigned int i, stuck;
 	struct dmr_job *job;
+	unsigned int i;
 	u32 res = 0;
 	int r;
 
@@ -1180,22 +1434,33 @@ int dmr_group_modify(struct dm_replica_modify_sync *req)
 		}
 	}
 
+	/*
+	 * From here the group is invisible to every other operation. The
+	 * slot is written free first: if that fails, nothing has changed.
+	 * Then the sources go back to pass-through, with no group-wide hold:
+	 * a write already in a cow still gets its copy, which no replica
+	 * needs any more. Nothing below holds dmr_lock across I/O, so a
+	 * member whose device stalls delays this deletion only.
+	 */
+	g->dying = true;
+	mutex_unlock(&dmr_lock);
 	dmr_job_start(job);
-	r = dmr_group_switch(g, false, MAX_SCHEDULE_TIMEOUT, NULL, &hold_ns, &instant_ns,
-			     &stuck);
-	if (!r) {
-		mutex_lock(&g->rec_lock);
-		r = dmr_group_erase(g);
-		mutex_unlock(&g->rec_lock);
-	}
+
+	mutex_lock(&g->rec_lock);
+	r = dmr_group_erase_record(g);
+	mutex_unlock(&g->rec_lock);
+	mutex_lock(&dmr_lock);
 	if (r) {
+		g->dying = false;
 		res = DM_REPLICA_RET_FAILED;
 		snprintf(hdr->message, sizeof(hdr->message),
 			 "Synchronization: cannot delete group %u: %d", g->rec.id, r);
 		goto out_locked;
 	}
-	list_del(&g->list);
-	dmr_group_free(g);
+	dmr_group_detach_all(g);
+	mutex_unlock(&dmr_lock);
+	dmr_group_end(g);
+	goto out;
 out_locked:
 	mutex_unlock(&dmr_lock);
 out:

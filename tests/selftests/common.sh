@@ -156,9 +156,10 @@ pool_create() {
 		dm_create "$1" "0 $(sectors "$2") replica-pool $2 2 format $3"
 }
 
-# source_create NAME DEV [SECTORS]
+# source_create NAME DEV [SECTORS]: with a dm UUID, which a group records
+# as the source's identity.
 source_create() {
-	dm_create "$1" "0 ${3:-$(sectors "$2")} replica-source $2"
+	dmsetup create "$1" --uuid "DMR-SOURCE-$1" --table "0 ${3:-$(sectors "$2")} replica-source $2"
 }
 
 # group_create REL POOL SOURCE...: a snapshot group, waited for; sets

@@ -18,8 +18,8 @@ step modprobe dm-replica
 step replicactl version
 dmr_io zeroout "$DISK_C" 0 4k
 step replicactl pool create "$DISK_C" --name pool --chunk-size 64k
-step dmsetup create db --table "0 32768 replica-source $DISK_A"
-step dmsetup create log --table "0 32768 replica-source $DISK_B"
+step dmsetup create db --uuid DMR-SOURCE-db --table "0 32768 replica-source $DISK_A"
+step dmsetup create log --uuid DMR-SOURCE-log --table "0 32768 replica-source $DISK_B"
 dmr_io zeroout /dev/mapper/db 0 256k
 dmr_io zeroout /dev/mapper/log 0 256k
 
