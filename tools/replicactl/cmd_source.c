@@ -36,6 +36,7 @@ static int source_create_run(struct ctx *ctx, int argc, char **argv)
 	r = ctl_check(ctx);
 	if (r)
 		return r;
+	/* A group records its sources' names in fields of DM_REPLICA_NAME_LEN. */
 	if (strlen(name) >= DM_REPLICA_NAME_LEN || strchr(name, '/')) {
 		err("NAME: '%s' is not a dm name of at most %d characters without '/'", name,
 		    DM_REPLICA_NAME_LEN - 1);

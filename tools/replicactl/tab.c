@@ -33,7 +33,10 @@ void tab_free(struct tab *t)
 	t->n = 0;
 }
 
-/* Parse line @lineno of @path into @e: 1 an entry, 0 nothing, -1 bad. */
+/*
+ * Parse line @lineno of @path into @e: 1 an entry, 0 nothing, -1 bad
+ * (said, unless @lineno is 0: tab_record() keeps lines it does not know).
+ */
 static int tab_parse(const char *path, unsigned int lineno, char *line, struct tab_entry *e)
 {
 	char *w[5], *save = NULL;
@@ -56,17 +59,20 @@ static int tab_parse(const char *path, unsigned int lineno, char *line, struct t
 		e->kind = TAB_SOURCE;
 		want = 4;
 	} else {
-		err("%s:%u: '%s' is neither pool nor source", path, lineno, w[0]);
+		if (lineno)
+			err("%s:%u: '%s' is neither pool nor source", path, lineno, w[0]);
 		return -1;
 	}
 	if (n != want) {
-		err("%s:%u: expected %s", path, lineno, e->kind == TAB_POOL ?
-		    "pool <name> <device>" : "source <name> <device> <uuid>");
+		if (lineno)
+			err("%s:%u: expected %s", path, lineno, e->kind == TAB_POOL ?
+			    "pool <name> <device>" : "source <name> <device> <uuid>");
 		return -1;
 	}
 	if (strlen(w[1]) >= sizeof(e->name) || strlen(w[2]) >= sizeof(e->dev) ||
 	    (n > 3 && strlen(w[3]) >= sizeof(e->uuid))) {
-		err("%s:%u: a word is too long", path, lineno);
+		if (lineno)
+			err("%s:%u: a word is too long", path, lineno);
 		return -1;
 	}
 	strcpy(e->name, w[1]);
