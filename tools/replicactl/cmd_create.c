@@ -198,6 +198,12 @@ static int create_names_free(const char *rel, unsigned int nr)
 	mapper_setup();
 	for (i = 1; i <= nr; i++) {
 		replica_name(name, rel, i);
+		if (strlen(name) >= MAPPER_NAME_LEN) {
+			err("RelationshipName: the replica device name %s is longer than the %d "
+			    "characters of a dm name; nothing was created", name,
+			    MAPPER_NAME_LEN - 1);
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
 		exists = mapper_exists(name);
 		if (exists < 0) {
 			err("cannot tell whether a dm device %s exists", name);
@@ -329,7 +335,9 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 		return r;
 	if (a->target_pool && dev_number("TargetPool", a->target_pool, &a->req.target_pool))
 		return DM_REPLICA_RET_INVALID_PARAM;
-	if (!a->no_devices && a->req.relationship_name[0]) {
+	/* A name with '/' is no dm name: the kernel refuses it, with a message. */
+	if (!a->no_devices && a->req.relationship_name[0] &&
+	    !strchr(a->req.relationship_name, '/')) {
 		r = create_names_free(a->req.relationship_name, s->n);
 		if (r)
 			return r;

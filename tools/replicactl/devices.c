@@ -56,7 +56,7 @@ bool is_replica_of(const char *name, const struct dm_replica_group *g, unsigned 
 		return false;
 	if (strncmp(mi.uuid, UUID_PREFIX_REPLICA, strlen(UUID_PREFIX_REPLICA))) {
 		if (!quiet)
-			err("warning: %s has dm UUID '%s', not one of a replica (%s...); left alone",
+			err("warning: %s has dm UUID '%s', not a replica's (%s...); left alone",
 			    name, mi.uuid, UUID_PREFIX_REPLICA);
 		return false;
 	}

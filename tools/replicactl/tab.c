@@ -193,8 +193,8 @@ int tab_record(const char *path, const struct tab_entry *e)
 	fchmod(fd, 0644);
 	in = fopen(path, "re");
 	if (!in)
-		fprintf(out, "# dm-replica devices, brought up by 'replicactl activate' (replicactl(8)).\n"
-			"# pool   <name> <device>\n# source <name> <device> <dm uuid>\n");
+		fputs("# dm-replica devices, brought up by 'replicactl activate' (replicactl(8)).\n"
+		      "# pool   <name> <device>\n# source <name> <device> <dm uuid>\n", out);
 	while (in && fgets(line, sizeof(line), in)) {
 		snprintf(copy, sizeof(copy), "%s", line);
 		if (tab_parse(path, 0, copy, &old) == 1 && old.kind == e->kind &&
