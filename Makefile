@@ -23,7 +23,7 @@ SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) tests/vm/init .ci/run
 KERNEL_FILES = $(shell git ls-files 'module/*.[ch]' 'uapi/*.h' 2>/dev/null)
 
 .PHONY: all module tools clean check checkpatch sparse shellcheck wcheck \
-	deps test demo bench install kunit-kernel
+	deps test demo bench install install-module install-tools kunit-kernel
 
 all: module tools
 
@@ -34,9 +34,23 @@ module:
 tools:
 	$(MAKE) -C tools/replicactl
 
-install: module tools
+# Where "make install" puts the tool and the systemd unit that runs
+# "replicactl activate" at boot (tools/systemd/).
+PREFIX ?= /usr/local
+SYSTEMD_UNIT_DIR ?= /lib/systemd/system
+UNIT = dm-replica-activate.service
+
+install: install-module install-tools
+
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
-	$(MAKE) -C tools/replicactl install
+
+install-tools: tools
+	$(MAKE) -C tools/replicactl install PREFIX=$(PREFIX)
+	install -d $(DESTDIR)$(SYSTEMD_UNIT_DIR) $(DESTDIR)/etc/dm-replica
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' tools/systemd/$(UNIT).in \
+		>$(DESTDIR)$(SYSTEMD_UNIT_DIR)/$(UNIT)
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$(UNIT)
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean

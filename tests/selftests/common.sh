@@ -188,3 +188,69 @@ group_field() {
 pool_used() {
 	dmsetup status "$1" | awk '{ split($5, a, "/"); print a[1] }'
 }
+
+# json_valid: stdin is one well-formed JSON value and nothing else. The
+# VM has no JSON parser, so this is a small recursive-descent one in awk.
+json_valid() {
+	awk '
+	function ws() {
+		while (pos <= n && index(" \t\r\n", substr(s, pos, 1)))
+			pos++
+	}
+	function lit(re) {
+		if (!match(substr(s, pos), re))
+			return 0
+		pos += RLENGTH
+		return 1
+	}
+	function str() {
+		return lit("^\"([^\"\\\\]|\\\\[\"\\\\/bfnrtu])*\"")
+	}
+	function value(   c) {
+		ws()
+		c = substr(s, pos, 1)
+		if (c == "{")
+			return members("}", 1)
+		if (c == "[")
+			return members("]", 0)
+		if (c == "\"")
+			return str()
+		return lit("^-?(0|[1-9][0-9]*)(\\.[0-9]+)?([eE][-+]?[0-9]+)?") ||
+			lit("^(true|false|null)")
+	}
+	function members(endc, keyed,   c) {
+		pos++
+		ws()
+		if (substr(s, pos, 1) == endc) {
+			pos++
+			return 1
+		}
+		for (;;) {
+			ws()
+			if (keyed) {
+				if (!str())
+					return 0
+				ws()
+				if (substr(s, pos, 1) != ":")
+					return 0
+				pos++
+			}
+			if (!value())
+				return 0
+			ws()
+			c = substr(s, pos++, 1)
+			if (c == endc)
+				return 1
+			if (c != ",")
+				return 0
+		}
+	}
+	{ s = s $0 "\n" }
+	END {
+		n = length(s)
+		pos = 1
+		ok = value()
+		ws()
+		exit !(ok && pos > n)
+	}'
+}

@@ -183,30 +183,80 @@ static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
 	return r;
 }
 
-/* One replica device per member; on failure, none. Returns an exit code. */
-static int create_replicas(const char *rel, const struct dm_replica_group *g,
+/*
+ * Are the replica device names free? Checked before the request, so that
+ * a name taken leaves nothing behind. Only possible when the user gave
+ * the RelationshipName; a generated one is checked by the creation
+ * itself, and undone (create_undo()). Returns an exit code.
+ */
+static int create_names_free(const char *rel, unsigned int nr)
+{
+	char name[REPLICA_NAME_LEN];
+	unsigned int i;
+	int r = 0, exists;
+
+	mapper_setup();
+	for (i = 1; i <= nr; i++) {
+		replica_name(name, rel, i);
+		if (strlen(name) >= MAPPER_NAME_LEN) {
+			err("RelationshipName: the replica device name %s is longer than the %d "
+			    "characters of a dm name; nothing was created", name,
+			    MAPPER_NAME_LEN - 1);
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+		exists = mapper_exists(name);
+		if (exists < 0) {
+			err("cannot tell whether a dm device %s exists", name);
+			return DM_REPLICA_RET_FAILED;
+		}
+		if (exists) {
+			err("RelationshipName: the replica device name %s is taken by an existing "
+			    "dm device; nothing was created", name);
+			r = DM_REPLICA_RET_IN_USE;
+		}
+	}
+	return r;
+}
+
+/*
+ * A replica device could not be created after the point in time: remove
+ * those made (@made of them) and delete the group again, so that nothing
+ * is left holding the sources. Returns an exit code.
+ */
+static int create_undo(struct ctx *ctx, const char *rel, const struct dm_replica_group *g,
+		       uint32_t made)
+{
+	char name[REPLICA_NAME_LEN];
+	uint64_t job_id = 0;
+	uint32_t i;
+	int r;
+
+	for (i = made; i > 0; i--) {
+		replica_name(name, rel, i);
+		if (mapper_remove(name))
+			err("cannot remove the replica device %s", name);
+	}
+	r = group_return_to_pool(ctx, g->group_id, &job_id);
+	if (r) {
+		err("group %u stays, without replica devices: 'group delete %u' deletes it",
+		    g->group_id, g->group_id);
+		return r;
+	}
+	err("group %u deleted again (job %" PRIu64 "): its replica devices could not all be "
+	    "created", g->group_id, job_id);
+	return DM_REPLICA_RET_FAILED;
+}
+
+/* One replica device per member; on failure, none and no group. Returns an exit code. */
+static int create_replicas(struct ctx *ctx, const char *rel, const struct dm_replica_group *g,
 			   const struct dm_replica_member *m)
 {
-	char name[REPLICA_NAME_LEN], params[64];
 	uint32_t i;
 
 	mapper_setup();
-	for (i = 0; i < g->nr_members; i++) {
-		replica_name(name, rel, i + 1);
-		snprintf(params, sizeof(params), "%u:%u %u %u", g->pool.major, g->pool.minor,
-			 g->group_id, i + 1);
-		if (!mapper_create(name, m[i].sectors, DM_REPLICA_TARGET_REPLICA, params))
-			continue;
-		err("cannot create the replica device %s (table: 0 %" PRIu64 " %s %s)", name,
-		    (uint64_t)m[i].sectors, DM_REPLICA_TARGET_REPLICA, params);
-		while (i--) {
-			replica_name(name, rel, i + 1);
-			mapper_remove(name);
-		}
-		err("group %u stays, without replica devices: 'group delete %u' deletes it",
-		    g->group_id, g->group_id);
-		return DM_REPLICA_RET_FAILED;
-	}
+	for (i = 0; i < g->nr_members; i++)
+		if (replica_create(rel, g, &m[i], i + 1))
+			return create_undo(ctx, rel, g, i);
 	return 0;
 }
 
@@ -285,6 +335,13 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 		return r;
 	if (a->target_pool && dev_number("TargetPool", a->target_pool, &a->req.target_pool))
 		return DM_REPLICA_RET_INVALID_PARAM;
+	/* A name with '/' is no dm name: the kernel refuses it, with a message. */
+	if (!a->no_devices && a->req.relationship_name[0] &&
+	    !strchr(a->req.relationship_name, '/')) {
+		r = create_names_free(a->req.relationship_name, s->n);
+		if (r)
+			return r;
+	}
 	create_pointers(a, s);
 
 	r = create_call(ctx, &a->req, &j);
@@ -297,7 +354,7 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 	/* The name the kernel answered with: it generates one when none was given. */
 	rel = a->req.relationship_name[0] ? a->req.relationship_name : g.relationship_name;
 	if (!a->no_devices) {
-		r = create_replicas(rel, &g, m);
+		r = create_replicas(ctx, rel, &g, m);
 		if (r)
 			return r;
 	}

@@ -21,38 +21,6 @@ static int group_start(struct ctx *ctx, char **argv, uint32_t *id)
 	return ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
 }
 
-/*
- * The ids of all groups, in *@ids (to be freed). The list may grow between
- * two calls: ask again with room for what the kernel counted.
- */
-static int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr)
-{
-	struct dm_replica_group_list l;
-	uint32_t cap = 64, *p;
-	int tries, r;
-
-	*ids = NULL;
-	for (tries = 0; tries < 4; tries++) {
-		p = realloc(*ids, cap * sizeof(*p));
-		if (!p) {
-			err("out of memory");
-			return DM_REPLICA_RET_FAILED;
-		}
-		*ids = p;
-		REQ_INIT(&l);
-		l.ids_cap = cap;
-		l.ids = (uintptr_t)p;
-		r = ctl_call(ctx, DM_REPLICA_IOC_GROUP_LIST, &l.hdr, "group list");
-		if (r)
-			return r;
-		*nr = l.nr_groups < cap ? l.nr_groups : cap;
-		if (l.nr_groups <= cap)
-			return 0;
-		cap = l.nr_groups;
-	}
-	return 0;
-}
-
 /* GROUP_GET for the list; *@gone when the group was deleted since GROUP_LIST. */
 static int group_list_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g, bool *gone)
 {
@@ -180,31 +148,6 @@ static int group_show_run(struct ctx *ctx, int argc, char **argv)
 	return r;
 }
 
-/*
- * Is dm device @name replica @n of group @g? Only such a device is
- * removed: another device may carry the name.
- */
-static bool is_replica_of(const char *name, const struct dm_replica_group *g, unsigned int n)
-{
-	unsigned int major, minor, group, member;
-	char type[64], *params = NULL;
-	bool r;
-
-	if (mapper_target(name, false, type, sizeof(type), &params)) {
-		err("warning: cannot read the table of %s; left alone", name);
-		return false;
-	}
-	r = !strcmp(type, DM_REPLICA_TARGET_REPLICA) &&
-	    sscanf(params, "%u:%u %u %u", &major, &minor, &group, &member) == 4 &&
-	    major == g->pool.major && minor == g->pool.minor && group == g->group_id &&
-	    member == n;
-	if (!r)
-		err("warning: %s is not replica %u of group %u (table: %s %s); left alone",
-		    name, n, g->group_id, type, params);
-	free(params);
-	return r;
-}
-
 /* Remove the replica devices of @g that exist; @removed[n - 1] for each. */
 static int group_remove_replicas(const struct dm_replica_group *g, bool *removed)
 {
@@ -220,7 +163,7 @@ static int group_remove_replicas(const struct dm_replica_group *g, bool *removed
 			err("cannot tell whether the replica device %s exists", name);
 			return DM_REPLICA_RET_FAILED;
 		}
-		if (!exists || !is_replica_of(name, g, n))
+		if (!exists || !is_replica_of(name, g, n, false))
 			continue;
 		if (mapper_remove(name)) {
 			err("cannot remove the replica device %s (is it open?)", name);
@@ -229,23 +172,6 @@ static int group_remove_replicas(const struct dm_replica_group *g, bool *removed
 		removed[n - 1] = true;
 	}
 	return 0;
-}
-
-/* ModifyReplicaSynchronization Return To ResourcePool, and its job. */
-static int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id)
-{
-	struct dm_replica_modify_sync req;
-	struct dm_replica_job j;
-	int r;
-
-	REQ_INIT(&req);
-	req.group_id = id;
-	req.operation = DM_REPLICA_OP_RETURN_TO_POOL;
-	r = ctl_call(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr, "group delete");
-	*job_id = req.job_id;
-	if (r || req.hdr.result != DM_REPLICA_RET_JOB_STARTED)
-		return r;
-	return job_finish(ctx, req.job_id, &j);
 }
 
 static void group_delete_print(const struct dm_replica_group *g, uint64_t job_id,

@@ -19,6 +19,7 @@
 struct pool_args {
 	const char *name;
 	uint32_t chunk_sectors;
+	bool no_record;
 };
 
 static struct pool_args pool_args = {
@@ -33,40 +34,11 @@ static const struct opt_spec pool_create_opts[] = {
 	    "The copy unit: sectors, or KiB or MiB with a k or m suffix; a power of two of at "
 	    "least 4k. Default: 64k.",
 	    opt_chunk_size, offsetof(struct pool_args, chunk_sectors)),
+	OPT("no-record", NULL,
+	    "Do not record the pool in the replica table (see --replicatab): activate will not "
+	    "bring it up.",
+	    opt_flag, offsetof(struct pool_args, no_record)),
 };
-
-/* The size of block device @path in sectors. */
-static int dev_sectors(const char *path, uint64_t *sectors)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint64_t bytes;
-	struct stat st;
-	int r = -1;
-
-	if (fd < 0) {
-		err("%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
-		err("%s: not a block device", path);
-	else if (ioctl(fd, BLKGETSIZE64, &bytes))
-		err("%s: cannot read its size: %s", path, strerror(errno));
-	else
-		r = 0;
-	close(fd);
-	if (!r)
-		*sectors = bytes >> 9;
-	return r;
-}
-
-/* The table is one line of words: a path with a blank would split it. */
-static bool table_word(const char *s)
-{
-	if (*s && !strpbrk(s, " \t\n"))
-		return true;
-	err("'%s': a device path in a dm table cannot hold blanks", s);
-	return false;
-}
 
 static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 {
@@ -84,9 +56,20 @@ static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 		return DM_REPLICA_RET_INVALID_PARAM;
 	snprintf(params, sizeof(params), "%s 2 format %u", dev, chunk);
 	mapper_setup();
-	if (mapper_create(name, sectors, DM_REPLICA_TARGET_POOL, params)) {
+	if (mapper_create(name, NULL, sectors, DM_REPLICA_TARGET_POOL, params)) {
 		err("cannot create the pool %s on %s; the kernel log says why (dmesg)", name, dev);
 		return DM_REPLICA_RET_FAILED;
+	}
+	if (!pool_args.no_record) {
+		struct tab_entry e = { .kind = TAB_POOL };
+
+		snprintf(e.name, sizeof(e.name), "%s", name);
+		snprintf(e.dev, sizeof(e.dev), "%s", dev);
+		r = tab_record(ctx->tab, &e);
+		if (r) {
+			err("the pool %s was created, but activate will not know it", name);
+			return r;
+		}
 	}
 	out_begin(NULL);
 	out_str("name", NULL, name);
@@ -168,9 +151,9 @@ static int pool_status_run(struct ctx *ctx, int argc, char **argv)
 const struct cmd cmd_pool_create = {
 	.name = "pool",
 	.sub = "create",
-	.synopsis = "DEV [--name NAME] [--chunk-size SIZE]",
-	.summary = "Format the blank device DEV (its first 4 KiB zero) as a pool and create its "
-		   "dm device.",
+	.synopsis = "DEV [--name NAME] [--chunk-size SIZE] [--no-record]",
+	.summary = "Format the blank device DEV (its first 4 KiB zero) as a pool, create its "
+		   "dm device and record it in the replica table.",
 	.opts = pool_create_opts,
 	.nr_opts = ARRAY_SIZE(pool_create_opts),
 	.args = &pool_args,

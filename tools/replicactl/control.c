@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -300,6 +301,55 @@ int group_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
 	g->members = (uintptr_t)m;
 	snprintf(what, sizeof(what), "group %u", id);
 	return ctl_call(ctx, DM_REPLICA_IOC_GROUP_GET, &g->hdr, what);
+}
+
+/*
+ * The ids of all groups, in *@ids (to be freed). The list may grow between
+ * two calls: ask again with room for what the kernel counted.
+ */
+int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr)
+{
+	struct dm_replica_group_list l;
+	uint32_t cap = 64, *p;
+	int tries, r;
+
+	*ids = NULL;
+	for (tries = 0; tries < 4; tries++) {
+		p = realloc(*ids, cap * sizeof(*p));
+		if (!p) {
+			err("out of memory");
+			return DM_REPLICA_RET_FAILED;
+		}
+		*ids = p;
+		REQ_INIT(&l);
+		l.ids_cap = cap;
+		l.ids = (uintptr_t)p;
+		r = ctl_call(ctx, DM_REPLICA_IOC_GROUP_LIST, &l.hdr, "group list");
+		if (r)
+			return r;
+		*nr = l.nr_groups < cap ? l.nr_groups : cap;
+		if (l.nr_groups <= cap)
+			return 0;
+		cap = l.nr_groups;
+	}
+	return 0;
+}
+
+/* ModifyReplicaSynchronization Return To ResourcePool, and its job. */
+int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id)
+{
+	struct dm_replica_modify_sync req;
+	struct dm_replica_job j;
+	int r;
+
+	REQ_INIT(&req);
+	req.group_id = id;
+	req.operation = DM_REPLICA_OP_RETURN_TO_POOL;
+	r = ctl_call(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr, "group delete");
+	*job_id = req.job_id;
+	if (r || req.hdr.result != DM_REPLICA_RET_JOB_STARTED)
+		return r;
+	return job_finish(ctx, req.job_id, &j);
 }
 
 /* The dm name of replica @n (from 1) of a group. */

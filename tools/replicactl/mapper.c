@@ -50,15 +50,20 @@ static struct dm_task *mapper_task(int type, const char *name)
 	return dmt;
 }
 
-/* Create device @name of one target; 0 or -1. */
-int mapper_create(const char *name, uint64_t sectors, const char *type, const char *params)
+/*
+ * Create device @name of one target, with dm UUID @uuid unless NULL; 0 or
+ * -1. Device-mapper refuses a name or a UUID that another device has.
+ */
+int mapper_create(const char *name, const char *uuid, uint64_t sectors, const char *type,
+		  const char *params)
 {
 	struct dm_task *dmt = mapper_task(DM_DEVICE_CREATE, name);
 	int r = 0;
 
 	if (!dmt)
 		return -1;
-	if (dm_task_add_target(dmt, 0, sectors, type, params))
+	if ((!uuid || dm_task_set_uuid(dmt, uuid)) &&
+	    dm_task_add_target(dmt, 0, sectors, type, params))
 		r = mapper_run(dmt);
 	dm_task_destroy(dmt);
 	return r ? 0 : -1;
@@ -79,19 +84,52 @@ int mapper_remove(const char *name)
 	return r ? 0 : -1;
 }
 
+/*
+ * What device-mapper says of device @name, or of the device with dm UUID
+ * @uuid when @name is NULL: 1 when it exists (@mi filled), 0 when not,
+ * -1 when device-mapper cannot tell.
+ */
+int mapper_info(const char *name, const char *uuid, struct mapper_info *mi)
+{
+	struct dm_task *dmt;
+	struct dm_info info;
+	const char *s;
+	int r = -1;
+
+	if (name) {
+		dmt = mapper_task(DM_DEVICE_INFO, name);
+	} else {
+		dmt = dm_task_create(DM_DEVICE_INFO);
+		if (dmt && !dm_task_set_uuid(dmt, uuid)) {
+			dm_task_destroy(dmt);
+			dmt = NULL;
+		}
+		if (!dmt)
+			err("%s: cannot prepare a device-mapper request", uuid);
+	}
+	if (!dmt)
+		return -1;
+	memset(mi, 0, sizeof(*mi));
+	if (dm_task_run(dmt) && dm_task_get_info(dmt, &info)) {
+		r = info.exists ? 1 : 0;
+		mi->open_count = info.open_count;
+		mi->major = info.major;
+		mi->minor = info.minor;
+		s = info.exists ? dm_task_get_uuid(dmt) : NULL;
+		snprintf(mi->uuid, sizeof(mi->uuid), "%s", s ? s : "");
+		s = info.exists ? dm_task_get_name(dmt) : NULL;
+		snprintf(mi->name, sizeof(mi->name), "%s", s ? s : "");
+	}
+	dm_task_destroy(dmt);
+	return r;
+}
+
 /* Does device @name exist? 1, 0, or -1 when device-mapper cannot tell. */
 int mapper_exists(const char *name)
 {
-	struct dm_task *dmt = mapper_task(DM_DEVICE_INFO, name);
-	struct dm_info info;
-	int r = -1;
+	struct mapper_info mi;
 
-	if (!dmt)
-		return -1;
-	if (dm_task_run(dmt) && dm_task_get_info(dmt, &info))
-		r = info.exists ? 1 : 0;
-	dm_task_destroy(dmt);
-	return r;
+	return mapper_info(name, NULL, &mi);
 }
 
 /*

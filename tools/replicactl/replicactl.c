@@ -43,6 +43,9 @@ static const struct cmd *const commands[] = {
 	&cmd_group_delete,
 	&cmd_pool_create,
 	&cmd_pool_status,
+	&cmd_source_create,
+	&cmd_activate,
+	&cmd_deactivate,
 };
 
 /* Option keys of a command's table: above every character getopt returns. */
@@ -71,16 +74,18 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "Usage: %s [-c PATH] [-j] COMMAND [ARGS]\n\n"
+	fprintf(f, "Usage: %s [-c PATH] [-t PATH] [-j] COMMAND [ARGS]\n\n"
 		"Manage dm-replica consistent group replicas.\n\nCommands:\n", prog);
 	for (i = 0; i < ARRAY_SIZE(commands); i++)
 		synopsis(f, "  ", commands[i]);
 	fprintf(f, "\n"
 		"Options:\n"
 		"  -c, --control PATH  the control device (default /dev/%s)\n"
+		"  -t, --replicatab PATH\n"
+		"                      the replica table (default %s)\n"
 		"  -j, --json          print one JSON object (also after the command)\n"
 		"  -h, --help          show this help; COMMAND --help shows a command's\n"
-		"\n%s", DM_REPLICA_CONTROL_NAME, exit_status_help);
+		"\n%s", DM_REPLICA_CONTROL_NAME, DEFAULT_REPLICATAB, exit_status_help);
 }
 
 static void cmd_help(const struct cmd *c)
@@ -225,19 +230,27 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "control", required_argument, NULL, 'c' },
+		{ "replicatab", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ctx ctx = { .control = "/dev/" DM_REPLICA_CONTROL_NAME, .fd = -1 };
+	struct ctx ctx = {
+		.control = "/dev/" DM_REPLICA_CONTROL_NAME,
+		.tab = DEFAULT_REPLICATAB,
+		.fd = -1,
+	};
 	int c, r;
 
 	/* Options stop at the command: the command parses its own. */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:c:jh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:c:t:jh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			ctx.control = optarg;
+			break;
+		case 't':
+			ctx.tab = optarg;
 			break;
 		case 'j':
 			ctx.json = true;

@@ -8,6 +8,8 @@
  * output.c      text or JSON output of fields
  * control.c     the control device: requests, errors, jobs
  * mapper.c      dm devices through libdevmapper
+ * devices.c     the dm devices the tool makes: their UUIDs and tables
+ * tab.c         the replica table activate reads (/etc/dm-replica/replicatab)
  * cmd_*.c       one file per command family
  */
 #ifndef REPLICACTL_H
@@ -39,9 +41,13 @@ extern const char *prog;
 
 __printf(1, 2) void err(const char *fmt, ...);
 
+/* Where "pool create" and "source create" record what activate brings up. */
+#define DEFAULT_REPLICATAB	"/etc/dm-replica/replicatab"
+
 /* What every command gets. */
 struct ctx {
 	const char *control;	/* path of the control device */
+	const char *tab;	/* path of the replica table */
 	bool json;		/* --json */
 	int fd;			/* the open control device, or -1 */
 };
@@ -119,7 +125,8 @@ struct cmd {
 
 extern const struct cmd cmd_version, cmd_create, cmd_job_show, cmd_job_wait,
 	cmd_job_cancel, cmd_group_list, cmd_group_show, cmd_group_delete,
-	cmd_pool_create, cmd_pool_status;
+	cmd_pool_create, cmd_pool_status, cmd_source_create, cmd_activate,
+	cmd_deactivate;
 
 /* output.c */
 void out_init(bool json);
@@ -159,13 +166,65 @@ int job_finish(struct ctx *ctx, uint64_t id, struct dm_replica_job *j);
 void job_print(const struct dm_replica_job *j);
 int group_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
 	      struct dm_replica_member *m, uint32_t cap);
+int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr);
+int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id);
 void replica_name(char *buf, const char *relationship, unsigned int n);
 
 /* mapper.c */
+
+/* A dm UUID holds at most 128 characters (DM_UUID_LEN, NUL included). */
+#define MAPPER_UUID_LEN		129
+#define MAPPER_NAME_LEN		128
+
+struct mapper_info {
+	unsigned int major, minor;
+	int open_count;
+	char name[MAPPER_NAME_LEN];
+	char uuid[MAPPER_UUID_LEN];
+};
+
 void mapper_setup(void);
-int mapper_create(const char *name, uint64_t sectors, const char *type, const char *params);
+int mapper_create(const char *name, const char *uuid, uint64_t sectors, const char *type,
+		  const char *params);
 int mapper_remove(const char *name);
+int mapper_info(const char *name, const char *uuid, struct mapper_info *mi);
 int mapper_exists(const char *name);
 int mapper_target(const char *name, bool status, char *type, size_t type_len, char **params);
+
+/* devices.c */
+
+/* The dm UUID prefixes of the devices replicactl makes. */
+#define UUID_PREFIX_REPLICA	"DMR-REPLICA-"
+#define UUID_PREFIX_SOURCE	"DMR-SOURCE-"
+
+void replica_uuid(char *buf, size_t size, const struct dm_replica_group *g, unsigned int n);
+bool is_replica_of(const char *name, const struct dm_replica_group *g, unsigned int n,
+		   bool quiet);
+int replica_create(const char *rel, const struct dm_replica_group *g,
+		   const struct dm_replica_member *m, unsigned int n);
+int source_uuid_new(char *buf, size_t size);
+int dev_sectors(const char *path, uint64_t *sectors);
+bool table_word(const char *s);
+int table_is(const char *name, const char *type, const char *path, char *why, size_t size);
+
+/* tab.c */
+enum tab_kind { TAB_POOL, TAB_SOURCE };
+
+struct tab_entry {
+	enum tab_kind kind;
+	char name[MAPPER_NAME_LEN];
+	char dev[512];
+	char uuid[MAPPER_UUID_LEN];	/* sources only */
+};
+
+struct tab {
+	struct tab_entry *e;
+	size_t n;
+};
+
+int tab_read(const char *path, struct tab *t);
+void tab_free(struct tab *t);
+const struct tab_entry *tab_find(const struct tab *t, enum tab_kind kind, const char *name);
+int tab_record(const char *path, const struct tab_entry *e);
 
 #endif /* REPLICACTL_H */
