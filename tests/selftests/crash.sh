@@ -20,7 +20,8 @@
 #    must fail reads; meanwhile a group made in phase 2 takes the id the
 #    absent pool's group had, and loading that pool must not fail for it.
 #  - "broken": its pool ran full in phase 1 and the member broke; it must
-#    still be Broken after the restart, whatever the load order.
+#    still be Broken after the restart. Before, its pool is loaded once
+#    with a duplicate entry in its owner table, which must fail the load.
 #
 # Phase 1 ends with the power cut: it prints its checks as they go and the
 # marker only when they all passed. Phase 2 prints KTAP.
@@ -160,6 +161,17 @@ restart_source_first() {
 
 # A member that broke before the restart is still Broken after it.
 restart_broken() {
+	# An owner table that names one source chunk twice fails the load
+	# instead of being "repaired" by dropping an entry.
+	meta=$((8 + 8192 + 64))
+	check "keep the pool's metadata" dd if=/dev/mapper/brk-pool-d of=/tmp/brk-meta bs=512 \
+		count=$meta
+	check "damage its owner table" dmr_io owner-dup /dev/mapper/brk-pool-d
+	check_fails "a pool with a duplicate owner entry is refused" dm_create brk-pool \
+		"0 $(sectors /dev/mapper/brk-pool-d) replica-pool /dev/mapper/brk-pool-d"
+	check "the kernel says why" dmesg_has "Pool owner table is inconsistent"
+	dm_cleanup brk-pool
+	check "repair it" dd if=/tmp/brk-meta of=/dev/mapper/brk-pool-d bs=512 conv=fsync
 	check "broken pool" dm_create brk-pool \
 		"0 $(sectors /dev/mapper/brk-pool-d) replica-pool /dev/mapper/brk-pool-d"
 	check "broken source" source_create brk-src /dev/mapper/brk-src-d

@@ -18,6 +18,11 @@
  *   dmr_io check-writer DEV BS PASS BLOCK [SIZE]
  *                                      verify what the writer left in the
  *                                      first SIZE bytes (default: all)
+ *   dmr_io owner-dup DEV               damage a pool's owner table: its
+ *                                      second entry gets the first one's
+ *                                      source chunk, and the sector is
+ *                                      sealed again (a well-formed
+ *                                      duplicate, as a bug could write)
  *
  * OFF and LEN take a k, m or s (512-byte sector) suffix; a negative OFF
  * counts from the end of the device. Exit status 0 when all is as
@@ -283,6 +288,65 @@ static int do_check_writer(const char *dev, const char *bss, const char *passs,
 	return 0;
 }
 
+/* crc32c as the kernel's crc32c(): no inversion before or after. */
+static uint32_t crc32c(uint32_t crc, const uint8_t *p, size_t len)
+{
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82f63b78U & -(crc & 1));
+	}
+	return crc;
+}
+
+static uint64_t get_le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static void put_le(uint8_t *p, uint64_t v, int n)
+{
+	while (n--) {
+		*p++ = v;
+		v >>= 8;
+	}
+}
+
+/*
+ * The pool layout of module/metadata.c, format 2: the superblock's
+ * owner_start at byte 32; an owner sector holds 31 entries of 16 bytes
+ * (source chunk first) and a trailer of crc32c, magic and index, the
+ * crc seeded with the index xor'ed with the format's seed.
+ */
+#define POOL_CSUM_SEED	0x9a2e61b5U
+
+static int do_owner_dup(const char *dev)
+{
+	int fd = open_dev(dev, O_RDWR);
+	uint8_t sb[512], sec[512];
+	uint64_t at;
+
+	if (pread(fd, sb, sizeof(sb), 0) != (ssize_t)sizeof(sb))
+		die("read the superblock of %s: %s", dev, strerror(errno));
+	at = get_le(sb + 32, 8) * 512;
+	if (pread(fd, sec, sizeof(sec), (off_t)at) != (ssize_t)sizeof(sec))
+		die("read the owner table of %s: %s", dev, strerror(errno));
+	if (!get_le(sec + 8, 2) || !get_le(sec + 16 + 8, 2))
+		die("%s: the first two owner entries are not both in use", dev);
+	memcpy(sec + 16, sec, 8);
+	put_le(sec + 496, crc32c(POOL_CSUM_SEED ^ (uint32_t)get_le(sec + 504, 8), sec, 496), 4);
+	if (pwrite(fd, sec, sizeof(sec), (off_t)at) != (ssize_t)sizeof(sec) || fsync(fd))
+		die("write the owner table of %s: %s", dev, strerror(errno));
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : "";
@@ -311,6 +375,9 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "check-writer") && (argc == 6 || argc == 7))
 		return do_check_writer(argv[2], argv[3], argv[4], argv[5],
 				       argc == 7 ? argv[6] : NULL);
+
+	if (!strcmp(cmd, "owner-dup") && argc == 3)
+		return do_owner_dup(argv[2]);
 
 	fprintf(stderr, "usage: see the comment at the top of dmr_io.c\n");
 	return 1;
