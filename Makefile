@@ -23,7 +23,7 @@ SHELL_SCRIPTS = $(shell git ls-files '*.sh' 2>/dev/null) tests/vm/init .ci/run
 KERNEL_FILES = $(shell git ls-files 'module/*.[ch]' 'uapi/*.h' 2>/dev/null)
 
 .PHONY: all module tools clean check checkpatch sparse shellcheck wcheck \
-	deps test demo bench install install-module install-tools kunit-kernel
+	deps test demo bench install install-module install-tools kunit-kernel fuzz
 
 all: module tools
 
@@ -90,6 +90,16 @@ shellcheck:
 # stock Debian kernel and on the KUnit kernel, with the kernel logs scanned.
 test: deps check
 	bash tests/run.sh
+
+# The ioctl fuzzer run long, by default on the KUnit kernel (KASAN,
+# lockdep): every request's answer a row of the errno table. FUZZ_COUNT
+# requests, or as many as fit in the selftest timeout (on the KUnit kernel
+# in QEMU without KVM, some 600 a second; on a stock kernel, 2500).
+FUZZ_COUNT ?= 200000
+FUZZ_KERNELS ?= kunit
+fuzz: deps
+	DMR_KERNELS='$(FUZZ_KERNELS)' DMR_CRASH=0 DMR_SELFTESTS='test_control_04*' \
+		DMR_FUZZ=$(FUZZ_COUNT) bash tests/run.sh
 
 # Benchmarks in the VM: a table, and build/bench.json.
 bench: deps

@@ -3,9 +3,12 @@
  * dm-replica: the control device.
  *
  * /dev/dm-replica takes the ioctls of uapi/linux/dm-replica.h. Each
- * request is copied in whole with copy_struct_from_user(), checked,
- * handled, and copied back; the caller always learns the SMI-S result and
- * a message naming the field at fault once its header could be read.
+ * request is copied in whole with copy_struct_from_user(), written back
+ * unchanged (so that a struct the caller cannot be answered in is refused
+ * before anything is done), checked, handled, and copied back; the caller
+ * always learns the SMI-S result and a message naming the field at fault
+ * once its struct could be read and written. The errno of each answer is
+ * the table of Documentation/dm-replica.rst, "Errors".
  *
  * The handlers keep no state of their own between calls, so the control
  * device needs no lock; what a handler touches is protected by the lock of
@@ -48,7 +51,10 @@ void dmr_reply(struct dm_replica_hdr *hdr, u32 result, const char *fmt, ...)
 		DMDEBUG("control: result %u: %s", result, hdr->message);
 }
 
-/* The errno that the ioctl returns along with an SMI-S result. */
+/*
+ * The errno that the ioctl returns along with an SMI-S result. Unknown (2)
+ * is only ever the answer to an interrupted wait.
+ */
 int dmr_result_errno(u32 result)
 {
 	switch (result) {
@@ -57,6 +63,8 @@ int dmr_result_errno(u32 result)
 		return 0;
 	case DM_REPLICA_RET_NOT_SUPPORTED:
 		return -EOPNOTSUPP;
+	case DM_REPLICA_RET_UNKNOWN:
+		return -EINTR;
 	case DM_REPLICA_RET_TIMEOUT:
 		return -ETIMEDOUT;
 	case DM_REPLICA_RET_INVALID_PARAM:
@@ -115,9 +123,45 @@ VISIBLE_IF_KUNIT int dmr_cmd_version(struct dm_replica_hdr *hdr)
 	return 0;
 }
 
-/* Largest settings string and group id list a caller may pass. */
+/* Largest settings string a caller may pass. */
 #define DMR_SETTINGS_MAX	4096
-#define DMR_IDS_MAX		4096
+
+/*
+ * Answer a buffer of user memory that could not be read or written:
+ * -EFAULT with Invalid Parameter naming the field, or Failed when the
+ * kernel ran out of memory.
+ */
+static int dmr_user_fault(struct dm_replica_hdr *hdr, int r, const char *field,
+			  const char *what, u64 uptr)
+{
+	if (r == -ENOMEM) {
+		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "%s: out of memory", field);
+		return r;
+	}
+	dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: cannot %s 0x%llx", field, what, uptr);
+	return -EFAULT;
+}
+
+/*
+ * A count or length of @n entries at user pointer @uptr: a NULL pointer
+ * with a non-zero count is refused (a zero count with any pointer is
+ * nothing to read or write). Then at most @max entries.
+ */
+VISIBLE_IF_KUNIT int dmr_check_buffer(struct dm_replica_hdr *hdr, u64 uptr, u32 n, u32 max,
+				      const char *field, const char *count)
+{
+	if (n && !uptr) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: NULL, with %s %u", field,
+			  count, n);
+		return -EINVAL;
+	}
+	if (n > max) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: %s %u, at most %u", field,
+			  count, n, max);
+		return -EINVAL;
+	}
+	return 0;
+}
 
 /* Copy a NUL-terminated settings string of @len bytes from user space. */
 static int dmr_copy_settings(struct dm_replica_hdr *hdr, u64 uptr, u32 len,
@@ -126,19 +170,18 @@ static int dmr_copy_settings(struct dm_replica_hdr *hdr, u64 uptr, u32 len,
 	char *s;
 
 	*out = NULL;
-	if (!uptr)
+	if (!uptr && !len)
 		return 0;
-	if (!len || len > DMR_SETTINGS_MAX) {
-		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: length %u, must be 1 to %u",
-			  field, len, DMR_SETTINGS_MAX);
+	if (!len) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: length 0, must be 1 to %u",
+			  field, DMR_SETTINGS_MAX);
 		return -EINVAL;
 	}
+	if (dmr_check_buffer(hdr, uptr, len, DMR_SETTINGS_MAX, field, "length"))
+		return -EINVAL;
 	s = memdup_user(u64_to_user_ptr(uptr), len);
-	if (IS_ERR(s)) {
-		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: cannot read %u bytes at 0x%llx",
-			  field, len, uptr);
-		return PTR_ERR(s);
-	}
+	if (IS_ERR(s))
+		return dmr_user_fault(hdr, PTR_ERR(s), field, "read", uptr);
 	if (!memchr(s, 0, len)) {
 		kfree(s);
 		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: not NUL-terminated", field);
@@ -161,14 +204,18 @@ static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 	req->group_id = 0;
 	req->nr_replicas = 0;
 
+	/* More than the maximum is dmr_check_create()'s to refuse, by name. */
+	if (dmr_check_buffer(hdr, req->sources, req->nr_sources, U32_MAX, "SourceElements",
+			     "nr_sources"))
+		return -EINVAL;
 	if (req->nr_sources && req->nr_sources <= DM_REPLICA_MAX_MEMBERS) {
 		a.sources = memdup_user(u64_to_user_ptr(req->sources),
 					req->nr_sources * sizeof(*a.sources));
 		if (IS_ERR(a.sources)) {
-			dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM,
-				  "SourceElements: cannot read %u elements at 0x%llx",
-				  req->nr_sources, req->sources);
-			return PTR_ERR(a.sources);
+			r = PTR_ERR(a.sources);
+			a.sources = NULL;
+			return dmr_user_fault(hdr, r, "SourceElements", "read the elements at",
+					      req->sources);
 		}
 	}
 	r = dmr_copy_settings(hdr, req->settings, req->settings_len,
@@ -312,11 +359,8 @@ static int dmr_cmd_group_list(struct dm_replica_hdr *hdr)
 
 	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
 		return -EINVAL;
-	if (req->ids_cap > DMR_IDS_MAX) {
-		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "ids_cap: %u, at most %u",
-			  req->ids_cap, DMR_IDS_MAX);
+	if (dmr_check_buffer(hdr, req->ids, req->ids_cap, DM_REPLICA_MAX_IDS, "ids", "ids_cap"))
 		return -EINVAL;
-	}
 	if (req->ids_cap) {
 		ids = kcalloc(req->ids_cap, sizeof(*ids), GFP_KERNEL);
 		if (!ids)
@@ -324,11 +368,8 @@ static int dmr_cmd_group_list(struct dm_replica_hdr *hdr)
 	}
 	r = dmr_group_list(req, ids, req->ids_cap);
 	if (!r && ids && copy_to_user(u64_to_user_ptr(req->ids), ids,
-				      min(req->ids_cap, req->nr_groups) * sizeof(*ids))) {
-		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "ids: cannot write to 0x%llx",
-			  req->ids);
-		r = -EFAULT;
-	}
+				      min(req->ids_cap, req->nr_groups) * sizeof(*ids)))
+		r = dmr_user_fault(hdr, -EFAULT, "ids", "write to", req->ids);
 	kfree(ids);
 	return r;
 }
@@ -338,10 +379,13 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 {
 	struct dm_replica_group *req = container_of(hdr, struct dm_replica_group, hdr);
 	struct dm_replica_member *members = NULL;
-	u32 cap = min_t(u32, req->members_cap, DM_REPLICA_MAX_MEMBERS);
+	u32 cap = req->members_cap;
 	int r;
 
 	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
+		return -EINVAL;
+	if (dmr_check_buffer(hdr, req->members, cap, DM_REPLICA_MAX_MEMBERS, "members",
+			     "members_cap"))
 		return -EINVAL;
 	if (cap) {
 		members = kcalloc(cap, sizeof(*members), GFP_KERNEL);
@@ -350,11 +394,8 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 	}
 	r = dmr_group_get(req, members, cap);
 	if (!r && members && copy_to_user(u64_to_user_ptr(req->members), members,
-					  min(cap, req->nr_members) * sizeof(*members))) {
-		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "members: cannot write to 0x%llx",
-			  req->members);
-		r = -EFAULT;
-	}
+					  min(cap, req->nr_members) * sizeof(*members)))
+		r = dmr_user_fault(hdr, -EFAULT, "members", "write to", req->members);
 	kfree(members);
 	return r;
 }
@@ -371,6 +412,8 @@ static int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
  * @size:     sizeof() the request struct as this kernel knows it.
  * @min_size: the smallest @size an older caller may pass: the size of the
  *            struct when the command was introduced.
+ * @job_off:  for a command that starts a job, the offset of its job_id
+ *            field; 0 for the others.
  * @fn:       the handler; returns 0 or a negative errno and has set
  *            hdr->result and hdr->message in either case.
  */
@@ -378,27 +421,49 @@ struct dmr_cmd {
 	unsigned int nr;
 	size_t size;
 	size_t min_size;
+	size_t job_off;
 	int (*fn)(struct dm_replica_hdr *hdr);
 };
 
 static const struct dmr_cmd dmr_cmds[] = {
 	{ DM_REPLICA_CMD_VERSION, sizeof(struct dm_replica_version),
-	  sizeof(struct dm_replica_version), dmr_cmd_version },
+	  sizeof(struct dm_replica_version), 0, dmr_cmd_version },
 	{ DM_REPLICA_CMD_CREATE_GROUP, sizeof(struct dm_replica_create_group),
-	  sizeof(struct dm_replica_create_group), dmr_cmd_create_group },
+	  sizeof(struct dm_replica_create_group),
+	  offsetof(struct dm_replica_create_group, job_id), dmr_cmd_create_group },
 	{ DM_REPLICA_CMD_JOB_GET, sizeof(struct dm_replica_job),
-	  sizeof(struct dm_replica_job), dmr_cmd_job_get },
+	  sizeof(struct dm_replica_job), 0, dmr_cmd_job_get },
 	{ DM_REPLICA_CMD_JOB_WAIT, sizeof(struct dm_replica_job),
-	  sizeof(struct dm_replica_job), dmr_cmd_job_wait },
+	  sizeof(struct dm_replica_job), 0, dmr_cmd_job_wait },
 	{ DM_REPLICA_CMD_JOB_CANCEL, sizeof(struct dm_replica_job),
-	  sizeof(struct dm_replica_job), dmr_cmd_job_cancel },
+	  sizeof(struct dm_replica_job), 0, dmr_cmd_job_cancel },
 	{ DM_REPLICA_CMD_GROUP_LIST, sizeof(struct dm_replica_group_list),
-	  sizeof(struct dm_replica_group_list), dmr_cmd_group_list },
+	  sizeof(struct dm_replica_group_list), 0, dmr_cmd_group_list },
 	{ DM_REPLICA_CMD_GROUP_GET, sizeof(struct dm_replica_group),
-	  sizeof(struct dm_replica_group), dmr_cmd_group_get },
+	  sizeof(struct dm_replica_group), 0, dmr_cmd_group_get },
 	{ DM_REPLICA_CMD_MODIFY_SYNC, sizeof(struct dm_replica_modify_sync),
-	  sizeof(struct dm_replica_modify_sync), dmr_cmd_modify_sync },
+	  sizeof(struct dm_replica_modify_sync),
+	  offsetof(struct dm_replica_modify_sync, job_id), dmr_cmd_modify_sync },
 };
+
+/*
+ * After a command that starts jobs: a call refused before its handler made
+ * a job gets one now (every call has a job, the documentation promises),
+ * and a job whose end the answer carries counts as told. @usize: what the
+ * caller knows of the struct.
+ */
+static void dmr_cmd_job_done(const struct dmr_cmd *c, struct dm_replica_hdr *hdr, u32 usize)
+{
+	u64 *job_id = (u64 *)((char *)hdr + c->job_off);
+
+	/* Only a job id the caller will read back. */
+	if (!c->job_off || usize < c->job_off + sizeof(*job_id))
+		return;
+	if (!*job_id && hdr->result != DM_REPLICA_RET_OK)
+		*job_id = dmr_job_refused(c->nr, hdr->result, hdr->message);
+	else if (*job_id && hdr->result != DM_REPLICA_RET_JOB_STARTED)
+		dmr_job_told(*job_id);
+}
 
 static const struct dmr_cmd *dmr_find_cmd(unsigned int cmd)
 {
@@ -448,7 +513,8 @@ static long dmr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		 * know. Answer in the header alone and leave the rest of
 		 * the caller's struct untouched.
 		 */
-		if (copy_from_user(hdr, uhdr, sizeof(*hdr))) {
+		if (copy_from_user(hdr, uhdr, sizeof(*hdr)) ||
+		    copy_to_user(uhdr, hdr, sizeof(*hdr))) {
 			r = -EFAULT;
 			goto out;
 		}
@@ -462,6 +528,20 @@ static long dmr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 	}
 	if (r)
 		goto out;
+	/*
+	 * Make sure the answer can be delivered before acting: a create or
+	 * delete whose struct is read-only must not be done with its caller
+	 * never learning the group or the job. Writing back what was read
+	 * changes nothing and faults the pages in writable.
+	 */
+	if (copy_to_user(uhdr, hdr, min_t(size_t, usize, c->size))) {
+		r = -EFAULT;
+		goto out;
+	}
+
+	/* job_id is an output: what the caller left there is not a job. */
+	if (c->job_off)
+		*(u64 *)((char *)hdr + c->job_off) = 0;
 
 	if (usize < c->min_size) {
 		r = -EINVAL;
@@ -474,10 +554,13 @@ static long dmr_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 		if (!r)
 			r = c->fn(hdr);
 		/* A handler that failed without saying why ran out of something. */
-		if (r && hdr->result == DM_REPLICA_RET_OK)
+		if (r == -ENOMEM && hdr->result == DM_REPLICA_RET_OK)
+			dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
+		else if (r && hdr->result == DM_REPLICA_RET_OK)
 			dmr_reply(hdr, DM_REPLICA_RET_FAILED, "failed: %d", r);
 		r = r ?: dmr_result_errno(hdr->result);
 	}
+	dmr_cmd_job_done(c, hdr, usize);
 
 	/* Write back as much as the caller knows of. */
 	if (copy_to_user(uhdr, hdr, min_t(size_t, usize, c->size)))

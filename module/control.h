@@ -16,6 +16,8 @@ int dmr_result_errno(u32 result);
 #if IS_ENABLED(CONFIG_KUNIT)
 int dmr_check_hdr(struct dm_replica_hdr *hdr);
 int dmr_cmd_version(struct dm_replica_hdr *hdr);
+int dmr_check_buffer(struct dm_replica_hdr *hdr, u64 uptr, u32 n, u32 max,
+		     const char *field, const char *count);
 #endif
 
 #endif /* DM_REPLICA_CONTROL_H */

@@ -77,15 +77,72 @@ static void dmr_test_version_reserved(struct kunit *test)
 	}
 }
 
+/*
+ * The table of Documentation/dm-replica.rst, "Errors": the errno that goes
+ * with each result once the answer is written back.
+ */
+static const struct {
+	u32 result;
+	int err;
+} dmr_errors_table[] = {
+	{ DM_REPLICA_RET_OK, 0 },
+	{ DM_REPLICA_RET_JOB_STARTED, 0 },
+	{ DM_REPLICA_RET_NOT_SUPPORTED, -EOPNOTSUPP },
+	{ DM_REPLICA_RET_UNKNOWN, -EINTR },
+	{ DM_REPLICA_RET_TIMEOUT, -ETIMEDOUT },
+	{ DM_REPLICA_RET_FAILED, -EIO },
+	{ DM_REPLICA_RET_INVALID_PARAM, -EINVAL },
+	{ DM_REPLICA_RET_IN_USE, -EBUSY },
+};
+
 static void dmr_test_result_errno(struct kunit *test)
 {
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_OK), 0);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_JOB_STARTED), 0);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_NOT_SUPPORTED), -EOPNOTSUPP);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_INVALID_PARAM), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_IN_USE), -EBUSY);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_TIMEOUT), -ETIMEDOUT);
-	KUNIT_EXPECT_EQ(test, dmr_result_errno(DM_REPLICA_RET_FAILED), -EIO);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(dmr_errors_table); i++)
+		KUNIT_EXPECT_EQ_MSG(test, dmr_result_errno(dmr_errors_table[i].result),
+				    dmr_errors_table[i].err, "result %u",
+				    dmr_errors_table[i].result);
+}
+
+/*
+ * Buffers: a non-zero count with a NULL pointer is Invalid Parameter
+ * naming the pointer; a count above its limit is Invalid Parameter naming
+ * the count (members_cap and ids_cap alike); a zero count takes any
+ * pointer.
+ */
+static void dmr_test_buffer_rows(struct kunit *test)
+{
+	static const struct {
+		u64 uptr;
+		u32 n, max;
+		int err;
+		const char *msg;
+	} rows[] = {
+		{ 0, 0, 64, 0, "" },
+		{ 0x1000, 0, 64, 0, "" },
+		{ 0x1000, 64, 64, 0, "" },
+		{ 0, 1, 64, -EINVAL, "members: NULL, with members_cap 1" },
+		{ 0x1000, 65, 64, -EINVAL, "members: members_cap 65, at most 64" },
+		{ 0x1000, 4097, DM_REPLICA_MAX_IDS, -EINVAL,
+		  "members: members_cap 4097, at most 4096" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		struct dm_replica_hdr hdr = { .size = sizeof(hdr) };
+
+		KUNIT_EXPECT_EQ_MSG(test, dmr_check_buffer(&hdr, rows[i].uptr, rows[i].n,
+							   rows[i].max, "members",
+							   "members_cap"),
+				    rows[i].err, "row %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, hdr.message, rows[i].msg, "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, hdr.result, rows[i].err ?
+				    (u32)DM_REPLICA_RET_INVALID_PARAM : (u32)DM_REPLICA_RET_OK,
+				    "row %u", i);
+		/* The errno is the one the result maps to. */
+		KUNIT_EXPECT_EQ_MSG(test, dmr_result_errno(hdr.result), rows[i].err, "row %u", i);
+	}
 }
 
 static void dmr_test_reply_truncates(struct kunit *test)
@@ -109,6 +166,7 @@ static struct kunit_case dmr_control_cases[] = {
 	KUNIT_CASE(dmr_test_version_pad),
 	KUNIT_CASE(dmr_test_version_reserved),
 	KUNIT_CASE(dmr_test_result_errno),
+	KUNIT_CASE(dmr_test_buffer_rows),
 	KUNIT_CASE(dmr_test_reply_truncates),
 	{}
 };

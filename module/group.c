@@ -1258,6 +1258,9 @@ int dmr_group_create(struct dmr_create_args *a)
 	req->group_id = g->rec.id;
 	req->nr_replicas = g->nr_members;
 	INIT_WORK(&g->create_work, dmr_group_create_work);
+	/* The wait's own reference: the job outlives an aborted group. */
+	if (req->wait_for_copy_state)
+		dmr_job_get_ref(job);
 	queue_work(dmr_group_wq, &g->create_work);
 	kvfree(rec);
 	kfree(srcs);
@@ -1266,8 +1269,9 @@ int dmr_group_create(struct dmr_create_args *a)
 		struct dm_replica_job info;
 
 		/* Uninterrupted by the timeout: the barrier has its own. */
-		while ((r = dmr_job_wait(req->job_id, 1000, &info)) == -ETIMEDOUT)
+		while ((r = dmr_job_wait_job(job, 1000, &info)) == -ETIMEDOUT)
 			;
+		dmr_job_put(job);
 		if (r) {
 			dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED,
 				  "job %llu started; the wait was interrupted", req->job_id);

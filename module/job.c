@@ -2,10 +2,24 @@
 /*
  * dm-replica: jobs (CIM_ConcreteJob).
  *
- * The job table is a list under dmr_jobs_lock (a spinlock: jobs are
- * updated from workers and read from ioctls). A job is freed when it has
- * been removed from the table and its last reference is put. Waiters
- * sleep on dmr_job_wq, woken at every job end.
+ * The job table is an xarray indexed by job id (dmr_jobs), so that a
+ * lookup costs the same however many jobs there are. Every field of a job
+ * but @ref, and the list of finished jobs, are protected by dmr_jobs_lock
+ * (a spinlock: jobs are updated from workers and read from ioctls); the
+ * xarray is changed only under dmr_jobs_lock too, with its own lock nested
+ * inside it, except for the insertion of a new job, which takes the
+ * xarray's lock alone.
+ *
+ * A job is freed when it has been removed from the table and its last
+ * reference is put. Running jobs stay in the table. Finished jobs are kept
+ * in the order they ended (dmr_jobs_done), and those whose end has been
+ * told to a caller also in the order they were told (dmr_jobs_told). When
+ * more than job_keep_max are kept, the first to have ended is removed;
+ * a job told job_keep_seconds ago is removed. A job whose end nobody has
+ * been told yet stays (bounded by job_keep_max), so that the caller of a
+ * request learns how its job ended even with job_keep_seconds=0. Waiters
+ * hold a reference to the job they wait on and sleep on dmr_job_wq, woken
+ * at every job end.
  */
 #include <linux/kref.h>
 #include <linux/list.h>
@@ -15,6 +29,7 @@
 #include <linux/spinlock.h>
 #include <linux/timekeeping.h>
 #include <linux/wait.h>
+#include <linux/xarray.h>
 
 #include "dm-replica.h"
 #include "job.h"
@@ -24,12 +39,23 @@ module_param(job_keep_seconds, uint, 0644);
 MODULE_PARM_DESC(job_keep_seconds,
 		 "Seconds a finished job stays queryable (TimeBeforeRemoval), default 300");
 
+static unsigned int job_keep_max = DMR_JOB_KEEP_MAX;
+module_param(job_keep_max, uint, 0644);
+MODULE_PARM_DESC(job_keep_max,
+		 "Most finished jobs kept; beyond it the oldest finished is removed, default 1024");
+
 /*
- * struct dmr_job - one job; every field but @list and @ref is protected
- * by dmr_jobs_lock.
+ * struct dmr_job - one job; every field but @ref is protected by
+ * dmr_jobs_lock.
+ * @done:      entry in dmr_jobs_done once the job has ended and while it
+ *             is in the table.
+ * @told_list: entry in dmr_jobs_told once @told, while in the table.
+ * @told:      its end state has been given to a caller, at @told_mono.
+ * @gone:      removed from the table.
  */
 struct dmr_job {
-	struct list_head list;
+	struct list_head done;
+	struct list_head told_list;
 	struct kref ref;
 	u64 id;
 	u32 operation;
@@ -37,17 +63,23 @@ struct dmr_job {
 	u16 state;
 	u16 percent;
 	u16 cancel;
+	bool told;
+	bool gone;
 	u32 error;
 	u64 submitted_ns;
 	u64 start_ns;
 	u64 start_mono;
 	u64 end_mono;
 	u64 hold_ns;
+	u64 told_mono;
 	char desc[DM_REPLICA_MESSAGE_LEN];
 };
 
 static DEFINE_SPINLOCK(dmr_jobs_lock);
-static LIST_HEAD(dmr_jobs);
+static DEFINE_XARRAY(dmr_jobs);
+static LIST_HEAD(dmr_jobs_done);
+static LIST_HEAD(dmr_jobs_told);
+static unsigned int dmr_jobs_nr_done;
 static u64 dmr_job_next_id = 1;
 static DECLARE_WAIT_QUEUE_HEAD(dmr_job_wq);
 
@@ -88,29 +120,59 @@ void dmr_job_put(struct dmr_job *job)
 	kref_put(&job->ref, dmr_job_free);
 }
 
-/* Drop ended jobs whose time is up. dmr_jobs_lock held. */
+/*
+ * Take a finished job out of the table; its table reference goes to @dead
+ * (through @done), to be put once dmr_jobs_lock is released.
+ */
+static void __dmr_job_remove(struct dmr_job *job, struct list_head *dead)
+{
+	lockdep_assert_held(&dmr_jobs_lock);
+	xa_erase(&dmr_jobs, job->id);
+	job->gone = true;
+	list_del_init(&job->told_list);
+	list_move_tail(&job->done, dead);
+	dmr_jobs_nr_done--;
+}
+
+/*
+ * Remove finished jobs: the first to have ended beyond job_keep_max, and
+ * those told job_keep_seconds ago. Both lists are in order, so each call
+ * costs only what it removes.
+ */
 static void __dmr_job_gc(struct list_head *dead)
 {
-	u64 keep = (u64)job_keep_seconds * NSEC_PER_SEC, now = ktime_get_ns();
+	u64 keep = (u64)READ_ONCE(job_keep_seconds) * NSEC_PER_SEC, now = ktime_get_ns();
+	struct dmr_job *job;
+
+	lockdep_assert_held(&dmr_jobs_lock);
+	while (dmr_jobs_nr_done > READ_ONCE(job_keep_max))
+		__dmr_job_remove(list_first_entry(&dmr_jobs_done, struct dmr_job, done), dead);
+	while (!list_empty(&dmr_jobs_told)) {
+		job = list_first_entry(&dmr_jobs_told, struct dmr_job, told_list);
+		if (now - job->told_mono < keep)
+			break;
+		__dmr_job_remove(job, dead);
+	}
+}
+
+static void dmr_job_put_dead(struct list_head *dead)
+{
 	struct dmr_job *job, *tmp;
 
-	list_for_each_entry_safe(job, tmp, &dmr_jobs, list)
-		if (dmr_job_state_final(job->state) && now - job->end_mono >= keep)
-			list_move(&job->list, dead);
+	list_for_each_entry_safe(job, tmp, dead, done) {
+		list_del_init(&job->done);
+		dmr_job_put(job);
+	}
 }
 
 static void dmr_job_gc(void)
 {
-	struct dmr_job *job, *tmp;
 	LIST_HEAD(dead);
 
 	spin_lock(&dmr_jobs_lock);
 	__dmr_job_gc(&dead);
 	spin_unlock(&dmr_jobs_lock);
-	list_for_each_entry_safe(job, tmp, &dead, list) {
-		list_del(&job->list);
-		dmr_job_put(job);
-	}
+	dmr_job_put_dead(&dead);
 }
 
 struct dmr_job *dmr_job_new(u32 operation)
@@ -123,14 +185,35 @@ struct dmr_job *dmr_job_new(u32 operation)
 		return NULL;
 	kref_init(&job->ref);
 	kref_get(&job->ref);	/* the table's */
+	INIT_LIST_HEAD(&job->done);
+	INIT_LIST_HEAD(&job->told_list);
 	job->operation = operation;
 	job->state = DM_REPLICA_JOB_NEW;
 	job->submitted_ns = ktime_get_real_ns();
 	spin_lock(&dmr_jobs_lock);
 	job->id = dmr_job_next_id++;
-	list_add_tail(&job->list, &dmr_jobs);
 	spin_unlock(&dmr_jobs_lock);
+	/* Nobody knows the id yet: no lookup can miss the job meanwhile. */
+	if (xa_insert(&dmr_jobs, job->id, job, GFP_KERNEL)) {
+		kfree(job);
+		return NULL;
+	}
 	return job;
+}
+
+/* A job for a call refused before it reached its handler's job. */
+u64 dmr_job_refused(u32 operation, u32 result, const char *desc)
+{
+	struct dmr_job *job = dmr_job_new(operation);
+	u64 id;
+
+	if (!job)
+		return 0;
+	id = dmr_job_id(job);
+	dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, result, "%s", desc);
+	dmr_job_told(id);
+	dmr_job_put(job);
+	return id;
 }
 
 u64 dmr_job_id(struct dmr_job *job)
@@ -182,6 +265,7 @@ u16 dmr_job_cancel_requested(struct dmr_job *job)
 
 void dmr_job_end(struct dmr_job *job, u16 state, u32 error, const char *fmt, ...)
 {
+	LIST_HEAD(dead);
 	va_list args;
 
 	spin_lock(&dmr_jobs_lock);
@@ -201,20 +285,36 @@ void dmr_job_end(struct dmr_job *job, u16 state, u32 error, const char *fmt, ...
 	va_start(args, fmt);
 	vsnprintf(job->desc, sizeof(job->desc), fmt, args);
 	va_end(args);
+	if (!job->gone) {
+		list_add_tail(&job->done, &dmr_jobs_done);
+		dmr_jobs_nr_done++;
+	}
+	__dmr_job_gc(&dead);
 	spin_unlock(&dmr_jobs_lock);
+	dmr_job_put_dead(&dead);
 	wake_up_all(&dmr_job_wq);
 }
 
+/* The job @id, or NULL. dmr_jobs_lock held. */
 static struct dmr_job *__dmr_job_find(u64 id)
 {
-	struct dmr_job *job;
-
-	list_for_each_entry(job, &dmr_jobs, list)
-		if (job->id == id)
-			return job;
-	return NULL;
+	lockdep_assert_held(&dmr_jobs_lock);
+	if (id > ULONG_MAX)
+		return NULL;
+	return xa_load(&dmr_jobs, id);
 }
 
+/* An ended job's end has been told: its keep time starts. dmr_jobs_lock held. */
+static void __dmr_job_set_told(struct dmr_job *job)
+{
+	if (job->told || job->gone || !dmr_job_state_final(job->state))
+		return;
+	job->told = true;
+	job->told_mono = ktime_get_ns();
+	list_add_tail(&job->told_list, &dmr_jobs_told);
+}
+
+/* dmr_jobs_lock held. */
 static void __dmr_job_fill(struct dmr_job *job, struct dm_replica_job *out)
 {
 	u64 now = ktime_get_ns();
@@ -231,6 +331,18 @@ static void __dmr_job_fill(struct dmr_job *job, struct dm_replica_job *out)
 	out->time_before_removal_ns = (u64)job_keep_seconds * NSEC_PER_SEC;
 	out->barrier_hold_ns = job->hold_ns;
 	strscpy(out->error_description, job->desc, sizeof(out->error_description));
+	__dmr_job_set_told(job);
+}
+
+void dmr_job_told(u64 id)
+{
+	struct dmr_job *job;
+
+	spin_lock(&dmr_jobs_lock);
+	job = __dmr_job_find(id);
+	if (job)
+		__dmr_job_set_told(job);
+	spin_unlock(&dmr_jobs_lock);
 }
 
 int dmr_job_info(u64 id, struct dm_replica_job *out)
@@ -249,35 +361,47 @@ int dmr_job_info(u64 id, struct dm_replica_job *out)
 	return r;
 }
 
-/* Has job @id ended (or gone)? For wait_event. */
-static bool dmr_job_ended(u64 id)
+static bool dmr_job_ended(struct dmr_job *job)
 {
-	struct dmr_job *job;
 	bool r;
 
 	spin_lock(&dmr_jobs_lock);
-	job = __dmr_job_find(id);
-	r = !job || dmr_job_state_final(job->state);
+	r = dmr_job_state_final(job->state);
 	spin_unlock(&dmr_jobs_lock);
 	return r;
 }
 
-int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out)
+int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dm_replica_job *out)
 {
 	long t;
+
+	t = wait_event_interruptible_timeout(dmr_job_wq, dmr_job_ended(job),
+					     msecs_to_jiffies(timeout_ms));
+	/* Filled from the job itself: it may have left the table meanwhile. */
+	spin_lock(&dmr_jobs_lock);
+	__dmr_job_fill(job, out);
+	spin_unlock(&dmr_jobs_lock);
+	if (dmr_job_state_final(out->job_state))
+		return 0;
+	return t < 0 ? t : -ETIMEDOUT;
+}
+
+int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out)
+{
+	struct dmr_job *job;
 	int r;
 
-	r = dmr_job_info(id, out);
-	if (r || dmr_job_state_final(out->job_state))
-		return r;
-	t = wait_event_interruptible_timeout(dmr_job_wq, dmr_job_ended(id),
-					     msecs_to_jiffies(timeout_ms));
-	r = dmr_job_info(id, out);
-	if (r)
-		return r;
-	if (t < 0)
-		return t;
-	return dmr_job_state_final(out->job_state) ? 0 : -ETIMEDOUT;
+	dmr_job_gc();
+	spin_lock(&dmr_jobs_lock);
+	job = __dmr_job_find(id);
+	if (job)
+		dmr_job_get_ref(job);
+	spin_unlock(&dmr_jobs_lock);
+	if (!job)
+		return -ENOENT;
+	r = dmr_job_wait_job(job, timeout_ms, out);
+	dmr_job_put(job);
+	return r;
 }
 
 int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out)
@@ -297,6 +421,42 @@ int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out)
 	return r;
 }
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* For the KUnit suite: set job_keep_max, return the old value. */
+unsigned int dmr_job_set_keep_max(unsigned int max)
+{
+	unsigned int old = job_keep_max;
+	LIST_HEAD(dead);
+
+	spin_lock(&dmr_jobs_lock);
+	WRITE_ONCE(job_keep_max, max);
+	__dmr_job_gc(&dead);
+	spin_unlock(&dmr_jobs_lock);
+	dmr_job_put_dead(&dead);
+	return old;
+}
+
+/* For the KUnit suite: set job_keep_seconds, return the old value. */
+unsigned int dmr_job_set_keep_seconds(unsigned int seconds)
+{
+	unsigned int old = job_keep_seconds;
+
+	WRITE_ONCE(job_keep_seconds, seconds);
+	return old;
+}
+
+/* For the KUnit suite: the number of finished jobs in the table. */
+unsigned int dmr_job_nr_done(void)
+{
+	unsigned int n;
+
+	spin_lock(&dmr_jobs_lock);
+	n = dmr_jobs_nr_done;
+	spin_unlock(&dmr_jobs_lock);
+	return n;
+}
+#endif
+
 int dmr_job_init(void)
 {
 	return 0;
@@ -304,11 +464,13 @@ int dmr_job_init(void)
 
 void dmr_job_exit(void)
 {
-	struct dmr_job *job, *tmp;
+	struct dmr_job *job;
+	unsigned long id;
 
-	list_for_each_entry_safe(job, tmp, &dmr_jobs, list) {
-		list_del(&job->list);
+	xa_for_each(&dmr_jobs, id, job) {
+		xa_erase(&dmr_jobs, id);
 		WARN_ON(!dmr_job_state_final(job->state));
 		dmr_job_put(job);
 	}
+	xa_destroy(&dmr_jobs);
 }

@@ -4,7 +4,9 @@
  *
  * Every create or modify request gets a job; the work it starts reports
  * through it. A finished job stays queryable for job_keep_seconds (the
- * standard's TimeBeforeRemoval, 5 minutes by default), then is removed.
+ * standard's TimeBeforeRemoval, 5 minutes by default) once its end has
+ * been told to a caller, then is removed; at most job_keep_max finished
+ * jobs are kept, the oldest finished removed first. Running jobs stay.
  * All functions take the job table's spinlock; those that wait say so.
  */
 #ifndef DM_REPLICA_JOB_H
@@ -15,6 +17,9 @@
 #include <uapi/linux/dm-replica.h>
 
 struct dmr_job;
+
+/* Default of the job_keep_max module parameter. */
+#define DMR_JOB_KEEP_MAX	1024
 
 /* A new job in state New; the caller holds a reference. */
 struct dmr_job *dmr_job_new(u32 operation);
@@ -37,15 +42,32 @@ u16 dmr_job_cancel_requested(struct dmr_job *job);
 __printf(4, 5)
 void dmr_job_end(struct dmr_job *job, u16 state, u32 error, const char *fmt, ...);
 
+/*
+ * A job for a call refused before it got one: ended in Exception with
+ * @result and @desc at once, its end told. Returns its id, 0 without
+ * memory.
+ */
+u64 dmr_job_refused(u32 operation, u32 result, const char *desc);
+/* The caller of the request has been answered with the job's end. */
+void dmr_job_told(u64 id);
+
 /* Control commands: fill @out; -ENOENT for an unknown job. */
 int dmr_job_info(u64 id, struct dm_replica_job *out);
 /* Waits, interruptibly: -ETIMEDOUT, -ERESTARTSYS. */
 int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out);
+/* Likewise, for a job the caller holds a reference to. */
+int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dm_replica_job *out);
 /* -EALREADY when the job has ended. */
 int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out);
 
 /* The job state machine, for the KUnit suite and the checks above. */
 bool dmr_job_transition_ok(u16 from, u16 to);
 bool dmr_job_state_final(u16 state);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned int dmr_job_set_keep_max(unsigned int max);
+unsigned int dmr_job_set_keep_seconds(unsigned int seconds);
+unsigned int dmr_job_nr_done(void);
+#endif
 
 #endif /* DM_REPLICA_JOB_H */

@@ -76,7 +76,7 @@ depmod -b "$root" "$kver"
 # Selftests and their helpers.
 cp "$top"/tests/selftests/{run.sh,common.sh,settings,crash.sh} "$root/selftests/"
 cp "$top"/tests/selftests/test_*.sh "$root/selftests/"
-for p in dmr_io dmr_ioctl dmr_dwc; do
+for p in dmr_io dmr_ioctl dmr_dwc dmr_fuzz; do
 	install -m 0755 "$top/tests/selftests/$p" "$root/selftests/$p"
 done
 

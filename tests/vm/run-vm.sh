@@ -15,6 +15,7 @@
 #
 # DMR_SELFTESTS=GLOB runs only the selftests whose names match GLOB
 # (test_pool_*, for example); the default is all of them.
+# DMR_FUZZ=COUNT has the ioctl fuzzer selftest issue COUNT requests per seed.
 # DMR_VM_DISK_SIZE sets the disks' size (64M by default).
 # DMR_VM_KEEP_DISKS=1 keeps the disks (made when missing) for a later boot;
 # DMR_VM_KILL_ON=TEXT cuts the VM's power (kills QEMU) as soon as TEXT
@@ -65,7 +66,7 @@ fi
 args=(-machine q35 -cpu max -smp 2 -m 2G
 	-display none -vga none -monitor none -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 printk.time=1 panic=-1 $klog dmr.mode=$modes${DMR_SELFTESTS:+ dmr.tests=$DMR_SELFTESTS}"
+	-append "console=ttyS0 printk.time=1 panic=-1 $klog dmr.mode=$modes${DMR_SELFTESTS:+ dmr.tests=$DMR_SELFTESTS}${DMR_FUZZ:+ dmr.fuzz=$DMR_FUZZ}"
 	"${console[@]}" -serial chardev:con
 	-serial "file:$outdir/results.log"
 	"${disks[@]}")

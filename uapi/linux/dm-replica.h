@@ -20,9 +20,20 @@
  *  - padding is explicit and must be zero;
  *  - user pointers are carried in __u64 fields;
  *  - results follow the SMI-S replication service (see DM_REPLICA_RET_*):
- *    when the kernel could read the header, it writes back @result and a
- *    NUL-terminated @message that names the offending field, and the
- *    ioctl returns a negative errno matching the result.
+ *    when the kernel could read the struct and write it back, it writes
+ *    back @result and a NUL-terminated @message that names the offending
+ *    field, and the ioctl returns the errno of the result: 0 for 0 and
+ *    4096, EOPNOTSUPP for 1, EINTR for 2 (an interrupted wait), ETIMEDOUT
+ *    for 3, EIO (or ENOMEM) for 4, EINVAL for 5, EBUSY for 6; with 5, a
+ *    buffer the struct points to that cannot be read or written gives
+ *    EFAULT and bytes past the struct the kernel knows that are not zero
+ *    E2BIG;
+ *  - a struct the kernel cannot read or write back (read-only memory,
+ *    say) gets EFAULT and nothing is done or written; a hdr.size below
+ *    the header EINVAL, above a page E2BIG, likewise;
+ *  - a non-zero count or length with a NULL pointer is refused (5), as
+ *    is a count above its limit.
+ * Documentation/dm-replica.rst, "Errors", has the whole table.
  */
 #ifndef _UAPI_LINUX_DM_REPLICA_H
 #define _UAPI_LINUX_DM_REPLICA_H
@@ -52,8 +63,14 @@
 /* Length of every name field, including the terminating NUL. */
 #define DM_REPLICA_NAME_LEN		128
 
-/* Largest number of source elements in one group. */
+/*
+ * Largest number of source elements in one group, and so the largest
+ * dm_replica_group.members_cap.
+ */
 #define DM_REPLICA_MAX_MEMBERS		64
+
+/* Largest dm_replica_group_list.ids_cap; a larger one is refused (5). */
+#define DM_REPLICA_MAX_IDS		4096
 
 /* Length of dm_replica_hdr.message, including the terminating NUL. */
 #define DM_REPLICA_MESSAGE_LEN		128
@@ -205,13 +222,15 @@ struct dm_replica_version {
  * @settings:		in: ReplicationSettingData, a user pointer to a
  *			NUL-terminated "key=value[,key=value...]" string; 0:
  *			absent. Keys: none are defined for snapshots yet.
- * @settings_len:	in: size of the buffer at @settings, NUL included.
+ * @settings_len:	in: size of the buffer at @settings, NUL included;
+ *			0 with @settings 0, else 1 to 4096.
  * @target_setting_goal_len: in: size of the buffer at @target_setting_goal.
  * @target_setting_goal: in: TargetSettingGoal, like @settings; 0: absent.
  * @source_access_point: in: SourceAccessPoint; must be 0 (absent): access
  *			points are not supported.
  * @target_access_point: in: TargetAccessPoint; must be 0, as above.
- * @job_id:		out: the job of this call (every call has one).
+ * @job_id:		out: the job of this call: every call that is
+ *			answered has one, the refused ones included.
  * @group_id:		out: the Synchronization: id of the group.
  * @nr_replicas:	out: number of replicas (= @nr_sources).
  * @pad1:		in: must be zero.
@@ -316,7 +335,8 @@ struct dm_replica_member {
  * @hdr:		common header.
  * @group_id:		in: the group.
  * @members_cap:	in: number of entries the buffer at @members holds;
- *			0 to ask only for @nr_members.
+ *			0 to ask only for @nr_members. At most
+ *			DM_REPLICA_MAX_MEMBERS, else refused (5).
  * @members:		in: user pointer to @members_cap struct
  *			dm_replica_member, filled up to @nr_members.
  * @nr_members:		out: the group's number of members.
@@ -368,7 +388,8 @@ struct dm_replica_group {
 /**
  * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
  * @hdr:	common header.
- * @ids_cap:	in: number of entries the buffer at @ids holds.
+ * @ids_cap:	in: number of entries the buffer at @ids holds; at most
+ *		DM_REPLICA_MAX_IDS, else refused (5).
  * @nr_groups:	out: number of groups (may exceed @ids_cap).
  * @ids:	in: user pointer to @ids_cap __u32, filled with group ids.
  * @reserved:	in: must be zero.
@@ -389,7 +410,7 @@ struct dm_replica_group_list {
  * @operation:	in: the operation; Return To ResourcePool (19) deletes the
  *		group and gives its pool space back. Others answer 1.
  * @pad:	in: must be zero.
- * @job_id:	out: the job of this call.
+ * @job_id:	out: the job of this call, refused or not.
  * @reserved:	in: must be zero.
  */
 struct dm_replica_modify_sync {
