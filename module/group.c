@@ -756,10 +756,10 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		}
 		r = dmr_cow_load(g->members[o.member].cow, o.src_chunk, chunk);
 		if (r) {
-			DMERR("pool chunk %llu: cannot load it for group %u member %u chunk %llu: %d",
+			DMERR("pool chunk %llu: group %u member %u chunk %llu: cannot load: %d",
 			      chunk, g->rec.id, o.member, o.src_chunk, r);
 			*error = r == -ENOMEM ? "Out of memory loading the owner table" :
-				"Pool owner table is inconsistent (a chunk out of range or copied twice)";
+				"Pool owner table is inconsistent (chunk out of range or twice)";
 			goto out;
 		}
 		r = dmr_pool_mark_chunk(pool, chunk);
@@ -776,7 +776,8 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		if (g->pool != pool)
 			continue;
 		for (i = 0; i < g->nr_members; i++) {
-			struct dmr_source *src = dmr_source_find_uuid(g->rec.members[i].source_uuid);
+			const char *uuid = g->rec.members[i].source_uuid;
+			struct dmr_source *src = dmr_source_find_uuid(uuid);
 
 			if (src && !dmr_source_member(src))
 				dmr_member_reattach(&g->members[i], src);

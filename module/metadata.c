@@ -199,9 +199,10 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 	if (le32_to_cpu(sb->version) != DMR_FORMAT_VERSION) {
 		DMERR("pool on-disk format version %u, this module reads version %u",
 		      le32_to_cpu(sb->version), DMR_FORMAT_VERSION);
-		*error = le32_to_cpu(sb->version) == 1 ?
-			"Pool has on-disk format version 1, which this module does not read (version 2): copy the replicas off with the older module and create the pool again" :
-			"Pool has an on-disk format version this module does not know (it reads version 2)";
+		if (le32_to_cpu(sb->version) == 1)
+			*error = "Pool has on-disk format version 1; this module reads version 2";
+		else
+			*error = "Pool has an unknown on-disk format version; this module reads version 2";
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||

@@ -172,7 +172,7 @@ static void dmr_test_sb_old_version(struct kunit *test)
 	dmr_seal_sb(buf);
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
 	KUNIT_ASSERT_NOT_NULL(test, err);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 1"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 1;"));
 
 	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(3);
 	dmr_seal_sb(buf);
