@@ -202,7 +202,7 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 		if (le32_to_cpu(sb->version) == 1)
 			*error = "Pool has on-disk format version 1; this module reads version 2";
 		else
-			*error = "Pool has an unknown on-disk format version; this module reads version 2";
+			*error = "Pool has an unknown format version; this module reads version 2";
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
