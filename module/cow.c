@@ -674,7 +674,7 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 	return cow;
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
+#ifdef DMR_KUNIT_TEST
 struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
 {
 	return dmr_cow_alloc(chunk_sectors, origin_sectors);
