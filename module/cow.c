@@ -695,7 +695,7 @@ void dmr_cow_mark_broken(struct dmr_cow *cow)
 	spin_unlock_irq(&cow->lock);
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
+#ifdef DMR_KUNIT_TEST
 struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
 {
 	return dmr_cow_alloc(chunk_sectors, origin_sectors);

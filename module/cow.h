@@ -116,12 +116,15 @@ u64 dmr_cow_copied_chunks(struct dmr_cow *cow);
 void dmr_cow_release_chunks(struct dmr_cow *cow);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/* For the KUnit suite: a cow with no pool, and the decisions it makes. */
-struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors);
+/* The decisions a cow makes; not static when the kernel has KUnit. */
 enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *need);
 enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
 				   struct dmr_cow_io *io, u64 *need);
 bool __dmr_tracked(struct dmr_cow *cow, u64 chunk);
+#endif
+#ifdef DMR_KUNIT_TEST
+/* For the KUnit suite only (make DMR_KUNIT=1): a cow with no pool. */
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors);
 #endif
 
 #endif /* DM_REPLICA_COW_H */

@@ -421,7 +421,7 @@ int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out)
 	return r;
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
+#ifdef DMR_KUNIT_TEST
 /* For the KUnit suite: set job_keep_max, return the old value. */
 unsigned int dmr_job_set_keep_max(unsigned int max)
 {

@@ -64,7 +64,7 @@ int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out);
 bool dmr_job_transition_ok(u16 from, u16 to);
 bool dmr_job_state_final(u16 state);
 
-#if IS_ENABLED(CONFIG_KUNIT)
+#ifdef DMR_KUNIT_TEST
 unsigned int dmr_job_set_keep_max(unsigned int max);
 unsigned int dmr_job_set_keep_seconds(unsigned int seconds);
 unsigned int dmr_job_nr_done(void);

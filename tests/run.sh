@@ -32,24 +32,51 @@ make -s -C "$top/tools/replicactl"
 make -s -C "$here/selftests"
 make -s -C "$here/bench"
 
-# prepare NAME KDIR: build dm-replica.ko for one kernel in its own
-# directory, so that builds for several kernels do not share objects.
+# prepare_module NAME KDIR [MAKE ARGS]: build dm-replica.ko for one kernel
+# in its own directory, so that builds for several kernels do not share
+# objects.
 prepare_module() {
 	local name=$1 kdir=$2 dir=$build/$1/src
+	shift 2
 	rm -rf "$dir" && mkdir -p "$dir"
 	cp -r "$top/Kbuild" "$top/module" "$top/uapi" "$dir/"
-	make -s -C "$kdir" M="$dir" modules >"$build/$name/module.log" 2>&1 ||
+	make -s -C "$kdir" M="$dir" "$@" modules >"$build/$name/module.log" 2>&1 ||
 		{ cat "$build/$name/module.log" >&2; die "module build for $name failed"; }
 	echo "$dir/module/dm-replica.ko"
 }
 
 # prepare NAME KDIR MODROOT KVER: the module and the initramfs for one
-# kernel, in build/NAME/.
+# kernel, in build/NAME/. Only the KUnit kernel's module has the KUnit
+# suites (module/Kbuild).
 prepare() {
-	local name=$1 kdir=$2 modroot=$3 kver=$4 ko
+	local name=$1 kdir=$2 modroot=$3 kver=$4 ko flags=()
+	[ "$name" = kunit ] && flags=(DMR_KUNIT=1)
 	mkdir -p "$build/$name"
-	ko=$(prepare_module "$name" "$kdir")
+	ko=$(prepare_module "$name" "$kdir" "${flags[@]}")
 	bash "$here/vm/mkinitramfs.sh" "$kver" "$modroot" "$ko" "$build/$name/initramfs.gz"
+}
+
+# kunit_free KO: true when the module has no KUnit suite and uses nothing
+# of KUnit; prints what it found otherwise.
+kunit_free() {
+	local found
+	found=$( { objdump -h "$1" | awk '{ print $2 }'; nm "$1" | awk '{ print $NF }'; } |
+		grep -i kunit) || return 0
+	printf '%s\n' "$found" | head -n 5 | tr '\n' ' '
+	return 1
+}
+
+# release_check NAME KDIR: the module built without DMR_KUNIT=1 (as for
+# use) must be free of KUnit, even for a kernel with CONFIG_KUNIT: the
+# suites run at every load and work on the live tables. Prints "ok" or
+# what it found.
+release_check() {
+	local ko=$build/$1/src/module/dm-replica.ko
+	if [ "$1" = kunit ]; then
+		mkdir -p "$build/kunit-release"
+		ko=$(prepare_module kunit-release "$2")
+	fi
+	kunit_free "$ko" && echo ok
 }
 
 # vm NAME IMAGE MODES OUTDIR: boot one VM; returns run-vm.sh's status.
@@ -151,7 +178,7 @@ count() {
 # run_kernel K: every test on kernel K; writes "passed failed" and the
 # summary line to build/<name>/summary.
 run_kernel() {
-	local k=$1 name modes args vm_rc=0 results line sect p f s plan missing cp cf
+	local k=$1 name modes args vm_rc=0 results line sect p f s plan missing cp cf rel
 	local tp=0 tf=0
 	if [ "$k" = kunit ]; then
 		name=kunit modes=kunit,selftest
@@ -167,6 +194,15 @@ run_kernel() {
 	touch "$results"
 
 	line="$name:"
+	rel=$(release_check "$name" "${args[0]}")
+	if [ "$rel" = ok ]; then
+		tp=$((tp + 1))
+		line+=" release module without KUnit;"
+	else
+		log "$name: the module built for use has KUnit in it: $rel"
+		tf=$((tf + 1))
+		line+=" RELEASE MODULE HAS KUNIT;"
+	fi
 	for sect in ${modes//,/ }; do
 		if [ "$sect" = kunit ]; then
 			# KUnit cases are the indented lines of each suite.
