@@ -1125,6 +1125,16 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		snprintf(msg, len, "TargetPool: full (%llu of %llu chunks used)", used, total);
 		return DM_REPLICA_RET_INVALID_PARAM;
 	}
+	for (i = 0; i < req->nr_sources; i++) {
+		/* Copy-on-write into the device being written: refuse. */
+		if (dmr_pool_uses_dev(*poolp, dmr_source_origin(srcs[i]))) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s lies on the device of TargetPool %u:%u",
+				 i, dmr_source_name(srcs[i]), req->target_pool.major,
+				 req->target_pool.minor);
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
+	}
 	if (dmr_pool_failed(*poolp)) {
 		snprintf(msg, len, "TargetPool: the pool has failed");
 		return DM_REPLICA_RET_FAILED;

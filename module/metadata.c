@@ -431,11 +431,49 @@ static int dmr_md_io(struct block_device *bdev, struct dm_io_client *io, blk_opf
 	return dm_io(&req, 1, &where, NULL, IOPRIO_DEFAULT);
 }
 
+/*
+ * Is everything a format would write, sectors 0 to @geo->data_start, all
+ * zero? The range grows with the owner table (about one sector for 31
+ * chunks, GiBs for a large pool of small chunks), so it is read in pieces
+ * of DMR_SCAN_BYTES through one buffer. Returns 0 when it is blank,
+ * -EEXIST with *@found set to the byte offset of the first non-zero byte,
+ * or another error when it cannot be read.
+ */
+#define DMR_SCAN_BYTES	(256 * 1024)
+static int dmr_md_range_blank(struct block_device *bdev, struct dm_io_client *io,
+			      const struct dmr_geometry *geo, u64 *found)
+{
+	sector_t sector, count;
+	const u8 *nz;
+	void *buf;
+	int r = 0;
+
+	buf = kvmalloc(DMR_SCAN_BYTES, GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	for (sector = 0; sector < geo->data_start; sector += count) {
+		count = min_t(sector_t, geo->data_start - sector, DMR_SCAN_BYTES >> SECTOR_SHIFT);
+		r = dmr_md_io(bdev, io, REQ_OP_READ, sector, count, buf);
+		if (r)
+			break;
+		nz = memchr_inv(buf, 0, count << SECTOR_SHIFT);
+		if (nz) {
+			*found = ((u64)sector << SECTOR_SHIFT) + (nz - (const u8 *)buf);
+			r = -EEXIST;
+			break;
+		}
+		cond_resched();
+	}
+	kvfree(buf);
+	return r;
+}
+
 int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error)
 {
 	struct dmr_geometry geo;
 	struct dm_io_client *io;
-	void *buf;
+	void *buf = NULL;
+	u64 found;
 	int r;
 
 	r = dmr_md_geometry(bdev_nr_sectors(bdev), chunk_sectors, &geo, error);
@@ -447,25 +485,37 @@ int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error)
 		*error = "Cannot create an I/O client";
 		return PTR_ERR(io);
 	}
+
+	/*
+	 * Nothing is formatted silently: every byte the format would write
+	 * must already be zero. A blank first block is not enough (md 1.2
+	 * puts its superblock at 4 KiB, bcache at 4 KiB, btrfs at 64 KiB).
+	 * Nothing is written before the whole range has been read.
+	 */
+	r = dmr_md_range_blank(bdev, io, &geo, &found);
+	if (r == -EEXIST) {
+		DMERR("%pg: non-zero data at byte offset %llu: refusing to format it as a pool",
+		      bdev, found);
+		*error = "Device is not blank: refusing to format it as a pool";
+		goto out;
+	}
+	if (r) {
+		*error = "Cannot read the pool device";
+		goto out;
+	}
+
 	buf = kzalloc(DMR_BLOCK_SECTORS * SECTOR_SIZE, GFP_KERNEL);
 	if (!buf) {
 		r = -ENOMEM;
 		*error = "Cannot allocate a metadata buffer";
 		goto out;
 	}
-
-	r = dmr_md_io(bdev, io, REQ_OP_READ, 0, DMR_BLOCK_SECTORS, buf);
-	if (r) {
-		*error = "Cannot read the pool device";
-		goto out;
-	}
-	if (!dmr_all_zero(buf, DMR_BLOCK_SECTORS * SECTOR_SIZE)) {
-		*error = "Device is not blank: refusing to format it as a pool";
-		r = -EEXIST;
-		goto out;
-	}
-
-	/* Clear the group records and the owner table, then the superblock. */
+	/*
+	 * The range reads as zero, but a device may answer zeroes for blocks
+	 * it has not stored (after a discard) and later something else:
+	 * write the zeroes the empty group records and owner table are,
+	 * then the superblock.
+	 */
 	r = blkdev_issue_zeroout(bdev, geo.group_start, geo.data_start - geo.group_start,
 				 GFP_KERNEL, 0);
 	if (r) {

@@ -106,8 +106,10 @@ int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo
 		    char **error);
 
 /*
- * Format @bdev as a pool. Refuses a device whose first 4 KiB are not all
- * zero: nothing is formatted silently. May sleep.
+ * Format @bdev as a pool. Refuses a device on which any byte of the range
+ * the format writes (superblock, group records, owner table: sectors 0 to
+ * the geometry's data_start) is not zero, and logs the offset of the first
+ * such byte: nothing is formatted silently. May sleep.
  */
 int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error);
 

@@ -21,6 +21,7 @@
 #include "group.h"
 #include "metadata.h"
 #include "pool.h"
+#include "source.h"
 
 /*
  * struct dmr_pool - one pool
@@ -144,6 +145,58 @@ bool dmr_pool_failed(struct dmr_pool *pool)
 	return dmr_md_failed(pool->md);
 }
 
+bool dmr_bdevs_overlap(struct block_device *a, struct block_device *b)
+{
+	sector_t a_start = a->bd_start_sect, b_start = b->bd_start_sect;
+
+	return bdev_whole(a) == bdev_whole(b) &&
+	       a_start < b_start + bdev_nr_sectors(b) &&
+	       b_start < a_start + bdev_nr_sectors(a);
+}
+
+struct dmr_pool *dmr_pool_on_bdev(struct block_device *bdev)
+{
+	struct dmr_pool *pool;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(pool, &dmr_pools, list)
+		if (dmr_bdevs_overlap(pool->bdev.bdev, bdev))
+			return pool;
+	return NULL;
+}
+
+bool dmr_pool_uses_dev(struct dmr_pool *pool, dev_t devt)
+{
+	lockdep_assert_held(&dmr_lock);
+	return devt == pool->bdev.bdev->bd_dev || (pool->md_devt && devt == pool->md_devt);
+}
+
+/*
+ * Does anyone but the table being built hold @bdev? A mounted filesystem,
+ * md or bcache claims the device with a holder of its own, and then our
+ * dm_get_device() has already failed. But dm claims every device of every
+ * table with one and the same holder pointer, so another dm device over
+ * @bdev (a replica-source, a linear, ...) does not make our claim fail.
+ * Which disks hold @bdev is kept in struct bd_holder_disk, private to
+ * block/holder.c (and on 6.1 listed from the holding disk, not from
+ * @bdev), so count claims instead: bd_finish_claiming() adds one to
+ * bd_holders of a partition and two to that of a whole disk (it counts the
+ * whole and the part, which are the same), on 6.1 as on 6.12. A mapped
+ * device opens a device once for all its tables (per mode), so the table
+ * being built counts once. A whole disk and its partitions cannot be
+ * claimed by different holders at once (bd_may_claim()), and dm's claim of
+ * one excludes everyone else's of the other, so @bdev's own count is
+ * enough. bd_holders is read without bdev_lock, private to the block
+ * layer: a claim made at this very moment may be missed, as mkfs's own
+ * check can miss one.
+ */
+static bool dmr_bdev_held_by_others(struct block_device *bdev)
+{
+	int ours = bdev_is_partition(bdev) ? 1 : 2;
+
+	return READ_ONCE(bdev->bd_holders) > ours;
+}
+
 /* Open the pool on @dev: metadata, allocator, groups. dmr_lock held. */
 static struct dmr_pool *dmr_pool_open(struct block_device *bdev, char **error)
 {
@@ -207,9 +260,14 @@ bad:
  *
  * <dev_path>:      the device holding the pool's metadata and data.
  * format <chunk_sectors>:
- *                  format a blank device (first 4 KiB all zero) as a pool
- *                  with chunks of <chunk_sectors> (a power of two, 8 to
- *                  2048). Without it, the device must hold a pool.
+ *                  format a blank device as a pool with chunks of
+ *                  <chunk_sectors> (a power of two, 8 to 2048). Blank: every
+ *                  byte the format writes (up to the first data chunk) is
+ *                  zero, and no other device holds it. Without it, the
+ *                  device must hold a pool.
+ *
+ * The device of a live replica-source is refused either way: the source
+ * would write into the pool's metadata (and source.c refuses the converse).
  */
 static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
@@ -220,7 +278,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct pool_target *pt;
 	unsigned int nr_opt, chunk_sectors = 0;
-	const char *arg;
+	const char *arg, *name;
 	int r;
 
 	if (argc < 1) {
@@ -262,6 +320,22 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		if (pt->pool->bdev.bdev->bd_dev == pt->dev->bdev->bd_dev)
 			goto found;
 
+	/* A live replica-source writes there: neither open nor format it. */
+	name = dmr_source_on_bdev(pt->dev->bdev);
+	if (name) {
+		DMERR("%pg is the device of replica-source %s: refusing it as a pool",
+		      pt->dev->bdev, name);
+		ti->error = "Device is in use by a replica-source: refusing it as a pool";
+		r = -EBUSY;
+		goto bad_locked;
+	}
+	if (chunk_sectors && dmr_bdev_held_by_others(pt->dev->bdev)) {
+		DMERR("%pg is held by another device (sysfs holders/): refusing to format it",
+		      pt->dev->bdev);
+		ti->error = "Device is in use by another device: refusing to format it as a pool";
+		r = -EBUSY;
+		goto bad_locked;
+	}
 	if (chunk_sectors) {
 		r = dmr_md_format(pt->dev->bdev, chunk_sectors, &ti->error);
 		if (r)

@@ -39,6 +39,19 @@ int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk);
 void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk);
 /* While loading. */
 int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk);
+/*
+ * Device checks, so that no pool and source write into each other.
+ * dmr_bdevs_overlap(): do two block devices share sectors (the same
+ * device, or a partition and its disk)? Any context.
+ * dmr_pool_on_bdev(): the loaded pool whose device overlaps @bdev, or
+ * NULL; dmr_lock held.
+ * dmr_pool_uses_dev(): is @devt the pool's device or its dm device?
+ * dmr_lock held.
+ */
+bool dmr_bdevs_overlap(struct block_device *a, struct block_device *b);
+struct dmr_pool *dmr_pool_on_bdev(struct block_device *bdev);
+bool dmr_pool_uses_dev(struct dmr_pool *pool, dev_t devt);
+
 /* Has a metadata write failed? */
 bool dmr_pool_failed(struct dmr_pool *pool);
 

@@ -23,6 +23,7 @@
 #include "cow.h"
 #include "dm-replica.h"
 #include "group.h"
+#include "pool.h"
 #include "source.h"
 
 /*
@@ -106,6 +107,17 @@ struct dmr_source *dmr_source_find_uuid(const char *uuid)
 	list_for_each_entry(src, &dmr_sources, list)
 		if (!src->begin && !strcmp(src->uuid, uuid))
 			return src;
+	return NULL;
+}
+
+const char *dmr_source_on_bdev(struct block_device *bdev)
+{
+	struct dmr_source *src;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(src, &dmr_sources, list)
+		if (dmr_bdevs_overlap(src->origin, bdev))
+			return src->name;
 	return NULL;
 }
 
@@ -360,7 +372,13 @@ static int source_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 
 	mutex_lock(&dmr_lock);
-	rs->src = dmr_source_get_or_create(ti, rs->dev->bdev);
+	/* Writes here would land in a loaded pool's metadata and copies. */
+	if (dmr_pool_on_bdev(rs->dev->bdev)) {
+		ti->error = "Device holds a loaded replica-pool: refusing it as a source";
+		rs->src = ERR_PTR(-EBUSY);
+	} else {
+		rs->src = dmr_source_get_or_create(ti, rs->dev->bdev);
+	}
 	mutex_unlock(&dmr_lock);
 	if (IS_ERR(rs->src)) {
 		r = PTR_ERR(rs->src);

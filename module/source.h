@@ -13,6 +13,7 @@
 
 struct dmr_source;
 struct dmr_cow;
+struct block_device;
 
 /*
  * Lookup and references. dmr_lock must be held for dmr_source_find()
@@ -22,6 +23,8 @@ struct dmr_cow;
 struct dmr_source *dmr_source_find(dev_t md_devt);
 struct dmr_source *dmr_source_find_uuid(const char *uuid);
 unsigned int dmr_source_count(dev_t md_devt);
+/* The name of a live source whose device overlaps @bdev, or NULL; dmr_lock held. */
+const char *dmr_source_on_bdev(struct block_device *bdev);
 void dmr_source_get(struct dmr_source *src);
 void dmr_source_put(struct dmr_source *src);
 

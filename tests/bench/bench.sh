@@ -42,7 +42,6 @@ ratio() {
 
 mbps() { dmr_bench seq "$1" "$SEQ" 1m | awk '{ print $1 }'; }
 iops() { dmr_bench rand "$1" "$SPAN" 4k "$NRAND" | awk '{ print $2 }'; }
-blank() { dmr_io zeroout "$1" 0 4k >/dev/null; }
 
 # median3 COMMAND...: the median of three runs of a measurement.
 median3() {

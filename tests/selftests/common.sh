@@ -150,9 +150,20 @@ json_get() {
 	}'
 }
 
+# blank DEV: zero all that a pool format may write (superblock, group
+# records, owner table): 4104 sectors, an owner table of at most one
+# sector per 248 (8-sector chunks), rounding up to a 2048-sector chunk;
+# all of a device smaller than that.
+blank() {
+	_n=$(sectors "$1")
+	_len=$((8192 + _n / 128))
+	[ "$_len" -le "$_n" ] || _len=$_n
+	dmr_io zeroout "$1" 0 "${_len}s" >/dev/null
+}
+
 # pool_create NAME DEV CHUNK_SECTORS: a pool on a blanked device.
 pool_create() {
-	dmr_io zeroout "$2" 0 4k >/dev/null &&
+	blank "$2" &&
 		dm_create "$1" "0 $(sectors "$2") replica-pool $2 2 format $3"
 }
 

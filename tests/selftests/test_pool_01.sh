@@ -10,7 +10,7 @@ require_disks
 trap 'dm_cleanup dmr-pool dmr-small' EXIT
 
 n=$(sectors "$DISK_C")
-check "blank the first 4 KiB" dmr_io zeroout "$DISK_C" 0 4k
+check "blank the metadata range" blank "$DISK_C"
 
 # bad TABLE MESSAGE: creating with TABLE fails and logs MESSAGE.
 bad() {

@@ -18,8 +18,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 
 host_pkgs=(build-essential make gcc bc bison flex kmod cpio xz-utils
 	libelf-dev libssl-dev dwarves python3 rsync
-	libdevmapper-dev dmsetup qemu-system-x86 busybox-static
-	sparse shellcheck dkms)
+	libdevmapper-dev libblkid-dev dmsetup qemu-system-x86 busybox-static
+	sparse shellcheck dkms mdadm btrfs-progs)
 
 apt_updated=0
 apt_update_once() {

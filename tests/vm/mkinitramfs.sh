@@ -28,7 +28,7 @@ kver=$1 modroot=$2 module=$3 out=$4
 # Modules of the stock kernels the tests load, by name; modprobe resolves
 # their dependencies.
 want_modules=(dm-mod dm-zero dm-bufio libcrc32c crc32c_generic dm-snapshot dm-thin-pool dm-bufio dm-flakey brd null_blk
-	virtio_pci virtio_blk)
+	md-mod raid1 virtio_pci virtio_blk)
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -48,7 +48,15 @@ copy_bin() {
 		done
 }
 copy_bin "$(command -v dmsetup)"
+# replicactl with libdevmapper and libblkid (ldd finds both).
 copy_bin "$top/tools/replicactl/replicactl"
+case $(ldd "$top/tools/replicactl/replicactl") in
+*libblkid*) ;;
+*) die "replicactl is not linked with libblkid" ;;
+esac
+# Signatures for the format tests: an md RAID member, a btrfs filesystem.
+copy_bin "$(command -v mdadm)"
+copy_bin "$(command -v mkfs.btrfs)"
 
 # Kernel modules.
 mdir=$root/lib/modules/$kver

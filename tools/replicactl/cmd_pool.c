@@ -3,15 +3,19 @@
  * replicactl pool create|status: the replica-pool dm device, through
  * libdevmapper alone; the control device does not know pools by name.
  */
+#include <blkid/blkid.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <linux/fs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "replicactl.h"
@@ -20,6 +24,7 @@ struct pool_args {
 	const char *name;
 	uint32_t chunk_sectors;
 	bool no_record;
+	bool force;
 };
 
 static struct pool_args pool_args = {
@@ -38,7 +43,203 @@ static const struct opt_spec pool_create_opts[] = {
 	    "Do not record the pool in the replica table (see --replicatab): activate will not "
 	    "bring it up.",
 	    opt_flag, offsetof(struct pool_args, no_record)),
+	OPT("force", NULL,
+	    "Format even where libblkid finds a signature (a filesystem, RAID member, ...). "
+	    "The kernel still refuses a device whose metadata range is not all zero.",
+	    opt_flag, offsetof(struct pool_args, force)),
 };
+
+/* The size of block device @path in sectors, and its number. */
+static int pool_dev_size(const char *path, uint64_t *sectors, dev_t *rdev)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	uint64_t bytes;
+	struct stat st;
+	int r = -1;
+
+	if (fd < 0) {
+		err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
+		err("%s: not a block device", path);
+	else if (ioctl(fd, BLKGETSIZE64, &bytes))
+		err("%s: cannot read its size: %s", path, strerror(errno));
+	else
+		r = 0;
+	close(fd);
+	if (!r) {
+		*sectors = bytes >> 9;
+		*rdev = st.st_rdev;
+	}
+	return r;
+}
+
+/* The first entry of sysfs directory @dir other than . and .., in @buf. */
+static bool first_entry(const char *dir, char *buf, size_t size)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(buf, size, "%s", e->d_name);
+		found = true;
+	}
+	closedir(d);
+	return found;
+}
+
+/* Say who holds @path through block device @blk (sysfs name) and return true. */
+static bool held_by(const char *path, const char *sysdir, const char *blk)
+{
+	char dir[512], holder[256], file[600], dmname[256] = "";
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/holders", sysdir);
+	if (!first_entry(dir, holder, sizeof(holder)))
+		return false;
+	snprintf(file, sizeof(file), "/sys/class/block/%s/dm/name", holder);
+	f = fopen(file, "re");
+	if (f) {
+		if (!fgets(dmname, sizeof(dmname), f))
+			dmname[0] = 0;
+		dmname[strcspn(dmname, "\n")] = 0;
+		fclose(f);
+	}
+	if (dmname[0])
+		err("%s: in use: %s is held by dm device %s (%s)", path, blk, dmname, holder);
+	else
+		err("%s: in use: %s is held by %s", path, blk, holder);
+	return true;
+}
+
+/* Is a filesystem on @rdev mounted? Says where and returns true. */
+static bool mounted(const char *path, dev_t rdev, const char *blk)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	unsigned int maj, min;
+	char line[4096], where[4096];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*u %*u %u:%u %*s %4095s", &maj, &min, where) == 3 &&
+		    makedev(maj, min) == rdev) {
+			err("%s: in use: %s is mounted on %s", path, blk, where);
+			found = true;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * Refuse a device that something else uses, as mkfs does: a dm device (a
+ * replica-source, say) or md array holding it or one of its partitions
+ * (sysfs holders/), a mounted filesystem on it or on a partition, or any
+ * exclusive opener the kernel knows (O_EXCL on a block device fails then).
+ * Returns true after saying why.
+ */
+static bool dev_in_use(const char *path, dev_t rdev)
+{
+	char sysdir[64], sub[PATH_MAX], *slash;
+	const char *blk;
+	struct dirent *e;
+	bool used = false;
+	DIR *d;
+	int fd;
+
+	snprintf(sysdir, sizeof(sysdir), "/sys/dev/block/%u:%u", major(rdev), minor(rdev));
+	if (!realpath(sysdir, sub)) {
+		err("%s: not found in /sys/dev/block: %s", path, strerror(errno));
+		return true;
+	}
+	slash = strrchr(sub, '/');
+	blk = slash ? slash + 1 : sub;
+	if (held_by(path, sysdir, blk) || mounted(path, rdev, blk))
+		return true;
+
+	/* A whole disk: its partitions are directories with a "partition" file. */
+	d = opendir(sysdir);
+	while (d && !used && (e = readdir(d))) {
+		char part[900], file[1000], dev[32];
+		unsigned int maj, min;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(part, sizeof(part), "%s/%s", sysdir, e->d_name);
+		snprintf(file, sizeof(file), "%s/partition", part);
+		if (access(file, F_OK))
+			continue;
+		used = held_by(path, part, e->d_name);
+		snprintf(file, sizeof(file), "%s/dev", part);
+		f = fopen(file, "re");
+		if (!used && f && fgets(dev, sizeof(dev), f) &&
+		    sscanf(dev, "%u:%u", &maj, &min) == 2)
+			used = mounted(path, makedev(maj, min), e->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (used)
+		return true;
+
+	fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+	if (fd < 0 && errno == EBUSY) {
+		err("%s: in use: the kernel has it open exclusively (swap, md, a filesystem?)",
+		    path);
+		return true;
+	}
+	if (fd >= 0)
+		close(fd);
+	return false;
+}
+
+/*
+ * Look for signatures with libblkid, as wipefs does: filesystems, RAID
+ * members (md, LVM, ...), bcache, swap, partition tables, with bad
+ * checksums too (a damaged superblock still means data). Returns 0 when
+ * there is none, 1 after naming those found, -1 when the probe failed.
+ */
+static int dev_signatures(const char *path)
+{
+	blkid_probe pr = blkid_new_probe_from_filename(path);
+	const char *type, *off;
+	int found = 0;
+
+	if (!pr) {
+		err("%s: cannot probe it for signatures (libblkid): %s", path, strerror(errno));
+		return -1;
+	}
+	blkid_probe_enable_superblocks(pr, 1);
+	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_USAGE |
+					  BLKID_SUBLKS_MAGIC | BLKID_SUBLKS_BADCSUM);
+	blkid_probe_enable_partitions(pr, 1);
+	blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+	while (blkid_do_probe(pr) == 0) {
+		if (!blkid_probe_lookup_value(pr, "TYPE", &type, NULL)) {
+			if (blkid_probe_lookup_value(pr, "SBMAGIC_OFFSET", &off, NULL))
+				off = "?";
+		} else if (!blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL)) {
+			if (blkid_probe_lookup_value(pr, "PTMAGIC_OFFSET", &off, NULL))
+				off = "?";
+		} else {
+			continue;
+		}
+		err("%s: holds a %s signature at byte offset %s", path, type, off);
+		found = 1;
+	}
+	blkid_free_probe(pr);
+	return found;
+}
 
 static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 {
@@ -46,14 +247,26 @@ static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 	uint32_t chunk = pool_args.chunk_sectors;
 	char params[4200];
 	uint64_t sectors;
+	dev_t rdev;
 	int r;
 
 	(void)argc;
 	r = ctl_check(ctx);
 	if (r)
 		return r;
-	if (!table_word(dev) || dev_sectors(dev, &sectors))
+	if (!table_word(dev) || pool_dev_size(dev, &sectors, &rdev))
 		return DM_REPLICA_RET_INVALID_PARAM;
+	/* Nothing is formatted silently; --force passes signatures only. */
+	if (dev_in_use(dev, rdev))
+		return DM_REPLICA_RET_IN_USE;
+	r = dev_signatures(dev);
+	if (r < 0)
+		return DM_REPLICA_RET_FAILED;
+	if (r && !pool_args.force) {
+		err("%s: refusing to format a device that holds data (--force to format it anyway)",
+		    dev);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
 	snprintf(params, sizeof(params), "%s 2 format %u", dev, chunk);
 	mapper_setup();
 	if (mapper_create(name, NULL, sectors, DM_REPLICA_TARGET_POOL, params)) {
@@ -151,9 +364,10 @@ static int pool_status_run(struct ctx *ctx, int argc, char **argv)
 const struct cmd cmd_pool_create = {
 	.name = "pool",
 	.sub = "create",
-	.synopsis = "DEV [--name NAME] [--chunk-size SIZE] [--no-record]",
-	.summary = "Format the blank device DEV (its first 4 KiB zero) as a pool, create its "
-		   "dm device and record it in the replica table.",
+	.synopsis = "DEV [--name NAME] [--chunk-size SIZE] [--force] [--no-record]",
+	.summary = "Format the blank device DEV as a pool, create its dm device and record it in "
+		   "the replica table. DEV must be unused, without a signature libblkid knows "
+		   "(unless --force) and zero in the pool's metadata range.",
 	.opts = pool_create_opts,
 	.nr_opts = ARRAY_SIZE(pool_create_opts),
 	.args = &pool_args,
