@@ -151,12 +151,12 @@ json_get() {
 }
 
 # blank DEV: zero all that a pool format may write (superblock, group
-# records, owner table): 4104 sectors, an owner table of at most one
+# records, owner table): 8200 sectors, an owner table of at most one
 # sector per 248 (8-sector chunks), rounding up to a 2048-sector chunk;
 # all of a device smaller than that.
 blank() {
 	_n=$(sectors "$1")
-	_len=$((8192 + _n / 128))
+	_len=$((12288 + _n / 128))
 	[ "$_len" -le "$_n" ] || _len=$_n
 	dmr_io zeroout "$1" 0 "${_len}s" >/dev/null
 }
