@@ -331,11 +331,19 @@ int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io 
 static void dmr_pending_free(struct dmr_pending *p)
 {
 	struct dmr_cow *cow = p->cow;
+	unsigned long flags;
 
 	dmr_cow_kick(cow);
 	mempool_free(p, &dmr_pending_pool);
+	/*
+	 * Count and wake under cow->lock: dmr_cow_quiesce() checks the
+	 * count under it too, so it cannot see zero, return and free the
+	 * cow before this wake-up is done with it.
+	 */
+	spin_lock_irqsave(&cow->lock, flags);
 	if (atomic_dec_and_test(&cow->nr_pending))
 		wake_up(&cow->idle);
+	spin_unlock_irqrestore(&cow->lock, flags);
 }
 
 /*
@@ -719,11 +727,26 @@ int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk)
 	return r;
 }
 
+/*
+ * No source or replica hands the cow new bios any more; wait until every
+ * bio it took has been sent on or ended. A copy that fails meanwhile
+ * breaks the cow, whose held writes come back to the worker once the
+ * owner recorded the failure: so loop until nothing is pending, queued or
+ * breaking, and neither work item is queued.
+ */
 void dmr_cow_quiesce(struct dmr_cow *cow)
 {
-	wait_event(cow->idle, !atomic_read(&cow->nr_pending));
-	flush_work(&cow->work);
-	flush_work(&cow->broken_work);
+	bool idle;
+
+	do {
+		flush_work(&cow->broken_work);
+		flush_work(&cow->work);
+		spin_lock_irq(&cow->lock);
+		wait_event_lock_irq(cow->idle, !atomic_read(&cow->nr_pending), cow->lock);
+		idle = bio_list_empty(&cow->deferred_src) && bio_list_empty(&cow->deferred_rep) &&
+			bio_list_empty(&cow->broken_wait) && cow->state != DMR_COW_BREAKING;
+		spin_unlock_irq(&cow->lock);
+	} while (!idle || work_pending(&cow->work) || work_pending(&cow->broken_work));
 }
 
 void dmr_cow_destroy(struct dmr_cow *cow)

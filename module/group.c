@@ -402,6 +402,14 @@ static u16 __dmr_group_copy_state(struct dmr_group *g)
 static int dmr_group_write(struct dmr_group *g)
 {
 	lockdep_assert_held(&g->rec_lock);
+	/*
+	 * Once the slot is written free, no late change (a member breaking
+	 * while its deletion waits for the last copies) may write the group
+	 * back: it would come back at the next load, over a slot a new
+	 * group may have taken.
+	 */
+	if (g->rec.state == DMR_SLOT_FREE)
+		return 0;
 	g->rec.copy_state = __dmr_group_copy_state(g);
 	return dmr_md_group_write(dmr_pool_md(g->pool), g->slot, &g->rec);
 }
@@ -489,7 +497,7 @@ static void dmr_member_detach(struct dmr_member *m)
  * Free a group whose members are detached and which is off the list: wait
  * for the cows, drop the references. No lock held; may wait for I/O.
  */
-static void dmr_group_free(struct dmr_group *g)
+static void __dmr_group_free(struct dmr_group *g, bool locked)
 {
 	unsigned int i;
 
@@ -500,11 +508,18 @@ static void dmr_group_free(struct dmr_group *g)
 	}
 	if (g->job)
 		dmr_job_put(g->job);
-	mutex_lock(&dmr_lock);
+	if (!locked)
+		mutex_lock(&dmr_lock);
 	dmr_pool_put(g->pool);
-	mutex_unlock(&dmr_lock);
+	if (!locked)
+		mutex_unlock(&dmr_lock);
 	kfree(g);
 	module_put(THIS_MODULE);
+}
+
+static void dmr_group_free(struct dmr_group *g)
+{
+	__dmr_group_free(g, false);
 }
 
 static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slot,
@@ -554,15 +569,17 @@ static int dmr_group_erase_record(struct dmr_group *g)
 	struct dmr_group_rec *free_rec;
 	int r;
 
-	free_rec = kzalloc(sizeof(*free_rec), GFP_KERNEL);
+	free_rec = kzalloc(sizeof(*free_rec), GFP_NOIO);
 	if (!free_rec)
 		return -ENOMEM;
 	free_rec->state = DMR_SLOT_FREE;
 	free_rec->gen = g->rec.gen;
 	free_rec->seq = g->rec.seq;
 	r = dmr_md_group_write(dmr_pool_md(g->pool), g->slot, free_rec);
-	if (!r)
+	if (!r) {
 		g->rec.seq = free_rec->seq;
+		g->rec.state = DMR_SLOT_FREE;
+	}
 	kfree(free_rec);
 	return r;
 }
@@ -779,8 +796,25 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 			const char *uuid = g->rec.members[i].source_uuid;
 			struct dmr_source *src = dmr_source_find_uuid(uuid);
 
-			if (src && !dmr_source_member(src))
+			if (!src || g->members[i].src)
+				continue;
+			if (!dmr_source_member(src)) {
 				dmr_member_reattach(&g->members[i], src);
+			} else {
+				/* Its writes went on under another group, uncopied. */
+				char reason[DM_REPLICA_MESSAGE_LEN];
+				struct dmr_member *m = &g->members[i];
+
+				snprintf(reason, sizeof(reason),
+					 "source %.40s is in another group",
+					 dmr_source_name(src));
+				dmr_cow_mark_broken(m->cow);
+				mutex_lock(&g->rec_lock);
+				if (__dmr_member_break(m, reason))
+					DMERR("group %u: cannot record that a replica is broken",
+					      g->rec.id);
+				mutex_unlock(&g->rec_lock);
+			}
 		}
 	}
 out:
@@ -793,11 +827,13 @@ out:
 			dmr_group_detach_all(g);
 			list_move(&g->list, &undo);
 		}
-		/* No copy ever ran: nothing waits for a source here. */
-		mutex_unlock(&dmr_lock);
+		/*
+		 * No copy ever ran, so nothing here waits for a device; and
+		 * dmr_lock stays held, so that no one finds the pool half
+		 * loaded.
+		 */
 		list_for_each_entry_safe(g, tmp, &undo, list)
-			dmr_group_free(g);
-		mutex_lock(&dmr_lock);
+			__dmr_group_free(g, true);
 	}
 	kvfree(rec);
 	return r;
@@ -972,13 +1008,16 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 					 NULL)) {
 			*broken = i;
 			mutex_unlock(&g->rec_lock);
-			return -EIO;
+			return -ESTALE;
 		}
 	}
 	g->rec.state = DMR_SLOT_LIVE;
 	g->rec.created_ns = instant_ns;
 	g->rec.barrier_hold_ns = hold_ns;
 	r = dmr_group_write(g);
+	/* Not live on disk: nothing may write it live before the undo. */
+	if (r)
+		g->rec.state = DMR_SLOT_CREATING;
 	mutex_unlock(&g->rec_lock);
 	return r;
 }
@@ -1021,7 +1060,7 @@ static void dmr_group_create_work(struct work_struct *ws)
 
 	r = dmr_group_make_live(g, hold_ns, instant_ns, &stuck);
 	if (r) {
-		if (r == -EIO)
+		if (r == -ESTALE)
 			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
 				    "SourceElements[%u]: %s: replica broken during creation: %s",
 				    stuck, g->rec.members[stuck].source_name,

@@ -30,6 +30,7 @@
 #include <linux/crc32c.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
@@ -692,10 +693,17 @@ out:
 int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
 {
 	u64 seq = rec->seq + 1;
+	unsigned int noio;
 	void *buf;
 	int r;
 
+	/*
+	 * A member breaking writes its record while source writes wait for
+	 * it: no allocation here may wait for writeback of those writes.
+	 */
+	noio = memalloc_noio_save();
 	buf = kvmalloc(DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	memalloc_noio_restore(noio);
 	if (!buf)
 		return -ENOMEM;
 	rec->seq = seq;
