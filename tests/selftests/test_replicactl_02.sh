@@ -27,7 +27,7 @@ check "source 2" source_create dmr-s2 "$DISK_B" 16384
 before=$(groups)
 
 # 1. The name of replica 2 is taken before the request.
-check "a device named taken_2" dm_create taken_2 "0 8 zero"
+check "a device named taken_2" dm_create taken_2 "0 8 error"
 err=$(replicactl create-group-replica --relationship-name taken --target-pool dmr-pool \
 	--source-elements dmr-s1,dmr-s2 --wait-for-copy-state synchronized 2>&1)
 check_eq "create exits 6 (In Use)" "$?" 6
@@ -36,7 +36,7 @@ case $err in *"taken_2 is taken"*) echo "ok: the message names taken_2" ;;
 *) fail "the message does not name taken_2: $err" ;; esac
 check_eq "no group was created" "$(groups)" "$before"
 check_fails "no replica 1" dmsetup info taken_1
-check_eq "taken_2 untouched" "$(dmsetup table taken_2 | awk '{ print $3 }')" zero
+check_eq "taken_2 untouched" "$(dmsetup table taken_2 | awk '{ print $3 }')" error
 check_eq "source 1 free" "$(mode dmr-s1)" passthrough
 check_eq "source 2 free" "$(mode dmr-s2)" passthrough
 check "remove taken_2" dmsetup remove taken_2
@@ -47,7 +47,7 @@ check "remove taken_2" dmsetup remove taken_2
 check_do "a group to learn the ids" group_create probe dmr-pool dmr-s1
 check "delete it" replicactl group delete "$GROUP_ID"
 next=$((GROUP_ID + 1))
-check "a device named replica${next}_2" dm_create "replica${next}_2" "0 8 zero"
+check "a device named replica${next}_2" dm_create "replica${next}_2" "0 8 error"
 before=$(groups)
 err=$(replicactl create-group-replica --target-pool dmr-pool --source-elements dmr-s1,dmr-s2 \
 	--wait-for-copy-state synchronized 2>&1)
@@ -57,7 +57,7 @@ case $err in *"group $next deleted again"*) echo "ok: the message says the group
 *) fail "no word of undoing group $next: $err" ;; esac
 check_eq "the group is gone again" "$(groups)" "$before"
 check_fails "replica 1 removed again" dmsetup info "replica${next}_1"
-check_eq "replica${next}_2 untouched" "$(dmsetup table "replica${next}_2" | awk '{ print $3 }')" zero
+check_eq "replica${next}_2 untouched" "$(dmsetup table "replica${next}_2" | awk '{ print $3 }')" error
 check_eq "source 1 free again" "$(mode dmr-s1)" passthrough
 check_eq "source 2 free again" "$(mode dmr-s2)" passthrough
 check_eq "the pool holds nothing" "$(pool_used dmr-pool)" 0
