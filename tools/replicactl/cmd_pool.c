@@ -52,27 +52,16 @@ static const struct opt_spec pool_create_opts[] = {
 /* The size of block device @path in sectors, and its number. */
 static int pool_dev_size(const char *path, uint64_t *sectors, dev_t *rdev)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	uint64_t bytes;
 	struct stat st;
-	int r = -1;
 
-	if (fd < 0) {
+	if (dev_sectors(path, sectors))
+		return -1;
+	if (stat(path, &st)) {
 		err("%s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) || !S_ISBLK(st.st_mode))
-		err("%s: not a block device", path);
-	else if (ioctl(fd, BLKGETSIZE64, &bytes))
-		err("%s: cannot read its size: %s", path, strerror(errno));
-	else
-		r = 0;
-	close(fd);
-	if (!r) {
-		*sectors = bytes >> 9;
-		*rdev = st.st_rdev;
-	}
-	return r;
+	*rdev = st.st_rdev;
+	return 0;
 }
 
 /* The first entry of sysfs directory @dir other than . and .., in @buf. */
