@@ -22,6 +22,7 @@
 #include <linux/timekeeping.h>
 
 #include "barrier.h"
+#include "cow.h"
 #include "source.h"
 
 /* Drain sources [0, n) within what is left of @deadline. */
@@ -58,8 +59,11 @@ static int dmr_barrier_all(struct dmr_barrier_member *m, unsigned int n,
 	if (!r && cancelled && cancelled(ctx))
 		r = -ECANCELED;
 	if (!r) {
-		for (i = 0; i < n; i++)
-			dmr_source_attach(m[i].src, m[i].cow);
+		for (i = 0; i < n; i++) {
+			/* A broken cow: the creation finds the snapshot not started. */
+			if (!dmr_snap_start(m[i].snap))
+				dmr_source_attach(m[i].src, m[i].cow);
+		}
 		*instant_ns = ktime_get_real_ns();
 	}
 
@@ -83,16 +87,12 @@ static int dmr_barrier_each(struct dmr_barrier_member *m, unsigned int n,
 		r = dmr_barrier_all(&m[i], 1, timeout, NULL, NULL, &hold, instant_ns, &j);
 		longest = max(longest, hold);
 		if (r) {
-			/* Undo the members already switched. */
+			/*
+			 * The members already started stay so: deleting a
+			 * snapshot needs no barrier, and the caller undoes
+			 * the creation.
+			 */
 			*stuck = i;
-			for (j = 0; j < i; j++) {
-				struct dmr_barrier_member undo = { m[j].src, NULL };
-				unsigned int dummy;
-				u64 t;
-
-				dmr_barrier_all(&undo, 1, MAX_SCHEDULE_TIMEOUT, NULL, NULL,
-						&hold, &t, &dummy);
-			}
 			return r;
 		}
 	}

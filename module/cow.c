@@ -1,38 +1,57 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * dm-replica: copy-on-write of one group member.
+ * dm-replica: copy-on-write of one source for all its snapshots in a pool.
  *
  * State of a cow, all protected by cow->lock (taken with interrupts off,
  * since replica bios end in interrupt context):
  *
- *  map       source chunk -> pool chunk, for every chunk whose old data is
- *            in the pool and whose owner entry is durable. A replica reads
- *            and writes such a chunk in the pool.
+ *  snaps     the started snapshots, ordered by epoch (oldest first). Also
+ *            changed only under cow->snaps_mutex, so that the broken
+ *            worker can walk it while it sleeps.
+ *  map       source chunk -> its copies (struct dmr_copy), newest first,
+ *            for every chunk whose old data is in the pool and whose owner
+ *            entry is durable. Copy i holds the chunk as every snapshot
+ *            with an epoch in (hi of copy i+1, hi of copy i] saw it.
+ *  snap->priv
+ *            source chunk -> pool chunk a replica wrote (its own version
+ *            of the chunk), once its owner entry is durable.
  *  pending   source chunk -> struct dmr_pending, for every chunk being
- *            copied, or copied and committed but still read at the origin
- *            by replica reads that started before. Source writes to such
- *            a chunk wait on it.
+ *            copied (shared, or private to one snapshot), or copied and
+ *            committed but still read at the origin by replica reads that
+ *            started before. Source writes to such a chunk wait on it.
  *  tracked   replica reads in flight to the origin, hashed by chunk.
  *
- * A source write needs every chunk it covers to be in the map and none of
- * them to be pending. When a chunk is in neither, the write is handed to
- * the worker, which creates the pending entry (this needs memory) and
- * starts the copy: dm-kcopyd reads the origin chunk and writes it to a
- * fresh pool chunk; then the owner entry is set and committed with the
- * pool's other changes; then the chunk enters the map; and when no replica
- * read of it is left at the origin, the waiting writes are sent on.
+ * A source write needs, for every chunk it covers, that no snapshot newer
+ * than the chunk's newest copy is without its own version of the chunk,
+ * and that none of the chunks is pending. When a chunk needs a copy, the
+ * write is handed to the worker, which creates the pending entry (this
+ * needs memory) and starts the copy: dm-kcopyd reads the origin chunk and
+ * writes it to a fresh pool chunk; then the owner entry is set and
+ * committed with the pool's other changes; then the copy enters the map,
+ * serving every snapshot taken since the chunk's previous copy; and when
+ * no replica read of it is left at the origin, the waiting writes are sent
+ * on. One copy serves them all: a chunk is copied once per version that a
+ * snapshot needs, however many snapshots there are.
  *
- * A replica read of a chunk that is neither mapped nor pending goes to the
- * origin and is tracked until it ends, so that no source write to the
- * chunk can pass it. A replica write of an unmapped chunk is copied first
- * like a source write, then goes to the pool chunk; a replica write of a
- * whole unmapped chunk is its own copy: it goes straight to a fresh pool
- * chunk, and is ended only once the owner entry of that chunk is durable.
+ * A replica read goes to the snapshot's private chunk, else to the copy
+ * that serves its epoch, else to the origin, where it is tracked until it
+ * ends, so that no source write to the chunk can pass it. A replica write
+ * goes to the snapshot's private chunk; the first one of a chunk makes it
+ * by copying the chunk as the snapshot sees it (from the pool or the
+ * origin), or, for a write of the whole chunk, by writing a fresh pool
+ * chunk, ended only once the owner entry of that chunk is durable.
+ *
+ * Deleting a snapshot frees its private chunks and, of the copies whose
+ * range held its epoch, those whose range now holds no snapshot. A copy
+ * that some snapshot's private chunk has made useless for it is kept while
+ * the snapshot lives: a read of the copy may still be in flight.
  *
  * When the pool is full or an I/O to it fails, the cow is broken: source
- * writes that need a copy are held until the owner (the group) has
- * recorded the failure durably, then go to the origin unchanged from then
- * on; replica I/O fails.
+ * writes that need a copy are held until the owners of every snapshot
+ * have recorded the failure durably, then go to the origin unchanged from
+ * then on; replica I/O fails. One source's snapshots break together: the
+ * copy that failed may have been needed by any of them, and every later
+ * write would need the full pool as well.
  */
 #include <kunit/visibility.h>
 #include <linux/bio.h>
@@ -40,6 +59,7 @@
 #include <linux/dm-kcopyd.h>
 #include <linux/hash.h>
 #include <linux/mempool.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -55,16 +75,46 @@
 
 enum dmr_cow_state {
 	DMR_COW_ACTIVE,
-	DMR_COW_BREAKING,	/* failed; the owner is recording it */
+	DMR_COW_BREAKING,	/* failed; the owners are recording it */
 	DMR_COW_BROKEN,
+};
+
+/*
+ * One copy of a source chunk, in the list of its copies (newest first).
+ * Allocated with kmalloc, not a cache of ours: the KUnit suites build
+ * maps before the module's init has run.
+ */
+struct dmr_copy {
+	struct dmr_copy *next;
+	u64 pool_chunk;
+	u32 lo;		/* the oldest snapshot it was made for */
+	u32 hi;		/* the newest */
+};
+
+struct dmr_snap {
+	struct dmr_cow *cow;
+	struct list_head list;		/* in cow->snaps */
+	u32 epoch;
+	bool started;
+	struct xarray priv;
+	u64 copied;			/* cow->lock */
+	atomic_t nr_pending;		/* private copies in flight */
+	struct dmr_cow_id id;
+	const struct dmr_cow_owner_ops *ops;
+	void *ctx;
 };
 
 struct dmr_pending {
 	struct dmr_cow *cow;
+	struct dmr_snap *snap;		/* a private copy for it; NULL: shared */
 	u64 src_chunk;
 	u64 pool_chunk;
+	u64 from_chunk;			/* private: the shared copy it starts from */
+	u32 hi;				/* shared: the newest epoch it serves */
+	bool from_pool;
 	bool have_chunk;
 	bool committed;		/* in the map, waiting for tracked reads */
+	struct dmr_copy *node;		/* shared: its entry in the map */
 	struct bio *overwrite;	/* a replica write that is the copy */
 	struct bio_list src_waiters;
 	struct bio_list rep_waiters;
@@ -72,32 +122,39 @@ struct dmr_pending {
 };
 
 struct dmr_cow {
-	spinlock_t lock;	/* protects all up to @reason */
+	spinlock_t lock;	/* protects all up to @reason, and the snaps' priv, copied */
 	enum dmr_cow_state state;
+	struct list_head snaps;
 	struct xarray map;
 	struct xarray pending;
 	struct hlist_head tracked[1 << DMR_TRACK_BITS];
 	struct bio_list deferred_src;
 	struct bio_list deferred_rep;
 	struct bio_list broken_wait;
-	u64 copied;
+	u32 max_epoch;
 	char reason[DMR_REASON_LEN];
+
+	struct mutex snaps_mutex;	/* held around changes of @snaps, and its walk
+					 * by the broken worker */
 
 	/* Constant after creation, but for @origin (set once, then constant). */
 	struct dmr_pool *pool;
 	struct dmr_md *md;
-	struct dmr_cow_id id;
+	u16 origin_id;
 	struct block_device *origin;
 	unsigned int chunk_shift;
 	u64 nr_chunks;
 	sector_t origin_sectors;
-	const struct dmr_cow_owner_ops *ops;
-	void *ctx;
 
 	struct work_struct work;
 	struct work_struct broken_work;
 	atomic_t nr_pending;
 	wait_queue_head_t idle;
+
+	/* KUnit: no pool; freed chunks go here, epochs are counted here. */
+	void (*test_freed)(void *ctx, u64 pool_chunk);
+	void *test_ctx;
+	u32 test_epoch;
 };
 
 /* Pending entries for a few copies always in reserve (see dmr_cow_new_pending()). */
@@ -112,14 +169,40 @@ static void dmr_cow_kick(struct dmr_cow *cow)
 	queue_work(dmr_cow_wq, &cow->work);
 }
 
+/* Give a pool chunk back: its owner entry is cleared in the next commit. */
+static void dmr_cow_free_chunk(struct dmr_cow *cow, u64 pool_chunk)
+{
+	if (cow->test_freed) {
+		cow->test_freed(cow->test_ctx, pool_chunk);
+		return;
+	}
+	dmr_md_clear_owner(cow->md, pool_chunk);
+	dmr_pool_free_chunk(cow->pool, pool_chunk);
+}
+
+/*
+ * Tell every snapshot's owner, then let the held writes go. The snapshot
+ * list cannot change meanwhile (snaps_mutex).
+ */
 static void dmr_cow_broken_work(struct work_struct *ws)
 {
 	struct dmr_cow *cow = container_of(ws, struct dmr_cow, broken_work);
+	struct bio_list held;
+	struct dmr_snap *s;
 
-	if (cow->ops && cow->ops->broken)
-		cow->ops->broken(cow, cow->ctx, cow->reason);
-	else
-		dmr_cow_broken_done(cow);
+	mutex_lock(&cow->snaps_mutex);
+	list_for_each_entry(s, &cow->snaps, list)
+		if (s->ops && s->ops->broken)
+			s->ops->broken(s, s->ctx, cow->reason);
+	mutex_unlock(&cow->snaps_mutex);
+
+	spin_lock_irq(&cow->lock);
+	cow->state = DMR_COW_BROKEN;
+	held = cow->broken_wait;
+	bio_list_init(&cow->broken_wait);
+	bio_list_merge(&cow->deferred_src, &held);
+	spin_unlock_irq(&cow->lock);
+	dmr_cow_kick(cow);
 }
 
 /* Mark the cow failed; the first reason is kept. Any context. */
@@ -136,24 +219,19 @@ static void dmr_cow_break(struct dmr_cow *cow, const char *reason)
 	}
 	spin_unlock_irqrestore(&cow->lock, flags);
 	if (first) {
-		DMERR("replica of group slot %u member %u broken: %s",
-		      cow->id.slot, cow->id.member, reason);
+		DMERR("copy-on-write of source %u in its pool broken: %s", cow->origin_id,
+		      reason);
 		queue_work(dmr_cow_wq, &cow->broken_work);
 	}
 }
 
-void dmr_cow_broken_done(struct dmr_cow *cow)
+void dmr_cow_mark_broken(struct dmr_cow *cow, const char *reason)
 {
-	struct bio_list held;
-	unsigned long flags;
-
-	spin_lock_irqsave(&cow->lock, flags);
+	spin_lock_irq(&cow->lock);
+	if (cow->state == DMR_COW_ACTIVE)
+		strscpy(cow->reason, reason, sizeof(cow->reason));
 	cow->state = DMR_COW_BROKEN;
-	held = cow->broken_wait;
-	bio_list_init(&cow->broken_wait);
-	bio_list_merge(&cow->deferred_src, &held);
-	spin_unlock_irqrestore(&cow->lock, flags);
-	dmr_cow_kick(cow);
+	spin_unlock_irq(&cow->lock);
 }
 
 bool dmr_cow_is_broken(struct dmr_cow *cow)
@@ -161,9 +239,31 @@ bool dmr_cow_is_broken(struct dmr_cow *cow)
 	return READ_ONCE(cow->state) != DMR_COW_ACTIVE;
 }
 
-u64 dmr_cow_copied_chunks(struct dmr_cow *cow)
+void dmr_cow_reason(struct dmr_cow *cow, char *buf, size_t len)
 {
-	return READ_ONCE(cow->copied);
+	spin_lock_irq(&cow->lock);
+	strscpy(buf, cow->state == DMR_COW_ACTIVE ? "" : cow->reason, len);
+	spin_unlock_irq(&cow->lock);
+}
+
+bool dmr_snap_is_broken(struct dmr_snap *snap)
+{
+	return dmr_cow_is_broken(snap->cow);
+}
+
+u64 dmr_snap_copied_chunks(struct dmr_snap *snap)
+{
+	return READ_ONCE(snap->copied);
+}
+
+u32 dmr_snap_epoch(struct dmr_snap *snap)
+{
+	return snap->epoch;
+}
+
+bool dmr_snap_started(struct dmr_snap *snap)
+{
+	return READ_ONCE(snap->started);
 }
 
 static struct hlist_head *dmr_track_bucket(struct dmr_cow *cow, u64 chunk)
@@ -187,9 +287,125 @@ static u64 dmr_chunk(struct dmr_cow *cow, sector_t sector)
 	return sector >> cow->chunk_shift;
 }
 
+/* The newest epoch of a started snapshot, 0 if none. cow->lock held. */
+static u32 __dmr_newest_epoch(struct dmr_cow *cow)
+{
+	return list_empty(&cow->snaps) ? 0 :
+		list_last_entry(&cow->snaps, struct dmr_snap, list)->epoch;
+}
+
+/*
+ * Does a write to @chunk need a copy first: is there a snapshot newer
+ * than the chunk's newest copy, without its own version of the chunk?
+ * cow->lock held. Walks only the snapshots newer than that copy.
+ */
+static bool __dmr_needs_copy(struct dmr_cow *cow, u64 chunk)
+{
+	struct dmr_copy *head = xa_load(&cow->map, chunk);
+	u32 last = head ? head->hi : 0;
+	struct dmr_snap *s;
+
+	list_for_each_entry_reverse(s, &cow->snaps, list) {
+		if (s->epoch <= last)
+			break;
+		if (!xa_load(&s->priv, chunk))
+			return true;
+	}
+	return false;
+}
+
+/* The copy of @chunk that serves epoch @e, or NULL. cow->lock held. */
+static struct dmr_copy *__dmr_find_copy(struct dmr_cow *cow, u64 chunk, u32 e)
+{
+	struct dmr_copy *cp, *best = NULL;
+
+	for (cp = xa_load(&cow->map, chunk); cp && cp->hi >= e; cp = cp->next)
+		best = cp;
+	/* Older than its first snapshot: one with a version of its own. */
+	return best && e >= best->lo ? best : NULL;
+}
+
+/* Is a started snapshot's epoch in [@lo, @hi]? cow->lock held. */
+static bool __dmr_range_live(struct dmr_cow *cow, u32 lo, u32 hi)
+{
+	struct dmr_snap *s;
+
+	list_for_each_entry(s, &cow->snaps, list) {
+		if (s->epoch > hi)
+			break;
+		if (s->epoch >= lo)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The oldest snapshot newer than @after, up to @hi, that has no version
+ * of its own of @chunk: the first a copy made now is for. 0 if none.
+ * cow->lock held.
+ */
+static u32 __dmr_first_needy(struct dmr_cow *cow, u64 chunk, u32 after, u32 hi)
+{
+	struct dmr_snap *s;
+
+	list_for_each_entry(s, &cow->snaps, list) {
+		if (s->epoch > hi)
+			break;
+		if (s->epoch > after && !xa_load(&s->priv, chunk))
+			return s->epoch;
+	}
+	return 0;
+}
+
+/*
+ * Count a copy of @chunk, serving [@lo, @hi], in the snapshots it serves
+ * that have no version of their own. cow->lock held.
+ */
+static void __dmr_count_copy(struct dmr_cow *cow, u64 chunk, u32 lo, u32 hi)
+{
+	struct dmr_snap *s;
+
+	list_for_each_entry(s, &cow->snaps, list) {
+		if (s->epoch > hi)
+			break;
+		if (s->epoch >= lo && !xa_load(&s->priv, chunk))
+			s->copied++;
+	}
+}
+
+/*
+ * A shared copy of @chunk is durable: put @node (pool chunk, hi set) at
+ * the head of the chunk's copies, whose slot in the map is reserved. It
+ * is for the snapshots from the oldest one newer than the previous copy
+ * without a version of its own: those older than that had their own
+ * version before the chunk was written, and never saw what it holds.
+ * Returns false, and leaves the map alone, when no snapshot it would
+ * serve is left (deleted while the copy was made). cow->lock held.
+ */
+static bool __dmr_insert_copy(struct dmr_cow *cow, u64 chunk, struct dmr_copy *node)
+{
+	struct dmr_copy *head = xa_load(&cow->map, chunk);
+
+	node->lo = __dmr_first_needy(cow, chunk, head ? head->hi : 0, node->hi);
+	if (!node->lo)
+		return false;
+	node->next = head;
+	xa_store(&cow->map, chunk, node, GFP_ATOMIC);
+	__dmr_count_copy(cow, chunk, node->lo, node->hi);
+	return true;
+}
+
+/* A private chunk of @snap is durable; its slot is reserved. cow->lock held. */
+static void __dmr_insert_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk)
+{
+	if (!__dmr_find_copy(snap->cow, chunk, snap->epoch))
+		snap->copied++;
+	xa_store(&snap->priv, chunk, xa_mk_value(pool_chunk), GFP_ATOMIC);
+}
+
 /*
  * Decide for a source write. cow->lock held. On DMR_NEED, *@need is the
- * chunk that has neither a copy nor a pending entry.
+ * chunk that needs a copy and has no pending entry.
  */
 VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio,
 						   u64 *need)
@@ -203,7 +419,7 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct b
 		bio_list_add(&cow->broken_wait, bio);
 		return DMR_QUEUED;
 	}
-	if (!bio_sectors(bio))
+	if (!bio_sectors(bio) || list_empty(&cow->snaps))
 		return DMR_READY;
 
 	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
@@ -214,7 +430,7 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct b
 			first = first ?: p;
 			continue;
 		}
-		if (xa_load(&cow->map, c))
+		if (!__dmr_needs_copy(cow, c))
 			continue;
 		*need = c;
 		return DMR_NEED;
@@ -226,22 +442,29 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct b
 	return DMR_READY;
 }
 
-/* Decide for replica I/O (within one chunk). cow->lock held. */
-VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
-						    struct dmr_cow_io *io, u64 *need)
+static void dmr_remap_pool(struct dmr_cow *cow, struct bio *bio, u64 pool_chunk)
 {
+	bio_set_dev(bio, dmr_pool_bdev(cow->pool));
+	bio->bi_iter.bi_sector = dmr_pool_chunk_sector(cow->pool, pool_chunk) +
+		(bio->bi_iter.bi_sector & ((1ULL << cow->chunk_shift) - 1));
+}
+
+/* Decide for replica I/O (within one chunk). cow->lock held. */
+VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, struct bio *bio,
+						     struct dmr_cow_io *io, u64 *need)
+{
+	struct dmr_cow *cow = snap->cow;
 	u64 c = dmr_chunk(cow, bio->bi_iter.bi_sector);
 	struct dmr_pending *p;
+	struct dmr_copy *cp;
 	void *v;
 
-	if (cow->state != DMR_COW_ACTIVE)
+	if (cow->state != DMR_COW_ACTIVE || !snap->started)
 		return DMR_KILL;
 
-	v = xa_load(&cow->map, c);
+	v = xa_load(&snap->priv, c);
 	if (v) {
-		bio_set_dev(bio, dmr_pool_bdev(cow->pool));
-		bio->bi_iter.bi_sector = dmr_pool_chunk_sector(cow->pool, xa_to_value(v)) +
-			(bio->bi_iter.bi_sector & ((1ULL << cow->chunk_shift) - 1));
+		dmr_remap_pool(cow, bio, xa_to_value(v));
 		return DMR_READY;
 	}
 
@@ -253,6 +476,12 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct 
 	if (op_is_write(bio_op(bio))) {
 		*need = c;
 		return DMR_NEED;
+	}
+
+	cp = __dmr_find_copy(cow, c, snap->epoch);
+	if (cp) {
+		dmr_remap_pool(cow, bio, cp->pool_chunk);
+		return DMR_READY;
 	}
 
 	/* A read of data the source still holds: track it there. */
@@ -282,14 +511,16 @@ int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
 	return DM_MAPIO_SUBMITTED;
 }
 
-int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io *io)
+int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_io *io)
 {
+	struct dmr_cow *cow = snap->cow;
 	enum dmr_verdict v;
 	unsigned long flags;
 	u64 need;
 
 	io->tracked = false;
 	io->overwrite = NULL;
+	io->snap = snap;
 	if (bio_op(bio) == REQ_OP_DISCARD) {
 		/*
 		 * A discard only says the data is no longer needed; keeping
@@ -305,7 +536,7 @@ int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io 
 	}
 
 	spin_lock_irqsave(&cow->lock, flags);
-	v = __dmr_cow_replica(cow, bio, io, &need);
+	v = __dmr_snap_replica(snap, bio, io, &need);
 	if (v == DMR_NEED)
 		bio_list_add(&cow->deferred_rep, bio);
 	spin_unlock_irqrestore(&cow->lock, flags);
@@ -331,17 +562,23 @@ int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io 
 static void dmr_pending_free(struct dmr_pending *p)
 {
 	struct dmr_cow *cow = p->cow;
+	struct dmr_snap *snap = p->snap;
 	unsigned long flags;
 
 	dmr_cow_kick(cow);
+	if (p->node)
+		kfree(p->node);
 	mempool_free(p, &dmr_pending_pool);
 	/*
-	 * Count and wake under cow->lock: dmr_cow_quiesce() checks the
-	 * count under it too, so it cannot see zero, return and free the
-	 * cow before this wake-up is done with it.
+	 * Count and wake under cow->lock: dmr_cow_quiesce() and
+	 * dmr_snap_release() check the counts under it too, so they cannot
+	 * see zero, return and free the cow or the snapshot before this
+	 * wake-up is done with it.
 	 */
 	spin_lock_irqsave(&cow->lock, flags);
-	if (atomic_dec_and_test(&cow->nr_pending))
+	if (snap)
+		atomic_dec(&snap->nr_pending);
+	if (atomic_dec_and_test(&cow->nr_pending) || snap)
 		wake_up(&cow->idle);
 	spin_unlock_irqrestore(&cow->lock, flags);
 }
@@ -357,12 +594,35 @@ static void __dmr_pending_retire(struct dmr_cow *cow, struct dmr_pending *p)
 	bio_list_merge(&cow->deferred_rep, &p->rep_waiters);
 }
 
+/* The map a pending entry's result goes to. */
+static struct xarray *dmr_pending_map(struct dmr_pending *p)
+{
+	return p->snap ? &p->snap->priv : &p->cow->map;
+}
+
 static void dmr_overwrite_done(struct dmr_md_waiter *w, int err);
 static void dmr_pending_fail(struct dmr_pending *p, const char *reason);
 
-int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t *error)
+/* The owner entry of the pending entry's pool chunk. */
+static void dmr_pending_owner(struct dmr_pending *p, struct dmr_owner *o)
 {
+	memset(o, 0, sizeof(*o));
+	o->src_chunk = p->src_chunk;
+	if (p->snap) {
+		o->slot = p->snap->id.slot + 1;
+		o->member = p->snap->id.member;
+		o->gen = p->snap->id.gen;
+	} else {
+		o->origin = p->cow->origin_id;
+		o->hi = p->hi;
+	}
+}
+
+int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_status_t *error)
+{
+	struct dmr_cow *cow = snap->cow;
 	struct dmr_pending *p = NULL;
+	struct dmr_owner o;
 	unsigned long flags;
 
 	if (io->overwrite) {
@@ -372,9 +632,8 @@ int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t
 			dmr_pending_fail(p, "writing to the pool failed");
 			return DM_ENDIO_DONE;
 		}
-		dmr_md_set_owner(cow->md, p->pool_chunk, &(struct dmr_owner) {
-			.slot = cow->id.slot + 1, .member = cow->id.member,
-			.gen = cow->id.gen, .src_chunk = p->src_chunk });
+		dmr_pending_owner(p, &o);
+		dmr_md_set_owner(cow->md, p->pool_chunk, &o);
 		p->mdw.fn = dmr_overwrite_done;
 		dmr_md_commit(cow->md, &p->mdw);
 		return DM_ENDIO_INCOMPLETE;
@@ -413,12 +672,10 @@ static void dmr_pending_fail(struct dmr_pending *p, const char *reason)
 	unsigned long flags;
 
 	dmr_cow_break(cow, reason);
-	if (p->have_chunk) {
-		dmr_md_clear_owner(cow->md, p->pool_chunk);
-		dmr_pool_free_chunk(cow->pool, p->pool_chunk);
-	}
+	if (p->have_chunk)
+		dmr_cow_free_chunk(cow, p->pool_chunk);
 	spin_lock_irqsave(&cow->lock, flags);
-	xa_release(&cow->map, p->src_chunk);
+	xa_release(dmr_pending_map(p), p->src_chunk);
 	__dmr_pending_retire(cow, p);
 	spin_unlock_irqrestore(&cow->lock, flags);
 	dmr_pending_free(p);
@@ -429,7 +686,7 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 {
 	struct dmr_pending *p = container_of(w, struct dmr_pending, mdw);
 	struct dmr_cow *cow = p->cow;
-	bool done = false;
+	bool done = false, unused = false;
 	unsigned long flags;
 
 	if (err) {
@@ -439,8 +696,15 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 
 	spin_lock_irqsave(&cow->lock, flags);
 	/* The slot was reserved when the pending entry was made. */
-	xa_store(&cow->map, p->src_chunk, xa_mk_value(p->pool_chunk), GFP_ATOMIC);
-	cow->copied++;
+	if (p->snap) {
+		__dmr_insert_private(p->snap, p->src_chunk, p->pool_chunk);
+	} else if (__dmr_insert_copy(cow, p->src_chunk, p->node)) {
+		p->node = NULL;
+	} else {
+		/* Every snapshot it was for was deleted meanwhile. */
+		xa_release(&cow->map, p->src_chunk);
+		unused = true;
+	}
 	if (__dmr_tracked(cow, p->src_chunk)) {
 		p->committed = true;
 	} else {
@@ -449,6 +713,8 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	}
 	spin_unlock_irqrestore(&cow->lock, flags);
 
+	if (unused)
+		dmr_cow_free_chunk(cow, p->pool_chunk);
 	if (done)
 		dmr_pending_free(p);
 }
@@ -474,18 +740,14 @@ static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
 {
 	struct dmr_pending *p = context;
 	struct dmr_cow *cow = p->cow;
-	struct dmr_owner o = {
-		.slot = cow->id.slot + 1,
-		.member = cow->id.member,
-		.gen = cow->id.gen,
-		.src_chunk = p->src_chunk,
-	};
+	struct dmr_owner o;
 
 	if (read_err || write_err) {
 		dmr_pending_fail(p, read_err ? "reading the source for a copy failed" :
 				 "writing a copy to the pool failed");
 		return;
 	}
+	dmr_pending_owner(p, &o);
 	dmr_md_set_owner(cow->md, p->pool_chunk, &o);
 	p->mdw.fn = dmr_commit_done;
 	dmr_md_commit(cow->md, &p->mdw);
@@ -502,10 +764,18 @@ static void dmr_pending_start(struct dmr_pending *p)
 		return;
 	}
 	p->have_chunk = true;
+	if (p->node)
+		p->node->pool_chunk = p->pool_chunk;
 
-	from.bdev = cow->origin;
-	from.sector = start;
 	from.count = min_t(sector_t, 1ULL << cow->chunk_shift, cow->origin_sectors - start);
+	if (p->from_pool) {
+		/* The snapshot's version is a shared copy: start from it. */
+		from.bdev = dmr_pool_bdev(cow->pool);
+		from.sector = dmr_pool_chunk_sector(cow->pool, p->from_chunk);
+	} else {
+		from.bdev = cow->origin;
+		from.sector = start;
+	}
 	to.bdev = dmr_pool_bdev(cow->pool);
 	to.sector = dmr_pool_chunk_sector(cow->pool, p->pool_chunk);
 	to.count = from.count;
@@ -513,7 +783,7 @@ static void dmr_pending_start(struct dmr_pending *p)
 }
 
 /*
- * A replica write of the whole chunk: no need to copy the old data it
+ * A replica write of the whole chunk: no need to copy the data it
  * replaces. It goes to a fresh pool chunk and ends in dmr_overwrite_done().
  * Returns true when it took the bio.
  */
@@ -548,13 +818,17 @@ static bool dmr_whole_chunk(struct dmr_cow *cow, struct bio *bio, u64 c)
 }
 
 /*
- * Make a pending entry for @chunk unless one appeared meanwhile, and start
- * its copy; with @overwrite, the replica write that is the copy. Worker
+ * Make a pending entry for @chunk unless one appeared meanwhile or the
+ * need went, and start its copy: a shared one, or with @snap one private
+ * to it, and with @overwrite the replica write that is the copy. Worker
  * context. Returns true when it took @overwrite.
  */
-static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *overwrite)
+static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap *snap,
+				struct bio *overwrite)
 {
 	struct dmr_pending *p;
+	struct dmr_copy *cp;
+	struct xarray *map;
 	unsigned long flags;
 	int r;
 
@@ -562,18 +836,24 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 	p = mempool_alloc(&dmr_pending_pool, GFP_NOIO);
 	memset(p, 0, sizeof(*p));
 	p->cow = cow;
+	p->snap = snap;
 	p->src_chunk = chunk;
 	bio_list_init(&p->src_waiters);
 	bio_list_init(&p->rep_waiters);
+	map = dmr_pending_map(p);
 
 	/*
 	 * Reserve both slots now, so that no store under the lock allocates.
 	 * The xarrays' own locks are taken with interrupts off everywhere,
 	 * as cow->lock, which is held around them, is.
 	 */
-	r = xa_reserve_irq(&cow->pending, chunk, GFP_NOIO);
+	r = -ENOMEM;
+	if (!snap)
+		p->node = kzalloc(sizeof(struct dmr_copy), GFP_NOIO);
+	if (snap || p->node)
+		r = xa_reserve_irq(&cow->pending, chunk, GFP_NOIO);
 	if (!r) {
-		r = xa_reserve_irq(&cow->map, chunk, GFP_NOIO);
+		r = xa_reserve_irq(map, chunk, GFP_NOIO);
 		if (r) {
 			spin_lock_irqsave(&cow->lock, flags);
 			xa_release(&cow->pending, chunk);
@@ -581,6 +861,8 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 		}
 	}
 	if (r) {
+		if (p->node)
+			kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
 		dmr_cow_break(cow, "out of memory for the chunk map");
 		return false;
@@ -588,12 +870,25 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct bio *over
 
 	spin_lock_irqsave(&cow->lock, flags);
 	if (cow->state != DMR_COW_ACTIVE || xa_load(&cow->pending, chunk) ||
-	    xa_load(&cow->map, chunk)) {
+	    (snap ? !!xa_load(&snap->priv, chunk) : !__dmr_needs_copy(cow, chunk))) {
 		xa_release(&cow->pending, chunk);
-		xa_release(&cow->map, chunk);
+		xa_release(map, chunk);
 		spin_unlock_irqrestore(&cow->lock, flags);
+		if (p->node)
+			kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
 		return false;
+	}
+	if (snap) {
+		cp = __dmr_find_copy(cow, chunk, snap->epoch);
+		if (cp) {
+			p->from_pool = true;
+			p->from_chunk = cp->pool_chunk;
+		}
+		atomic_inc(&snap->nr_pending);
+	} else {
+		p->hi = __dmr_newest_epoch(cow);
+		p->node->hi = p->hi;
 	}
 	xa_store(&cow->pending, chunk, p, GFP_ATOMIC);
 	atomic_inc(&cow->nr_pending);
@@ -615,13 +910,13 @@ static void dmr_cow_process(struct dmr_cow *cow, struct bio *bio, bool replica)
 
 	for (;;) {
 		spin_lock_irqsave(&cow->lock, flags);
-		v = replica ? __dmr_cow_replica(cow, bio, io, &need) :
+		v = replica ? __dmr_snap_replica(io->snap, bio, io, &need) :
 			__dmr_cow_source(cow, bio, &need);
 		spin_unlock_irqrestore(&cow->lock, flags);
 		if (v != DMR_NEED)
 			break;
-		if (dmr_cow_new_pending(cow, need, replica && dmr_whole_chunk(cow, bio, need) ?
-					bio : NULL))
+		if (dmr_cow_new_pending(cow, need, replica ? io->snap : NULL,
+					replica && dmr_whole_chunk(cow, bio, need) ? bio : NULL))
 			return;
 	}
 
@@ -662,7 +957,9 @@ static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 	if (!cow)
 		return NULL;
 	spin_lock_init(&cow->lock);
+	mutex_init(&cow->snaps_mutex);
 	cow->state = DMR_COW_ACTIVE;
+	INIT_LIST_HEAD(&cow->snaps);
 	xa_init_flags(&cow->map, XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&cow->pending, XA_FLAGS_LOCK_IRQ);
 	for (i = 0; i < ARRAY_SIZE(cow->tracked); i++)
@@ -680,9 +977,7 @@ static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 	return cow;
 }
 
-struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *id,
-			       sector_t origin_sectors,
-			       const struct dmr_cow_owner_ops *ops, void *ctx)
+struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, u16 origin_id, sector_t origin_sectors)
 {
 	struct dmr_cow *cow = dmr_cow_alloc(dmr_pool_chunk_sectors(pool), origin_sectors);
 
@@ -690,23 +985,21 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *i
 		return NULL;
 	cow->pool = pool;
 	cow->md = dmr_pool_md(pool);
-	cow->id = *id;
-	cow->ops = ops;
-	cow->ctx = ctx;
+	cow->origin_id = origin_id;
 	return cow;
 }
 
-void dmr_cow_mark_broken(struct dmr_cow *cow)
-{
-	spin_lock_irq(&cow->lock);
-	cow->state = DMR_COW_BROKEN;
-	spin_unlock_irq(&cow->lock);
-}
-
 #ifdef DMR_KUNIT_TEST
-struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors)
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors,
+				    void (*freed)(void *ctx, u64 pool_chunk), void *ctx)
 {
-	return dmr_cow_alloc(chunk_sectors, origin_sectors);
+	struct dmr_cow *cow = dmr_cow_alloc(chunk_sectors, origin_sectors);
+
+	if (cow) {
+		cow->test_freed = freed;
+		cow->test_ctx = ctx;
+	}
+	return cow;
 }
 #endif
 
@@ -715,23 +1008,11 @@ void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin)
 	WRITE_ONCE(cow->origin, origin);
 }
 
-int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk)
-{
-	int r;
-
-	if (src_chunk >= cow->nr_chunks)
-		return -ERANGE;
-	r = xa_insert_irq(&cow->map, src_chunk, xa_mk_value(pool_chunk), GFP_KERNEL);
-	if (!r)
-		cow->copied++;
-	return r;
-}
-
 /*
  * No source or replica hands the cow new bios any more; wait until every
  * bio it took has been sent on or ended. A copy that fails meanwhile
  * breaks the cow, whose held writes come back to the worker once the
- * owner recorded the failure: so loop until nothing is pending, queued or
+ * owners recorded the failure: so loop until nothing is pending, queued or
  * breaking, and neither work item is queued.
  */
 void dmr_cow_quiesce(struct dmr_cow *cow)
@@ -749,32 +1030,409 @@ void dmr_cow_quiesce(struct dmr_cow *cow)
 	} while (!idle || work_pending(&cow->work) || work_pending(&cow->broken_work));
 }
 
+/* Free the memory of every copy left in the map; the pool is not told. */
+static void dmr_cow_free_map(struct dmr_cow *cow)
+{
+	struct dmr_copy *cp, *next;
+	unsigned long index;
+
+	xa_for_each(&cow->map, index, cp) {
+		xa_erase_irq(&cow->map, index);
+		for (; cp; cp = next) {
+			next = cp->next;
+			kfree(cp);
+		}
+	}
+}
+
 void dmr_cow_destroy(struct dmr_cow *cow)
 {
 	if (!cow)
 		return;
 	dmr_cow_quiesce(cow);
 	WARN_ON(!bio_list_empty(&cow->deferred_src) || !bio_list_empty(&cow->deferred_rep) ||
-		!bio_list_empty(&cow->broken_wait));
+		!bio_list_empty(&cow->broken_wait) || !list_empty(&cow->snaps));
+	/*
+	 * No snapshot is left, and each deletion freed the copies that only
+	 * it needed: the map is empty, unless a load failed, whose entries
+	 * stay as they are on disk.
+	 */
+	dmr_cow_free_map(cow);
 	xa_destroy(&cow->map);
 	xa_destroy(&cow->pending);
 	kfree(cow);
 }
 
-void dmr_cow_release_chunks(struct dmr_cow *cow)
+struct dmr_snap *dmr_snap_create(struct dmr_cow *cow, const struct dmr_cow_id *id,
+				 const struct dmr_cow_owner_ops *ops, void *ctx)
 {
+	struct dmr_snap *snap = kzalloc(sizeof(*snap), GFP_KERNEL);
+
+	if (!snap)
+		return NULL;
+	snap->cow = cow;
+	INIT_LIST_HEAD(&snap->list);
+	xa_init_flags(&snap->priv, XA_FLAGS_LOCK_IRQ);
+	atomic_set(&snap->nr_pending, 0);
+	if (id)
+		snap->id = *id;
+	snap->ops = ops;
+	snap->ctx = ctx;
+	return snap;
+}
+
+void dmr_snap_destroy(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow;
+
+	if (!snap)
+		return;
+	cow = snap->cow;
+	/* Still started only when a load failed: forget it, free nothing. */
+	mutex_lock(&cow->snaps_mutex);
+	spin_lock_irq(&cow->lock);
+	list_del_init(&snap->list);
+	snap->started = false;
+	spin_unlock_irq(&cow->lock);
+	mutex_unlock(&cow->snaps_mutex);
+	xa_destroy(&snap->priv);
+	kfree(snap);
+}
+
+bool dmr_cow_has_snaps(struct dmr_cow *cow)
+{
+	bool r;
+
+	spin_lock_irq(&cow->lock);
+	r = !list_empty(&cow->snaps);
+	spin_unlock_irq(&cow->lock);
+	return r;
+}
+
+/* Put @snap in the list by its epoch. Both locks held. */
+static int __dmr_snap_add(struct dmr_snap *snap, u32 epoch)
+{
+	struct dmr_cow *cow = snap->cow;
+	struct dmr_snap *s;
+
+	if (!epoch || snap->started)
+		return -EINVAL;
+	list_for_each_entry(s, &cow->snaps, list) {
+		if (s->epoch == epoch)
+			return -EEXIST;
+		if (s->epoch > epoch)
+			break;
+	}
+	snap->epoch = epoch;
+	list_add_tail(&snap->list, &s->list);
+	snap->started = true;
+	cow->max_epoch = max(cow->max_epoch, epoch);
+	return 0;
+}
+
+static u32 dmr_cow_new_epoch(struct dmr_cow *cow)
+{
+	if (cow->test_freed)
+		return ++cow->test_epoch;
+	return dmr_pool_new_epoch(cow->pool);
+}
+
+int dmr_snap_start(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
+	int r;
+
+	mutex_lock(&cow->snaps_mutex);
+	spin_lock_irq(&cow->lock);
+	if (cow->state != DMR_COW_ACTIVE) {
+		r = -EIO;
+	} else {
+		/* Newer than every snapshot and copy: it goes last. */
+		r = __dmr_snap_add(snap, dmr_cow_new_epoch(cow));
+		WARN_ON(!r && !list_is_last(&snap->list, &cow->snaps));
+	}
+	spin_unlock_irq(&cow->lock);
+	mutex_unlock(&cow->snaps_mutex);
+	return r;
+}
+
+int dmr_snap_load(struct dmr_snap *snap, u32 epoch)
+{
+	struct dmr_cow *cow = snap->cow;
+	int r;
+
+	mutex_lock(&cow->snaps_mutex);
+	spin_lock_irq(&cow->lock);
+	r = __dmr_snap_add(snap, epoch);
+	spin_unlock_irq(&cow->lock);
+	mutex_unlock(&cow->snaps_mutex);
+	return r;
+}
+
+int dmr_snap_load_private(struct dmr_snap *snap, u64 src_chunk, u64 pool_chunk)
+{
+	if (src_chunk >= snap->cow->nr_chunks)
+		return -ERANGE;
+	return xa_insert_irq(&snap->priv, src_chunk, xa_mk_value(pool_chunk), GFP_KERNEL);
+}
+
+int dmr_cow_load_copy(struct dmr_cow *cow, u64 src_chunk, u32 hi, u64 pool_chunk)
+{
+	struct dmr_copy *node, *cp, **link;
+	int r = 0;
+
+	if (src_chunk >= cow->nr_chunks || !hi)
+		return -ERANGE;
+	node = kzalloc(sizeof(struct dmr_copy), GFP_KERNEL);
+	if (!node)
+		return -ENOMEM;
+	node->hi = hi;
+	node->pool_chunk = pool_chunk;
+
+	/* Slot reserved first: a store under the lock must not allocate. */
+	r = xa_reserve_irq(&cow->map, src_chunk, GFP_KERNEL);
+	if (r) {
+		kfree(node);
+		return r;
+	}
+	spin_lock_irq(&cow->lock);
+	cp = xa_load(&cow->map, src_chunk);
+	if (!cp || cp->hi < hi) {
+		node->next = cp;
+		xa_store(&cow->map, src_chunk, node, GFP_ATOMIC);
+	} else {
+		/* Keep the list newest first. */
+		for (link = &cp->next; *link && (*link)->hi > hi; link = &(*link)->next)
+			;
+		if (cp->hi == hi || (*link && (*link)->hi == hi)) {
+			r = -EEXIST;
+		} else {
+			node->next = *link;
+			*link = node;
+		}
+	}
+	if (!r)
+		cow->max_epoch = max(cow->max_epoch, hi);
+	spin_unlock_irq(&cow->lock);
+	if (r)
+		kfree(node);
+	return r;
+}
+
+u32 dmr_cow_max_epoch(struct dmr_cow *cow)
+{
+	return cow->max_epoch;
+}
+
+/*
+ * Drop from @chunk's copies those whose range of epochs holds no started
+ * snapshot; with @epoch, only the one serving @epoch is looked at.
+ * cow->lock held. The dropped ones are put on @freed (by their next).
+ */
+static void __dmr_chunk_gc(struct dmr_cow *cow, u64 chunk, u32 epoch, bool all,
+			   struct dmr_copy **freed)
+{
+	struct dmr_copy *head = xa_load(&cow->map, chunk);
+	struct dmr_copy **link = &head, *cp;
+
+	while ((cp = *link)) {
+		if ((all || (epoch >= cp->lo && epoch <= cp->hi)) &&
+		    !__dmr_range_live(cow, cp->lo, cp->hi)) {
+			*link = cp->next;
+			cp->next = *freed;
+			*freed = cp;
+			continue;
+		}
+		link = &cp->next;
+	}
+	if (!head)
+		xa_erase(&cow->map, chunk);
+	else if (head != xa_load(&cow->map, chunk))
+		xa_store(&cow->map, chunk, head, GFP_ATOMIC);	/* slot in use: no allocation */
+}
+
+static u64 dmr_cow_free_list(struct dmr_cow *cow, struct dmr_copy *cp)
+{
+	struct dmr_copy *next;
+	u64 n = 0;
+
+	for (; cp; cp = next, n++) {
+		next = cp->next;
+		dmr_cow_free_chunk(cow, cp->pool_chunk);
+		kfree(cp);
+	}
+	return n;
+}
+
+/* Garbage-collect every chunk's copies; with @epoch only around it. */
+static u64 dmr_cow_gc(struct dmr_cow *cow, u32 epoch, bool all)
+{
+	struct dmr_copy *cp, *freed;
+	unsigned long index;
+	u64 n = 0;
+
+	xa_for_each(&cow->map, index, cp) {
+		freed = NULL;
+		spin_lock_irq(&cow->lock);
+		__dmr_chunk_gc(cow, index, epoch, all, &freed);
+		spin_unlock_irq(&cow->lock);
+		/* Every walker of the lists holds cow->lock: free after it. */
+		n += dmr_cow_free_list(cow, freed);
+		cond_resched();
+	}
+	return n;
+}
+
+u64 dmr_cow_load_done(struct dmr_cow *cow)
+{
+	struct dmr_copy *cp;
+	struct dmr_snap *s;
+	unsigned long index;
+	void *v;
+	u64 n;
+
+	/*
+	 * The owner table keeps @hi only: a copy is for the snapshots since
+	 * the previous copy that have no version of their own. One for none
+	 * of them gets lo 0, and is freed below.
+	 */
+	xa_for_each(&cow->map, index, cp) {
+		spin_lock_irq(&cow->lock);
+		for (; cp; cp = cp->next)
+			cp->lo = __dmr_first_needy(cow, index, cp->next ? cp->next->hi : 0,
+						   cp->hi) ?: U32_MAX;
+		spin_unlock_irq(&cow->lock);
+	}
+	n = dmr_cow_gc(cow, 0, true);
+
+	/* What each snapshot holds in the pool. */
+	spin_lock_irq(&cow->lock);
+	list_for_each_entry(s, &cow->snaps, list) {
+		s->copied = 0;
+		xa_for_each(&s->priv, index, v)
+			s->copied++;
+	}
+	xa_for_each(&cow->map, index, cp)
+		for (; cp; cp = cp->next)
+			__dmr_count_copy(cow, index, cp->lo, cp->hi);
+	spin_unlock_irq(&cow->lock);
+	return n;
+}
+
+void dmr_snap_release(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
 	unsigned long index;
 	void *v;
 
-	/* A copy still in flight would land in a chunk given away. */
-	dmr_cow_quiesce(cow);
-	xa_for_each(&cow->map, index, v) {
-		dmr_md_clear_owner(cow->md, xa_to_value(v));
-		dmr_pool_free_chunk(cow->pool, xa_to_value(v));
-		xa_erase_irq(&cow->map, index);
+	/* Its private copies in flight would land in chunks given away. */
+	spin_lock_irq(&cow->lock);
+	wait_event_lock_irq(cow->idle, !atomic_read(&snap->nr_pending), cow->lock);
+	spin_unlock_irq(&cow->lock);
+
+	if (snap->started) {
+		mutex_lock(&cow->snaps_mutex);
+		spin_lock_irq(&cow->lock);
+		list_del_init(&snap->list);
+		snap->started = false;
+		spin_unlock_irq(&cow->lock);
+		mutex_unlock(&cow->snaps_mutex);
+		dmr_cow_gc(cow, snap->epoch, false);
 	}
-	cow->copied = 0;
+
+	xa_for_each(&snap->priv, index, v) {
+		xa_erase_irq(&snap->priv, index);
+		dmr_cow_free_chunk(cow, xa_to_value(v));
+	}
+	snap->copied = 0;
 }
+
+#if IS_ENABLED(CONFIG_KUNIT)
+bool dmr_cow_needs_copy(struct dmr_cow *cow, u64 chunk)
+{
+	bool r;
+
+	spin_lock_irq(&cow->lock);
+	r = __dmr_needs_copy(cow, chunk);
+	spin_unlock_irq(&cow->lock);
+	return r;
+}
+
+bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
+{
+	struct dmr_cow *cow = snap->cow;
+	struct dmr_copy *cp;
+	bool r = true;
+	void *v;
+
+	spin_lock_irq(&cow->lock);
+	v = xa_load(&snap->priv, chunk);
+	cp = __dmr_find_copy(cow, chunk, snap->epoch);
+	if (v)
+		*pool_chunk = xa_to_value(v);
+	else if (cp)
+		*pool_chunk = cp->pool_chunk;
+	else
+		r = false;
+	spin_unlock_irq(&cow->lock);
+	return r;
+}
+
+int dmr_cow_add_copy(struct dmr_cow *cow, u64 chunk, u64 pool_chunk)
+{
+	struct dmr_copy *node = kzalloc(sizeof(struct dmr_copy), GFP_KERNEL);
+	int r = 0;
+
+	if (!node)
+		return -ENOMEM;
+	if (xa_reserve_irq(&cow->map, chunk, GFP_KERNEL)) {
+		kfree(node);
+		return -ENOMEM;
+	}
+	spin_lock_irq(&cow->lock);
+	node->pool_chunk = pool_chunk;
+	node->hi = __dmr_newest_epoch(cow);
+	if (!__dmr_needs_copy(cow, chunk) || !__dmr_insert_copy(cow, chunk, node)) {
+		xa_release(&cow->map, chunk);
+		r = -EINVAL;
+	}
+	spin_unlock_irq(&cow->lock);
+	if (r)
+		kfree(node);
+	return r;
+}
+
+int dmr_snap_add_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk)
+{
+	struct dmr_cow *cow = snap->cow;
+	int r = 0;
+
+	if (xa_reserve_irq(&snap->priv, chunk, GFP_KERNEL))
+		return -ENOMEM;
+	spin_lock_irq(&cow->lock);
+	if (xa_load(&snap->priv, chunk))
+		r = -EEXIST;
+	else
+		__dmr_insert_private(snap, chunk, pool_chunk);
+	spin_unlock_irq(&cow->lock);
+	return r;
+}
+
+unsigned int dmr_cow_copies(struct dmr_cow *cow, u64 chunk, u64 *pool_chunks, u32 *his,
+			    unsigned int max)
+{
+	struct dmr_copy *cp;
+	unsigned int n = 0;
+
+	spin_lock_irq(&cow->lock);
+	for (cp = xa_load(&cow->map, chunk); cp && n < max; cp = cp->next, n++) {
+		pool_chunks[n] = cp->pool_chunk;
+		his[n] = cp->hi;
+	}
+	spin_unlock_irq(&cow->lock);
+	return n;
+}
+#endif
 
 int dmr_cow_init(void)
 {

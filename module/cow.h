@@ -1,17 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dm-replica: copy-on-write of one group member.
+ * dm-replica: copy-on-write of one source for all its snapshots in a pool.
  *
- * A dmr_cow keeps the point-in-time image of one source: the map from
- * source chunks to the pool chunks that hold their old data, the copies
- * in flight, and the replica reads that go to the source. The
- * replica-source target sends its writes through dmr_cow_map_source(), the
- * replica target all its I/O through dmr_cow_map_replica().
+ * A dmr_cow belongs to one source in one pool; each snapshot of that
+ * source (a member of a snapshot group) is a dmr_snap of it. The cow keeps
+ * the old data the snapshots need, copied once however many snapshots
+ * need the same version of a chunk:
  *
- * The invariant it keeps: a source write to a chunk the replica still
- * needs is held until the old data is copied to the pool and the metadata
- * that points to it is durable, and until every replica read of that
- * chunk that went to the source has completed.
+ *  - every snapshot has an epoch, taken from the pool when the snapshot's
+ *    point in time is taken (dmr_snap_start(), under the barrier): epochs
+ *    grow with time, pool-wide;
+ *  - every copy of a source chunk has a @hi, the newest epoch among the
+ *    snapshots at the time it was made. The copies of a chunk, ordered by
+ *    @hi, split time: the copy with the smallest @hi >= e holds the chunk as
+ *    snapshot e saw it; a snapshot newer than every copy's @hi sees the
+ *    chunk at the source, which has not been written since;
+ *  - a source write to a chunk needs a copy first when a snapshot newer
+ *    than the chunk's newest copy exists (and has no private chunk there);
+ *  - a replica write goes to a chunk private to its snapshot, made once;
+ *  - deleting a snapshot frees its private chunks and every copy whose
+ *    range of epochs holds no remaining snapshot.
+ *
+ * The source target sends its writes through dmr_cow_map_source(), a
+ * replica target all its I/O through dmr_snap_map_replica().
+ *
+ * The invariant it keeps: a source write to a chunk a snapshot still needs
+ * is held until the old data is copied to the pool and the metadata that
+ * points to it is durable, and until every replica read of that chunk that
+ * went to the source has completed.
  */
 #ifndef DM_REPLICA_COW_H
 #define DM_REPLICA_COW_H
@@ -22,6 +38,7 @@
 #include <linux/types.h>
 
 struct dmr_cow;
+struct dmr_snap;
 struct dmr_pool;
 
 /* What the copy-on-write decided for a bio. */
@@ -32,29 +49,32 @@ enum dmr_verdict {
 	DMR_KILL,		/* fail it */
 };
 
-/* Per-bio data of the replica target (ti->per_io_data_size). */
 struct dmr_pending;
 
+/* Per-bio data of the replica target (ti->per_io_data_size). */
 struct dmr_cow_io {
 	struct hlist_node node;
 	u64 chunk;
 	bool tracked;
+	struct dmr_snap *snap;
 	struct dmr_pending *overwrite;	/* this write is the chunk's copy */
 };
 
 /*
- * The owner of a cow (the group) is told when it cannot go on: @broken is
- * called once, from a worker, with the reason. The owner records it
- * durably and then calls dmr_cow_broken_done(); source writes that needed
- * a copy are held until then.
+ * The owner of a snapshot (its group) is told when the cow cannot go on:
+ * @broken is called once per snapshot, from a worker, with the reason,
+ * and records it durably before it returns. Source writes that needed a
+ * copy are held until every snapshot's owner has returned. It may sleep,
+ * but must not wait for those writes (allocate with noio).
  */
 struct dmr_cow_owner_ops {
-	void (*broken)(struct dmr_cow *cow, void *ctx, const char *reason);
+	void (*broken)(struct dmr_snap *snap, void *ctx, const char *reason);
 };
 
 /*
- * Identity of the member in the pool's owner table: @slot + 1 is stored,
- * with @gen, so that entries of a deleted group read as free.
+ * Identity of a snapshot's private chunks in the pool's owner table:
+ * @slot + 1 is stored, with @gen, so that entries of a deleted group read
+ * as free.
  */
 struct dmr_cow_id {
 	u16 slot;
@@ -62,21 +82,23 @@ struct dmr_cow_id {
 	u16 member;
 };
 
-struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, const struct dmr_cow_id *id,
-			       sector_t origin_sectors,
-			       const struct dmr_cow_owner_ops *ops, void *ctx);
-/* Wait for copies in flight to end, then free. May sleep. */
+/* @origin_id names the cow's shared copies in the owner table. */
+struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, u16 origin_id, sector_t origin_sectors);
+/* No snapshot left: wait for copies in flight to end, then free. May sleep. */
 void dmr_cow_destroy(struct dmr_cow *cow);
 /* Wait until no copy is in flight and the workers are idle. May sleep. */
 void dmr_cow_quiesce(struct dmr_cow *cow);
 /*
- * A member recorded Broken: the cow starts broken (source writes pass,
- * replica I/O fails) without telling its owner again. Before first use.
+ * A snapshot of the source was recorded Broken, or the source cannot be
+ * vouched for: the cow breaks (source writes pass, replica I/O fails)
+ * without telling the owners. Process context.
  */
-void dmr_cow_mark_broken(struct dmr_cow *cow);
-
-/* Load one mapping read from the owner table. Before the cow is used. */
-int dmr_cow_load(struct dmr_cow *cow, u64 src_chunk, u64 pool_chunk);
+void dmr_cow_mark_broken(struct dmr_cow *cow, const char *reason);
+bool dmr_cow_is_broken(struct dmr_cow *cow);
+/* Has the cow a started snapshot? */
+bool dmr_cow_has_snaps(struct dmr_cow *cow);
+/* Why it broke ("" while it works). */
+void dmr_cow_reason(struct dmr_cow *cow, char *buf, size_t len);
 
 /*
  * The device the source data lives on; set before the first source write
@@ -90,41 +112,87 @@ void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin);
  */
 int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio);
 
+/* Load one shared copy read from the owner table. Before the cow is used. */
+int dmr_cow_load_copy(struct dmr_cow *cow, u64 src_chunk, u32 hi, u64 pool_chunk);
+/*
+ * After every snapshot and copy is loaded: free the copies no snapshot
+ * needs (left by a deletion the crash interrupted), returning how many.
+ */
+u64 dmr_cow_load_done(struct dmr_cow *cow);
+/* The newest epoch the cow has seen, snapshots and copies. */
+u32 dmr_cow_max_epoch(struct dmr_cow *cow);
+
+/* A snapshot of the source. It takes no I/O until started or loaded. */
+struct dmr_snap *dmr_snap_create(struct dmr_cow *cow, const struct dmr_cow_id *id,
+				 const struct dmr_cow_owner_ops *ops, void *ctx);
+/*
+ * Free a snapshot that was never started or was released; or, when a load
+ * failed, one that was loaded (nothing is given back to the pool then).
+ */
+void dmr_snap_destroy(struct dmr_snap *snap);
+/*
+ * The point in time: the snapshot takes the pool's next epoch and from now
+ * on the cow keeps what it needs. With the source's writes held and drained (the
+ * barrier). -EIO when the cow is broken.
+ */
+int dmr_snap_start(struct dmr_snap *snap);
+/* A snapshot read from the pool, with its epoch. Before the cow is used. */
+int dmr_snap_load(struct dmr_snap *snap, u32 epoch);
+int dmr_snap_load_private(struct dmr_snap *snap, u64 src_chunk, u64 pool_chunk);
+u32 dmr_snap_epoch(struct dmr_snap *snap);
+bool dmr_snap_started(struct dmr_snap *snap);
+
+/*
+ * Delete a started snapshot: the cow forgets it, its private chunks and
+ * the copies that only it needed go back to the pool. No replica of it may
+ * be open. May sleep.
+ */
+void dmr_snap_release(struct dmr_snap *snap);
+
 /* I/O to the replica: remaps the bio to the pool or to the origin, queues
  * it, or fails it. Map context; @io is the bio's per-bio data, whose size
  * the replica target must set as its per_io_data_size.
  */
-int dmr_cow_map_replica(struct dmr_cow *cow, struct bio *bio, struct dmr_cow_io *io);
+int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_io *io);
 /*
  * End of a replica bio; must be called for every bio mapped above, and its
  * answer returned from the target's end_io: DM_ENDIO_INCOMPLETE when the
  * cow will end the bio again later (bio_endio()), once its chunk's
  * metadata is durable.
  */
-int dmr_cow_end_replica(struct dmr_cow *cow, struct dmr_cow_io *io, blk_status_t *error);
+int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_status_t *error);
 
-/* After the owner recorded the failure durably. */
-void dmr_cow_broken_done(struct dmr_cow *cow);
-
-bool dmr_cow_is_broken(struct dmr_cow *cow);
-u64 dmr_cow_copied_chunks(struct dmr_cow *cow);
-
-/* Give every chunk of the member back to the pool (group deletion). No
- * source or replica may be attached; copies still in flight are waited
- * for first. May sleep.
- */
-void dmr_cow_release_chunks(struct dmr_cow *cow);
+bool dmr_snap_is_broken(struct dmr_snap *snap);
+/* Chunks of the snapshot held in the pool (shared copies and private). */
+u64 dmr_snap_copied_chunks(struct dmr_snap *snap);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /* The decisions a cow makes; not static when the kernel has KUnit. */
 enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct bio *bio, u64 *need);
-enum dmr_verdict __dmr_cow_replica(struct dmr_cow *cow, struct bio *bio,
-				   struct dmr_cow_io *io, u64 *need);
+enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, struct bio *bio,
+				    struct dmr_cow_io *io, u64 *need);
 bool __dmr_tracked(struct dmr_cow *cow, u64 chunk);
+/*
+ * The mapping itself, without I/O: does a write to @chunk need a copy; the
+ * pool chunk serving @snap at @chunk (false: the source serves it); record
+ * a copy made now (with @hi the newest epoch). cow->lock is taken inside.
+ */
+bool dmr_cow_needs_copy(struct dmr_cow *cow, u64 chunk);
+bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk);
+int dmr_cow_add_copy(struct dmr_cow *cow, u64 chunk, u64 pool_chunk);
+/* Record a private chunk of @snap made now. */
+int dmr_snap_add_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk);
+/* Every copy of @chunk, newest first; returns how many (at most @max). */
+unsigned int dmr_cow_copies(struct dmr_cow *cow, u64 chunk, u64 *pool_chunks, u32 *his,
+			    unsigned int max);
 #endif
 #ifdef DMR_KUNIT_TEST
-/* For the KUnit suite only (make DMR_KUNIT=1): a cow with no pool. */
-struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors);
+/*
+ * For the KUnit suite only (make DMR_KUNIT=1): a cow with no pool. The
+ * pool chunks it frees are handed to @freed.
+ */
+struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors,
+				    void (*freed)(void *ctx, u64 pool_chunk), void *ctx);
 #endif
 
 #endif /* DM_REPLICA_COW_H */

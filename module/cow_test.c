@@ -2,29 +2,83 @@
 /*
  * KUnit tests for the copy-on-write decisions and the chunk map: which
  * source writes may go on, which need a copy first, where replica I/O
- * goes, and the tracking of replica reads at the origin.
+ * goes, the tracking of replica reads at the origin, and the sharing of
+ * copies between the snapshots of a source, checked against a model.
  */
 #include <kunit/test.h>
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
+#include <linux/prandom.h>
 
 #include "cow.h"
 
 #define CHUNK	128	/* sectors */
 
-static struct dmr_cow *dmr_test_cow(struct kunit *test)
-{
-	struct dmr_cow *cow = dmr_cow_create_test(CHUNK, 64 * CHUNK);
+struct dmr_test_ctx {
+	struct dmr_cow *cow;
+	struct dmr_snap *snaps[64];
+	unsigned int nr_snaps;
+	u64 freed[4096];
+	unsigned int nr_freed;
+};
 
-	KUNIT_ASSERT_NOT_NULL(test, cow);
-	test->priv = cow;
-	return cow;
+static void dmr_test_freed(void *ctx, u64 pool_chunk)
+{
+	struct dmr_test_ctx *t = ctx;
+
+	if (t->nr_freed < ARRAY_SIZE(t->freed))
+		t->freed[t->nr_freed] = pool_chunk;
+	t->nr_freed++;
+}
+
+static struct dmr_test_ctx *dmr_test_ctx(struct kunit *test)
+{
+	struct dmr_test_ctx *t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->cow = dmr_cow_create_test(CHUNK, 64 * CHUNK, dmr_test_freed, t);
+	KUNIT_ASSERT_NOT_NULL(test, t->cow);
+	test->priv = t;
+	return t;
+}
+
+/* A started snapshot of the test cow. */
+static struct dmr_snap *dmr_test_snap(struct kunit *test, struct dmr_test_ctx *t)
+{
+	struct dmr_snap *snap = dmr_snap_create(t->cow, NULL, NULL, NULL);
+
+	KUNIT_ASSERT_NOT_NULL(test, snap);
+	KUNIT_ASSERT_LT(test, t->nr_snaps, ARRAY_SIZE(t->snaps));
+	t->snaps[t->nr_snaps++] = snap;
+	KUNIT_ASSERT_EQ(test, dmr_snap_start(snap), 0);
+	return snap;
+}
+
+/* Delete a snapshot; returns how many pool chunks that freed. */
+static unsigned int dmr_test_delete(struct dmr_test_ctx *t, struct dmr_snap *snap)
+{
+	unsigned int before = t->nr_freed, i;
+
+	dmr_snap_release(snap);
+	for (i = 0; i < t->nr_snaps; i++) {
+		if (t->snaps[i] == snap) {
+			t->snaps[i] = t->snaps[--t->nr_snaps];
+			break;
+		}
+	}
+	dmr_snap_destroy(snap);
+	return t->nr_freed - before;
 }
 
 static void dmr_test_cow_exit(struct kunit *test)
 {
-	if (test->priv)
-		dmr_cow_destroy(test->priv);
+	struct dmr_test_ctx *t = test->priv;
+
+	if (!t)
+		return;
+	while (t->nr_snaps)
+		dmr_test_delete(t, t->snaps[0]);
+	dmr_cow_destroy(t->cow);
 }
 
 /* A bio of @sectors at @sector, for deciding on only. */
@@ -40,112 +94,377 @@ static struct bio *dmr_test_bio(struct kunit *test, blk_opf_t op, sector_t secto
 	return bio;
 }
 
+static void dmr_test_cow_no_snapshot_no_copy(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	u64 need;
+
+	/* Before a point in time is taken, writes pass. */
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, dmr_test_bio(test, REQ_OP_WRITE, 0, 8),
+					       &need), DMR_READY);
+}
+
 static void dmr_test_cow_unmapped_needs_copy(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
 	struct bio *bio = dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK + 3, 8);
 	u64 need = ~0ULL;
 
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_NEED);
+	dmr_test_snap(test, t);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, bio, &need), DMR_NEED);
 	KUNIT_EXPECT_EQ(test, need, 5ULL);
 }
 
 static void dmr_test_cow_mapped_goes_on(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
 	struct bio *bio = dmr_test_bio(test, REQ_OP_WRITE, 5 * CHUNK, CHUNK);
+	struct dmr_snap *s = dmr_test_snap(test, t);
 	u64 need;
 
-	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 5, 77), 0);
-	KUNIT_EXPECT_EQ(test, dmr_cow_copied_chunks(cow), 1ULL);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_READY);
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 5, dmr_snap_epoch(s), 77), 0);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_done(t->cow), 0ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s), 1ULL);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, bio, &need), DMR_READY);
 }
 
 static void dmr_test_cow_multi_chunk(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
 	struct bio *bio = dmr_test_bio(test, REQ_OP_WRITE, 2 * CHUNK + 1, 3 * CHUNK);
+	u32 e = dmr_snap_epoch(dmr_test_snap(test, t));
 	u64 need;
 
 	/* Chunks 2 to 5: the first one without a copy is named. */
-	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 2, 10), 0);
-	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 3, 11), 0);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_NEED);
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 2, e, 10), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 3, e, 11), 0);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, bio, &need), DMR_NEED);
 	KUNIT_EXPECT_EQ(test, need, 4ULL);
-	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 4, 12), 0);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_NEED);
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 4, e, 12), 0);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, bio, &need), DMR_NEED);
 	KUNIT_EXPECT_EQ(test, need, 5ULL);
-	KUNIT_ASSERT_EQ(test, dmr_cow_load(cow, 5, 13), 0);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, bio, &need), DMR_READY);
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 5, e, 13), 0);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, bio, &need), DMR_READY);
 }
 
 static void dmr_test_cow_load_checks(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s1 = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	struct dmr_snap *s2 = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	struct dmr_snap *dup = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	u32 e1 = 5, e2 = 9;
 
-	KUNIT_EXPECT_EQ(test, dmr_cow_load(cow, 64, 1), -ERANGE);
-	KUNIT_EXPECT_EQ(test, dmr_cow_load(cow, 63, 1), 0);
-	KUNIT_EXPECT_EQ(test, dmr_cow_load(cow, 63, 2), -EBUSY);
-	KUNIT_EXPECT_EQ(test, dmr_cow_copied_chunks(cow), 1ULL);
+	KUNIT_ASSERT_NOT_NULL(test, s1);
+	KUNIT_ASSERT_NOT_NULL(test, s2);
+	KUNIT_ASSERT_NOT_NULL(test, dup);
+	t->snaps[t->nr_snaps++] = s1;
+	t->snaps[t->nr_snaps++] = s2;
+	/* Loaded in any order; two snapshots of one epoch cannot be. */
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(s2, e2), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(s1, e1), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_load(dup, e1), -EEXIST);
+	dmr_snap_destroy(dup);
+
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 64, e1, 1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 63, 0, 1), -ERANGE);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 63, e2, 1), 0);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 63, e2, 2), -EEXIST);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 63, e1, 3), 0);
+	/* Older than every snapshot: left by a deletion, freed. */
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_copy(t->cow, 62, e1 - 1, 4), 0);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_done(t->cow), 1ULL);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 4ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s1), 1ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s2), 1ULL);
+	KUNIT_EXPECT_EQ(test, dmr_cow_max_epoch(t->cow), e2);
 }
 
 static void dmr_test_cow_replica_tracking(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s = dmr_test_snap(test, t);
 	struct bio *bio2 = dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK + 8, 8);
 	struct dmr_cow_io io = {}, io2 = {};
 	blk_status_t status = BLK_STS_OK;
 	u64 need;
 
 	/* A replica read of an uncopied chunk goes to the origin, tracked. */
-	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK, 8),
-						&io, &need), DMR_READY);
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s, dmr_test_bio(test, REQ_OP_READ, 7 * CHUNK, 8),
+						 &io, &need), DMR_READY);
 	KUNIT_EXPECT_TRUE(test, io.tracked);
 	KUNIT_EXPECT_EQ(test, io.chunk, 7ULL);
-	KUNIT_EXPECT_TRUE(test, __dmr_tracked(cow, 7));
-	KUNIT_EXPECT_FALSE(test, __dmr_tracked(cow, 8));
+	KUNIT_EXPECT_TRUE(test, __dmr_tracked(t->cow, 7));
+	KUNIT_EXPECT_FALSE(test, __dmr_tracked(t->cow, 8));
 
 	/* Two reads of one chunk: tracked until both end. */
-	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, bio2, &io2, &need), DMR_READY);
-	KUNIT_EXPECT_EQ(test, dmr_cow_end_replica(cow, &io, &status), DM_ENDIO_DONE);
-	KUNIT_EXPECT_TRUE(test, __dmr_tracked(cow, 7));
-	KUNIT_EXPECT_EQ(test, dmr_cow_end_replica(cow, &io2, &status), DM_ENDIO_DONE);
-	KUNIT_EXPECT_FALSE(test, __dmr_tracked(cow, 7));
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s, bio2, &io2, &need), DMR_READY);
+	KUNIT_EXPECT_EQ(test, dmr_snap_end_replica(s, &io, &status), DM_ENDIO_DONE);
+	KUNIT_EXPECT_TRUE(test, __dmr_tracked(t->cow, 7));
+	KUNIT_EXPECT_EQ(test, dmr_snap_end_replica(s, &io2, &status), DM_ENDIO_DONE);
+	KUNIT_EXPECT_FALSE(test, __dmr_tracked(t->cow, 7));
 	KUNIT_EXPECT_FALSE(test, io2.tracked);
 }
 
 static void dmr_test_cow_replica_write_needs_copy(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s = dmr_test_snap(test, t);
 	struct dmr_cow_io io = {};
 	u64 need = 0;
 
-	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, dmr_test_bio(test, REQ_OP_WRITE, 9 * CHUNK, 8),
-						&io, &need), DMR_NEED);
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s, dmr_test_bio(test, REQ_OP_WRITE, 9 * CHUNK, 8),
+						 &io, &need), DMR_NEED);
 	KUNIT_EXPECT_EQ(test, need, 9ULL);
 	KUNIT_EXPECT_FALSE(test, io.tracked);
 }
 
 static void dmr_test_cow_broken(struct kunit *test)
 {
-	struct dmr_cow *cow = dmr_test_cow(test);
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s = dmr_test_snap(test, t);
+	struct dmr_snap *late = dmr_snap_create(t->cow, NULL, NULL, NULL);
 	struct dmr_cow_io io = {};
+	char reason[32];
 	u64 need;
 
 	/*
 	 * The suites run before the module's workqueues exist: set the state
 	 * the failure path ends in directly.
 	 */
-	dmr_cow_mark_broken(cow);
-	KUNIT_EXPECT_TRUE(test, dmr_cow_is_broken(cow));
+	dmr_cow_mark_broken(t->cow, "test reason");
+	KUNIT_EXPECT_TRUE(test, dmr_snap_is_broken(s));
+	dmr_cow_reason(t->cow, reason, sizeof(reason));
+	KUNIT_EXPECT_STREQ(test, reason, "test reason");
 	/* The source goes on unchanged; the replica fails. */
-	KUNIT_EXPECT_EQ(test, __dmr_cow_source(cow, dmr_test_bio(test, REQ_OP_WRITE, 0, 8), &need),
-			DMR_READY);
-	KUNIT_EXPECT_EQ(test, __dmr_cow_replica(cow, dmr_test_bio(test, REQ_OP_READ, 0, 8), &io,
-						&need), DMR_KILL);
+	KUNIT_EXPECT_EQ(test, __dmr_cow_source(t->cow, dmr_test_bio(test, REQ_OP_WRITE, 0, 8),
+					       &need), DMR_READY);
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s, dmr_test_bio(test, REQ_OP_READ, 0, 8), &io,
+						 &need), DMR_KILL);
+	/* No new point in time on a broken cow. */
+	KUNIT_ASSERT_NOT_NULL(test, late);
+	KUNIT_EXPECT_EQ(test, dmr_snap_start(late), -EIO);
+	dmr_snap_destroy(late);
+}
+
+/*
+ * S1, S2, write, S3, write: one copy serves S1 and S2, a second S3;
+ * deleting S3 frees the second, S1 nothing, S2 the first.
+ */
+static void dmr_test_cow_shared_copy(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s1 = dmr_test_snap(test, t), *s2 = dmr_test_snap(test, t), *s3;
+	u64 pc;
+
+	KUNIT_EXPECT_TRUE(test, dmr_cow_needs_copy(t->cow, 4));
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 4, 100), 0);
+	KUNIT_EXPECT_FALSE(test, dmr_cow_needs_copy(t->cow, 4));
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s1, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 100ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s2, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 100ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s1), 1ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s2), 1ULL);
+
+	s3 = dmr_test_snap(test, t);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(s3, 4, &pc));
+	KUNIT_EXPECT_TRUE(test, dmr_cow_needs_copy(t->cow, 4));
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 4, 101), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s3, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 101ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s1, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 100ULL);
+
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, s3), 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 101ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_cow_needs_copy(t->cow, 4));
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, s1), 0U);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s2, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 100ULL);
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, s2), 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[1], 100ULL);
+}
+
+/* A snapshot with its own version of a chunk needs no copy of it. */
+static void dmr_test_cow_private_no_copy(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s1 = dmr_test_snap(test, t);
+	u64 pc;
+
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s1, 3, 200), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(s1), 1ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_cow_needs_copy(t->cow, 3));
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(s1, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 200ULL);
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, s1), 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 200ULL);
+}
+
+/*
+ * The model: the source's chunks have versions (a write makes a new one);
+ * a snapshot sees, per chunk, the version current when it was taken, or
+ * its own private version; a pool chunk holds one version. What the cow
+ * answers is checked against it after every step of a random sequence of
+ * source writes, snapshots, replica writes and deletions:
+ *  - a write needs a copy exactly when a snapshot without a private
+ *    version still sees the current one;
+ *  - every snapshot reads, for every chunk, the version it must see;
+ *  - the pool chunks in use are exactly the private versions and the
+ *    copies made (one per version written over while a snapshot saw it)
+ *    that some snapshot still sees.
+ */
+#define MODEL_CHUNKS	8
+#define MODEL_SNAPS	12
+#define MODEL_STEPS	3000
+#define MODEL_POOL	8192
+
+struct dmr_model {
+	u32 version[MODEL_CHUNKS];		/* the source's current one */
+	struct {
+		struct dmr_snap *snap;
+		u32 view[MODEL_CHUNKS];
+		u32 priv[MODEL_CHUNKS];		/* 0: none */
+	} s[MODEL_SNAPS];
+	u32 copies[MODEL_CHUNKS][MODEL_STEPS];	/* versions copied, kept */
+	unsigned int nr_copies[MODEL_CHUNKS];
+	u32 pool[MODEL_POOL];			/* version a pool chunk holds */
+	bool pool_used[MODEL_POOL];
+	u64 next_pool;
+	u32 next_version;
+};
+
+/* Does a live snapshot see version @v of chunk @c (private or not)? */
+static bool dmr_model_seen(struct dmr_model *m, unsigned int c, u32 v)
+{
+	unsigned int i;
+
+	for (i = 0; i < MODEL_SNAPS; i++)
+		if (m->s[i].snap && m->s[i].view[c] == v)
+			return true;
+	return false;
+}
+
+static void dmr_model_check(struct kunit *test, struct dmr_test_ctx *t, struct dmr_model *m)
+{
+	unsigned int i, c, j, used = 0, want = 0;
+	u64 pc;
+
+	for (j = 0; j < t->nr_freed && j < ARRAY_SIZE(t->freed); j++) {
+		KUNIT_ASSERT_LT(test, t->freed[j], (u64)MODEL_POOL);
+		KUNIT_ASSERT_TRUE(test, m->pool_used[t->freed[j]]);
+		m->pool_used[t->freed[j]] = false;
+	}
+	t->nr_freed = 0;
+	for (j = 0; j < MODEL_POOL; j++)
+		used += m->pool_used[j];
+
+	for (c = 0; c < MODEL_CHUNKS; c++) {
+		bool need = false;
+
+		/* A copy is kept while a snapshot sees its version. */
+		for (j = 0; j < m->nr_copies[c]; ) {
+			if (dmr_model_seen(m, c, m->copies[c][j]))
+				j++;
+			else
+				m->copies[c][j] = m->copies[c][--m->nr_copies[c]];
+		}
+		want += m->nr_copies[c];
+
+		for (i = 0; i < MODEL_SNAPS; i++) {
+			if (!m->s[i].snap)
+				continue;
+			if (m->s[i].priv[c])
+				want++;
+			else if (m->s[i].view[c] == m->version[c])
+				need = true;
+
+			if (dmr_snap_lookup(m->s[i].snap, c, &pc)) {
+				KUNIT_ASSERT_LT(test, pc, (u64)MODEL_POOL);
+				KUNIT_EXPECT_TRUE(test, m->pool_used[pc]);
+				KUNIT_EXPECT_EQ(test, m->pool[pc],
+						m->s[i].priv[c] ?: m->s[i].view[c]);
+			} else {
+				KUNIT_EXPECT_EQ(test, m->s[i].priv[c], 0U);
+				KUNIT_EXPECT_EQ(test, m->s[i].view[c], m->version[c]);
+			}
+		}
+		KUNIT_EXPECT_EQ(test, dmr_cow_needs_copy(t->cow, c), need);
+	}
+	KUNIT_EXPECT_EQ(test, used, want);
+}
+
+static u64 dmr_model_pool(struct kunit *test, struct dmr_model *m, u32 version)
+{
+	u64 pc = m->next_pool++;
+
+	KUNIT_ASSERT_LT(test, pc, (u64)MODEL_POOL);
+	m->pool[pc] = version;
+	m->pool_used[pc] = true;
+	return pc;
+}
+
+static void dmr_test_cow_model(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_model *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	struct rnd_state rnd;
+	unsigned int step, i, c, op;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	prandom_seed_state(&rnd, 0x5eed);
+	for (c = 0; c < MODEL_CHUNKS; c++)
+		m->version[c] = ++m->next_version;
+
+	for (step = 0; step < MODEL_STEPS; step++) {
+		op = prandom_u32_state(&rnd) % 100;
+		c = prandom_u32_state(&rnd) % MODEL_CHUNKS;
+		i = prandom_u32_state(&rnd) % MODEL_SNAPS;
+		if (op < 50) {
+			/* A source write: copy first if needed, then a new version. */
+			if (dmr_cow_needs_copy(t->cow, c)) {
+				KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, c,
+						dmr_model_pool(test, m, m->version[c])), 0);
+				m->copies[c][m->nr_copies[c]++] = m->version[c];
+			}
+			m->version[c] = ++m->next_version;
+		} else if (op < 70) {
+			/* A point in time. */
+			if (m->s[i].snap)
+				continue;
+			m->s[i].snap = dmr_test_snap(test, t);
+			memcpy(m->s[i].view, m->version, sizeof(m->version));
+			memset(m->s[i].priv, 0, sizeof(m->s[i].priv));
+		} else if (op < 82) {
+			/* A replica write: the snapshot's own version. */
+			if (!m->s[i].snap)
+				continue;
+			if (!m->s[i].priv[c]) {
+				u32 v = ++m->next_version;
+
+				KUNIT_ASSERT_EQ(test, dmr_snap_add_private(m->s[i].snap, c,
+						dmr_model_pool(test, m, v)), 0);
+				m->s[i].priv[c] = v;
+			}
+		} else {
+			/* A deletion. */
+			if (!m->s[i].snap)
+				continue;
+			dmr_test_delete(t, m->s[i].snap);
+			m->s[i].snap = NULL;
+		}
+		dmr_model_check(test, t, m);
+		if (test->status == KUNIT_FAILURE) {
+			kunit_info(test, "first failure at step %u (op %u chunk %u snap %u)",
+				   step, op, c, i);
+			return;
+		}
+	}
 }
 
 static struct kunit_case dmr_cow_cases[] = {
+	KUNIT_CASE(dmr_test_cow_no_snapshot_no_copy),
 	KUNIT_CASE(dmr_test_cow_unmapped_needs_copy),
 	KUNIT_CASE(dmr_test_cow_mapped_goes_on),
 	KUNIT_CASE(dmr_test_cow_multi_chunk),
@@ -153,6 +472,9 @@ static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_replica_tracking),
 	KUNIT_CASE(dmr_test_cow_replica_write_needs_copy),
 	KUNIT_CASE(dmr_test_cow_broken),
+	KUNIT_CASE(dmr_test_cow_shared_copy),
+	KUNIT_CASE(dmr_test_cow_private_no_copy),
+	KUNIT_CASE(dmr_test_cow_model),
 	{}
 };
 

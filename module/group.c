@@ -47,18 +47,42 @@
 struct dmr_group;
 
 /*
- * struct dmr_member - one source of a group and its replica
- * @src:         the live source feeding the cow, or NULL; dmr_lock.
- * @origin:      our own reference to the source's device, once known, so
+ * struct dmr_origin - one source as the groups of one pool see it: the
+ * copies its snapshots share, and the live source that feeds them.
+ * @list:        in dmr_origins; dmr_lock.
+ * @uuid:        the source's dm UUID, its identity.
+ * @id:          its origin id in the pool's owner table.
+ * @sectors:     its size when its first snapshot was taken.
+ * @src:         the live source, or NULL; dmr_lock. Its writes go
+ *               through @cow once a snapshot of it has been started.
+ * @bdev:        our own reference to the source's device, once known, so
  *               that replica reads and copies in flight never see it go.
+ * @nr_members:  members of groups using it; dmr_lock. The last one to go
+ *               switches the source off and frees it.
+ */
+struct dmr_origin {
+	struct list_head list;
+	struct dmr_pool *pool;
+	char uuid[DMR_UUID_LEN];
+	u16 id;
+	sector_t sectors;
+	struct dmr_cow *cow;
+	struct dmr_source *src;
+	struct dmr_bdev_ref bdev;
+	unsigned int nr_members;
+};
+
+/*
+ * struct dmr_member - one source of a group and its replica
+ * @org:         the source in this pool, shared with its other snapshots.
+ * @snap:        the member's snapshot in @org's cow.
  * @nr_replicas: replica targets using the member; dmr_lock.
  */
 struct dmr_member {
 	struct dmr_group *group;
 	unsigned int index;
-	struct dmr_source *src;
-	struct dmr_cow *cow;
-	struct dmr_bdev_ref origin;
+	struct dmr_origin *org;
+	struct dmr_snap *snap;
 	unsigned int nr_replicas;
 };
 
@@ -88,6 +112,7 @@ struct dmr_group {
 };
 
 static LIST_HEAD(dmr_groups);
+static LIST_HEAD(dmr_origins);
 static u32 dmr_next_group_id = 1;
 static struct workqueue_struct *dmr_group_wq;
 
@@ -437,12 +462,12 @@ static int __dmr_member_break(struct dmr_member *m, const char *reason)
 }
 
 /*
- * A member's copy-on-write failed: record it, then let the source go on.
- * Source writes wait for this (the cow holds them until
- * dmr_cow_broken_done()), so nothing here may wait for writeback of
- * those very writes: the record is written in a noio scope.
+ * The cow of a member's source failed: record it. The cow holds the
+ * source writes that needed a copy until every snapshot's owner has
+ * returned from here, so nothing here may wait for writeback of those
+ * very writes: the record is written in a noio scope.
  */
-static void dmr_member_broken(struct dmr_cow *cow, void *ctx, const char *reason)
+static void dmr_member_broken(struct dmr_snap *snap, void *ctx, const char *reason)
 {
 	struct dmr_member *m = ctx;
 	struct dmr_group *g = m->group;
@@ -455,57 +480,205 @@ static void dmr_member_broken(struct dmr_cow *cow, void *ctx, const char *reason
 	memalloc_noio_restore(noio);
 	if (r)
 		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
-	dmr_cow_broken_done(cow);
 }
 
 static const struct dmr_cow_owner_ops dmr_member_ops = {
 	.broken = dmr_member_broken,
 };
 
-/* Attach a live source to a member. dmr_lock held; the source has no I/O
- * that could race (a new device) or the caller holds it.
+/* The origin of the source @uuid in @pool, or NULL. dmr_lock held. */
+static struct dmr_origin *dmr_origin_find(struct dmr_pool *pool, const char *uuid)
+{
+	struct dmr_origin *org;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(org, &dmr_origins, list)
+		if (org->pool == pool && !strcmp(org->uuid, uuid))
+			return org;
+	return NULL;
+}
+
+static struct dmr_origin *dmr_origin_find_id(struct dmr_pool *pool, u16 id)
+{
+	struct dmr_origin *org;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(org, &dmr_origins, list)
+		if (org->pool == pool && org->id == id)
+			return org;
+	return NULL;
+}
+
+/* The lowest origin id @pool does not use, or 0. dmr_lock held. */
+static u16 dmr_origin_new_id(struct dmr_pool *pool)
+{
+	struct dmr_origin *org;
+	unsigned long *used;
+	unsigned long id;
+
+	used = bitmap_zalloc(DMR_MAX_ORIGINS + 1, GFP_KERNEL);
+	if (!used)
+		return 0;
+	list_for_each_entry(org, &dmr_origins, list)
+		if (org->pool == pool)
+			__set_bit(org->id, used);
+	id = find_next_zero_bit(used, DMR_MAX_ORIGINS + 1, 1);
+	bitmap_free(used);
+	return id <= DMR_MAX_ORIGINS ? id : 0;
+}
+
+/*
+ * A member's reference to the origin of source @uuid in @pool, made if
+ * there is none: with a new id, or with @id (from a record) when loading.
+ * dmr_lock held.
  */
-static int dmr_member_attach(struct dmr_member *m, struct dmr_source *src)
+static struct dmr_origin *dmr_origin_get(struct dmr_pool *pool, const char *uuid, u16 id,
+					 sector_t sectors, char **error)
+{
+	struct dmr_origin *org = dmr_origin_find(pool, uuid);
+
+	if (org) {
+		if (id && org->id != id) {
+			*error = "Pool group records give one source two origin ids";
+			return ERR_PTR(-EILSEQ);
+		}
+		org->nr_members++;
+		return org;
+	}
+	if (id && dmr_origin_find_id(pool, id)) {
+		*error = "Pool group records give two sources one origin id";
+		return ERR_PTR(-EILSEQ);
+	}
+	if (!id)
+		id = dmr_origin_new_id(pool);
+	if (!id) {
+		*error = "TargetPool: no origin id left";
+		return ERR_PTR(-ENOSPC);
+	}
+	org = kzalloc(sizeof(*org), GFP_KERNEL);
+	if (!org)
+		goto nomem;
+	org->cow = dmr_cow_create(pool, id, sectors);
+	if (!org->cow) {
+		kfree(org);
+		goto nomem;
+	}
+	org->pool = pool;
+	org->id = id;
+	org->sectors = sectors;
+	strscpy(org->uuid, uuid, sizeof(org->uuid));
+	org->nr_members = 1;
+	list_add_tail(&org->list, &dmr_origins);
+	return org;
+nomem:
+	*error = "out of memory";
+	return ERR_PTR(-ENOMEM);
+}
+
+/* Attach a live source to an origin. dmr_lock held; the source has no
+ * write that could race (a new device) or the caller holds them.
+ */
+static int dmr_origin_attach(struct dmr_origin *org, struct dmr_source *src)
 {
 	int r;
 
-	if (!m->origin.bdev) {
-		r = dmr_bdev_open(dmr_source_origin(src), &m->origin);
+	if (org->src == src)
+		return 0;
+	if (!org->bdev.bdev) {
+		r = dmr_bdev_open(dmr_source_origin(src), &org->bdev);
 		if (r)
 			return r;
 	}
 	dmr_source_get(src);
-	m->src = src;
-	dmr_source_set_member(src, m, dmr_pool_chunk_sectors(m->group->pool));
+	org->src = src;
+	dmr_source_set_member(src, org, dmr_pool_chunk_sectors(org->pool));
 	return 0;
 }
 
 /* Switch the source off the cow and let it go. dmr_lock held. */
-static void dmr_member_detach(struct dmr_member *m)
+static void dmr_origin_detach(struct dmr_origin *org)
 {
-	struct dmr_source *src = m->src;
+	struct dmr_source *src = org->src;
 
 	if (!src)
 		return;
 	dmr_source_attach(src, NULL);
 	dmr_source_set_member(src, NULL, 0);
-	m->src = NULL;
+	org->src = NULL;
 	dmr_source_put(src);
 }
 
 /*
- * Free a group whose members are detached and which is off the list: wait
- * for the cows, drop the references. No lock held; may wait for I/O.
+ * Drop a member's reference. dmr_lock held. The last one takes the origin
+ * off the list and switches its source off (which waits for no I/O), and
+ * returns it, for dmr_origin_free() to free.
+ */
+static struct dmr_origin *dmr_origin_put(struct dmr_origin *org)
+{
+	lockdep_assert_held(&dmr_lock);
+	if (--org->nr_members)
+		return NULL;
+	list_del(&org->list);
+	dmr_origin_detach(org);
+	return org;
+}
+
+/* Waits for the copies in flight; no lock held, unless none can be. */
+static void dmr_origin_free(struct dmr_origin *org)
+{
+	if (!org)
+		return;
+	dmr_cow_destroy(org->cow);
+	dmr_bdev_close(&org->bdev);
+	kfree(org);
+}
+
+/*
+ * Record every member of @org Broken with @reason (its cow is broken).
+ * dmr_lock held.
+ */
+static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
+{
+	struct dmr_group *g;
+	unsigned int i;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(g, &dmr_groups, list) {
+		for (i = 0; i < g->nr_members; i++) {
+			if (g->members[i].org != org)
+				continue;
+			mutex_lock(&g->rec_lock);
+			if (__dmr_member_break(&g->members[i], reason))
+				DMERR("group %u: cannot record that a replica is broken",
+				      g->rec.id);
+			mutex_unlock(&g->rec_lock);
+		}
+	}
+}
+
+/*
+ * Free a group whose snapshots are released or never started and which
+ * is off the list: drop the origins (the last user of one waits for its
+ * copies in flight) and the other references. With @locked, dmr_lock is
+ * held and no copy can have run (a load that failed).
  */
 static void __dmr_group_free(struct dmr_group *g, bool locked)
 {
+	struct dmr_origin *gone[DM_REPLICA_MAX_MEMBERS];
 	unsigned int i;
 
+	if (!locked)
+		mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++) {
-		WARN_ON(g->members[i].src);
-		dmr_cow_destroy(g->members[i].cow);
-		dmr_bdev_close(&g->members[i].origin);
+		struct dmr_member *m = &g->members[i];
+
+		dmr_snap_destroy(m->snap);
+		gone[i] = m->org ? dmr_origin_put(m->org) : NULL;
 	}
+	if (!locked)
+		mutex_unlock(&dmr_lock);
+	for (i = 0; i < g->nr_members; i++)
+		dmr_origin_free(gone[i]);
 	if (g->job)
 		dmr_job_put(g->job);
 	if (!locked)
@@ -522,16 +695,24 @@ static void dmr_group_free(struct dmr_group *g)
 	__dmr_group_free(g, false);
 }
 
+/*
+ * A group in memory for @rec, its members on their sources' origins
+ * (made when new). A member recorded Broken breaks its origin's cow:
+ * Broken is final, and a reload does not make a replica readable.
+ * dmr_lock held.
+ */
 static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slot,
-					 const struct dmr_group_rec *rec)
+					 const struct dmr_group_rec *rec, char **error)
 {
 	struct dmr_group *g;
 	unsigned int i;
 
 	lockdep_assert_held(&dmr_lock);
 	g = kzalloc(sizeof(*g), GFP_KERNEL);
-	if (!g)
+	if (!g) {
+		*error = "out of memory";
 		return NULL;
+	}
 	__module_get(THIS_MODULE);
 	mutex_init(&g->rec_lock);
 	dmr_pool_get_ref(pool);
@@ -540,26 +721,31 @@ static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slo
 	g->rec = *rec;
 	g->nr_members = rec->nr_members;
 	for (i = 0; i < g->nr_members; i++) {
+		const struct dmr_member_rec *mr = &rec->members[i];
 		struct dmr_cow_id id = { .slot = slot, .gen = rec->gen, .member = i };
 		struct dmr_member *m = &g->members[i];
+		struct dmr_origin *org;
 
 		m->group = g;
 		m->index = i;
-		m->cow = dmr_cow_create(pool, &id, rec->members[i].sectors, &dmr_member_ops, m);
-		if (!m->cow)
+		org = dmr_origin_get(pool, mr->source_uuid, mr->origin, mr->sectors, error);
+		if (IS_ERR(org))
 			goto bad;
-		/* Broken is final: a reload does not make the replica readable. */
-		if (rec->members[i].copy_state == DM_REPLICA_COPY_BROKEN)
-			dmr_cow_mark_broken(m->cow);
+		m->org = org;
+		g->rec.members[i].origin = org->id;
+		m->snap = dmr_snap_create(org->cow, &id, &dmr_member_ops, m);
+		if (!m->snap) {
+			*error = "out of memory";
+			goto bad;
+		}
+		if (mr->copy_state == DM_REPLICA_COPY_BROKEN)
+			dmr_cow_mark_broken(org->cow, mr->reason);
 	}
 	return g;
 
 bad:
-	for (i = 0; i < g->nr_members; i++)
-		dmr_cow_destroy(g->members[i].cow);
-	dmr_pool_put(pool);
-	kfree(g);
-	module_put(THIS_MODULE);
+	/* No snapshot was started: nothing waits for I/O. */
+	__dmr_group_free(g, true);
 	return NULL;
 }
 
@@ -585,37 +771,29 @@ static int dmr_group_erase_record(struct dmr_group *g)
 }
 
 /*
- * End a group that is marked dying and whose sources are detached: its
- * chunks go back to the pool (every entry of this generation is stale
- * once the slot is free on disk, and is cleared in the next commit
- * anyway), then it leaves the list and is freed. No lock held.
+ * End a group that is marked dying: its snapshots leave their cows, which
+ * gives back their private chunks and the copies only they needed (every
+ * entry of this generation is stale once the slot is free on disk, and
+ * is cleared in the next commit anyway); then it leaves the list and is
+ * freed, and a source none of whose snapshots is left goes back to
+ * pass-through. No lock held.
  */
 static void dmr_group_end(struct dmr_group *g)
 {
 	unsigned int i;
 
 	for (i = 0; i < g->nr_members; i++)
-		dmr_cow_release_chunks(g->members[i].cow);
+		dmr_snap_release(g->members[i].snap);
 	mutex_lock(&dmr_lock);
 	list_del(&g->list);
 	mutex_unlock(&dmr_lock);
 	dmr_group_free(g);
 }
 
-/* Detach every member of @g. dmr_lock held. */
-static void dmr_group_detach_all(struct dmr_group *g)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&dmr_lock);
-	for (i = 0; i < g->nr_members; i++)
-		dmr_member_detach(&g->members[i]);
-}
-
 /*
- * Undo a creation that did not reach a live record: switch the sources
- * off, free the slot and the chunks. The slot is erased best effort: a
- * slot left "creating" on disk is freed at the next load. Called without
+ * Undo a creation that did not reach a live record: free the slot, then
+ * the snapshots and their chunks. The slot is erased best effort: a slot
+ * left "creating" on disk is freed at the next load. Called without
  * dmr_lock, on a group not yet ready (no other operation touches it).
  */
 static void dmr_group_abort(struct dmr_group *g)
@@ -624,7 +802,6 @@ static void dmr_group_abort(struct dmr_group *g)
 
 	mutex_lock(&dmr_lock);
 	g->dying = true;
-	dmr_group_detach_all(g);
 	mutex_unlock(&dmr_lock);
 
 	mutex_lock(&g->rec_lock);
@@ -637,33 +814,31 @@ static void dmr_group_abort(struct dmr_group *g)
 }
 
 /*
- * Re-attach the live source @src to member @m of a loaded group, or make
- * the member Broken when its point in time cannot be vouched for. dmr_lock
- * held; @src is new or the caller made sure no write of it raced.
+ * Re-attach the live source @src to origin @org of a loaded pool, or make
+ * its members Broken when their points in time cannot be vouched for.
+ * dmr_lock held; @src is new or the caller made sure no write of it raced.
  */
-static void dmr_member_reattach(struct dmr_member *m, struct dmr_source *src)
+static void dmr_origin_reattach(struct dmr_origin *org, struct dmr_source *src)
 {
-	struct dmr_group *g = m->group;
-	const struct dmr_member_rec *mr = &g->rec.members[m->index];
 	char reason[DM_REPLICA_MESSAGE_LEN];
 	int r;
 
 	reason[0] = 0;
-	if (dmr_source_sectors(src) != mr->sectors) {
-		/* Its writes since were not copied: the replica is lost. */
+	if (dmr_source_sectors(src) != org->sectors) {
+		/* Its writes since were not copied: the replicas are lost. */
 		snprintf(reason, sizeof(reason),
 			 "source %.40s came back with %llu sectors, the group has %llu",
-			 dmr_source_name(src), (u64)dmr_source_sectors(src), mr->sectors);
+			 dmr_source_name(src), (u64)dmr_source_sectors(src), (u64)org->sectors);
 	} else {
-		r = dmr_member_attach(m, src);
+		r = dmr_origin_attach(org, src);
 		if (r) {
-			DMERR("group %u: cannot open the device of source %s: %d", g->rec.id,
-			      dmr_source_name(src), r);
+			DMERR("cannot open the device of source %s: %d", dmr_source_name(src), r);
 			return;
 		}
-		if (!g->ready || mr->copy_state != DM_REPLICA_COPY_SYNCHRONIZED)
+		/* A broken cow stays off the source: it passes writes through. */
+		if (dmr_cow_is_broken(org->cow) || !dmr_cow_has_snaps(org->cow))
 			return;
-		if (!dmr_source_attach_unwritten(src, m->cow))
+		if (!dmr_source_attach_unwritten(src, org->cow))
 			return;
 		snprintf(reason, sizeof(reason),
 			 "source %.40s was written before its pool was loaded",
@@ -671,12 +846,8 @@ static void dmr_member_reattach(struct dmr_member *m, struct dmr_source *src)
 	}
 
 	/* Break the cow first: no replica read may see the source now. */
-	dmr_cow_mark_broken(m->cow);
-	mutex_lock(&g->rec_lock);
-	r = __dmr_member_break(m, reason);
-	mutex_unlock(&g->rec_lock);
-	if (r)
-		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
+	dmr_cow_mark_broken(org->cow, reason);
+	dmr_origin_break_members(org, reason);
 }
 
 /*
@@ -701,10 +872,11 @@ static int dmr_group_renumber(struct dmr_pool *pool, unsigned int slot,
 int dmr_groups_load(struct dmr_pool *pool, char **error)
 {
 	const struct dmr_geometry *geo = dmr_md_geo(dmr_pool_md(pool));
+	struct dmr_origin *org, *otmp;
 	struct dmr_group *g, *tmp;
 	struct dmr_group_rec *rec;
 	struct dmr_owner o;
-	unsigned int slot;
+	unsigned int slot, i;
 	u64 chunk;
 	int r = 0;
 
@@ -738,43 +910,62 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 				goto out;
 			}
 		}
-		g = dmr_group_alloc(pool, slot, rec);
+		g = dmr_group_alloc(pool, slot, rec, error);
 		if (!g) {
-			*error = "Cannot allocate a group";
-			r = -ENOMEM;
+			r = -EILSEQ;
 			goto out;
 		}
 		g->ready = true;
 		list_add_tail(&g->list, &dmr_groups);
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
+		for (i = 0; i < g->nr_members; i++) {
+			r = dmr_snap_load(g->members[i].snap, rec->members[i].epoch);
+			if (r) {
+				DMERR("group %u member %u: epoch %u: %d", g->rec.id, i,
+				      rec->members[i].epoch, r);
+				*error = "Pool group records give a source two snapshots of one epoch";
+				goto out;
+			}
+		}
 	}
 
 	/*
-	 * Rebuild every member's map and the allocator from the owner table.
-	 * Only an entry of a slot that is free, or of an older generation of
-	 * it, is stale (left by a deleted group) and freed; anything else
-	 * that does not fit fails the load rather than lose a copy.
+	 * Rebuild every snapshot's private chunks, every source's copies and
+	 * the allocator from the owner table. Only an entry of a slot that
+	 * is free, or of an older generation of it, or of an origin no group
+	 * uses, is stale (left by a deletion) and freed; anything else that
+	 * does not fit fails the load rather than lose a copy.
 	 */
 	for (chunk = 0; chunk < geo->nr_chunks; chunk++) {
 		dmr_md_owner(dmr_pool_md(pool), chunk, &o);
-		if (!o.slot)
-			continue;
-		g = o.slot <= DMR_MAX_GROUPS ? dmr_group_in_slot(pool, o.slot - 1) : NULL;
-		if (!g || g->rec.gen != o.gen) {
-			dmr_md_clear_owner(dmr_pool_md(pool), chunk);
+		if (o.slot) {
+			g = o.slot <= DMR_MAX_GROUPS ? dmr_group_in_slot(pool, o.slot - 1) : NULL;
+			if (!g || g->rec.gen != o.gen) {
+				dmr_md_clear_owner(dmr_pool_md(pool), chunk);
+				continue;
+			}
+			if (o.member >= g->nr_members) {
+				DMERR("pool chunk %llu: member %u of group %u, which has %u",
+				      chunk, o.member, g->rec.id, g->nr_members);
+				*error = "Pool owner table names a member the group does not have";
+				r = -EILSEQ;
+				goto out;
+			}
+			r = dmr_snap_load_private(g->members[o.member].snap, o.src_chunk, chunk);
+		} else if (o.origin) {
+			org = dmr_origin_find_id(pool, o.origin);
+			if (!org) {
+				dmr_md_clear_owner(dmr_pool_md(pool), chunk);
+				continue;
+			}
+			dmr_pool_seen_epoch(pool, o.hi);
+			r = dmr_cow_load_copy(org->cow, o.src_chunk, o.hi, chunk);
+		} else {
 			continue;
 		}
-		if (o.member >= g->nr_members) {
-			DMERR("pool chunk %llu: member %u of group %u, which has %u",
-			      chunk, o.member, g->rec.id, g->nr_members);
-			*error = "Pool owner table names a member the group does not have";
-			r = -EILSEQ;
-			goto out;
-		}
-		r = dmr_cow_load(g->members[o.member].cow, o.src_chunk, chunk);
 		if (r) {
-			DMERR("pool chunk %llu: group %u member %u chunk %llu: cannot load: %d",
-			      chunk, g->rec.id, o.member, o.src_chunk, r);
+			DMERR("pool chunk %llu: source chunk %llu cannot be loaded: %d",
+			      chunk, o.src_chunk, r);
 			*error = r == -ENOMEM ? "Out of memory loading the owner table" :
 				"Pool owner table is inconsistent (chunk out of range or twice)";
 			goto out;
@@ -786,36 +977,50 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 		}
 	}
 
-	/* Sources already present get their members back. */
-	list_for_each_entry(g, &dmr_groups, list) {
-		unsigned int i;
+	list_for_each_entry(org, &dmr_origins, list) {
+		u64 n;
 
-		if (g->pool != pool)
+		if (org->pool != pool)
 			continue;
-		for (i = 0; i < g->nr_members; i++) {
-			const char *uuid = g->rec.members[i].source_uuid;
-			struct dmr_source *src = dmr_source_find_uuid(uuid);
+		/* Copies a deletion had no time to free. */
+		n = dmr_cow_load_done(org->cow);
+		if (n)
+			DMINFO("source %u: %llu copies no snapshot needs were freed", org->id, n);
+		dmr_pool_seen_epoch(pool, dmr_cow_max_epoch(org->cow));
+	}
 
-			if (!src || g->members[i].src)
-				continue;
-			if (!dmr_source_member(src)) {
-				dmr_member_reattach(&g->members[i], src);
-			} else {
-				/* Its writes went on under another group, uncopied. */
-				char reason[DM_REPLICA_MESSAGE_LEN];
-				struct dmr_member *m = &g->members[i];
+	/*
+	 * A member recorded Broken broke its source's cow: the source's other
+	 * snapshots in the pool are Broken too (they shared its copies).
+	 */
+	list_for_each_entry(org, &dmr_origins, list) {
+		char reason[DM_REPLICA_MESSAGE_LEN];
 
-				snprintf(reason, sizeof(reason),
-					 "source %.40s is in another group",
-					 dmr_source_name(src));
-				dmr_cow_mark_broken(m->cow);
-				mutex_lock(&g->rec_lock);
-				if (__dmr_member_break(m, reason))
-					DMERR("group %u: cannot record that a replica is broken",
-					      g->rec.id);
-				mutex_unlock(&g->rec_lock);
-			}
+		if (org->pool != pool || !dmr_cow_is_broken(org->cow))
+			continue;
+		dmr_cow_reason(org->cow, reason, sizeof(reason));
+		dmr_origin_break_members(org, reason);
+	}
+
+	/* Sources already present get their snapshots back. */
+	list_for_each_entry(org, &dmr_origins, list) {
+		struct dmr_source *src;
+		char reason[DM_REPLICA_MESSAGE_LEN];
+
+		if (org->pool != pool || org->src)
+			continue;
+		src = dmr_source_find_uuid(org->uuid);
+		if (!src)
+			continue;
+		if (!dmr_source_member(src)) {
+			dmr_origin_reattach(org, src);
+			continue;
 		}
+		/* Its writes went on under another pool's snapshots, uncopied. */
+		snprintf(reason, sizeof(reason), "source %.40s is in a group of another pool",
+			 dmr_source_name(src));
+		dmr_cow_mark_broken(org->cow, reason);
+		dmr_origin_break_members(org, reason);
 	}
 out:
 	if (r) {
@@ -824,9 +1029,11 @@ out:
 		list_for_each_entry_safe(g, tmp, &dmr_groups, list) {
 			if (g->pool != pool)
 				continue;
-			dmr_group_detach_all(g);
 			list_move(&g->list, &undo);
 		}
+		list_for_each_entry_safe(org, otmp, &dmr_origins, list)
+			if (org->pool == pool)
+				dmr_origin_detach(org);
 		/*
 		 * No copy ever ran, so nothing here waits for a device; and
 		 * dmr_lock stays held, so that no one finds the pool half
@@ -841,34 +1048,27 @@ out:
 
 void dmr_groups_source_added(struct dmr_source *src)
 {
-	struct dmr_group *g;
-	unsigned int i;
+	struct dmr_origin *org;
 
 	lockdep_assert_held(&dmr_lock);
 	if (dmr_source_begin(src) || dmr_source_member(src) || !*dmr_source_uuid(src))
 		return;
-	list_for_each_entry(g, &dmr_groups, list) {
-		if (g->dying)
+	list_for_each_entry(org, &dmr_origins, list) {
+		if (org->src || strcmp(org->uuid, dmr_source_uuid(src)))
 			continue;
-		for (i = 0; i < g->nr_members; i++) {
-			struct dmr_member *m = &g->members[i];
-
-			if (m->src || strcmp(g->rec.members[i].source_uuid, dmr_source_uuid(src)))
-				continue;
-			dmr_member_reattach(m, src);
-			return;
-		}
+		dmr_origin_reattach(org, src);
+		return;
 	}
 }
 
 void dmr_groups_source_removed(struct dmr_source *src)
 {
-	struct dmr_member *m;
+	struct dmr_origin *org;
 
 	lockdep_assert_held(&dmr_lock);
-	m = dmr_source_member(src);
-	if (m)
-		dmr_member_detach(m);
+	org = dmr_source_member(src);
+	if (org)
+		dmr_origin_detach(org);
 }
 
 struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
@@ -885,7 +1085,7 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 		*error = "Group is still being created";
 	} else if (!n || n > g->nr_members) {
 		*error = "No such member in the group";
-	} else if (!g->members[n - 1].origin.bdev) {
+	} else if (!g->members[n - 1].org->bdev.bdev) {
 		*error = "The member's source device is not present";
 	} else {
 		m = &g->members[n - 1];
@@ -902,14 +1102,14 @@ void dmr_member_put(struct dmr_member *m)
 	mutex_unlock(&dmr_lock);
 }
 
-struct dmr_cow *dmr_member_cow(struct dmr_member *m)
+struct dmr_snap *dmr_member_snap(struct dmr_member *m)
 {
-	return m->cow;
+	return m->snap;
 }
 
 dev_t dmr_member_origin(struct dmr_member *m)
 {
-	return m->origin.bdev->bd_dev;
+	return m->org->bdev.bdev->bd_dev;
 }
 
 sector_t dmr_member_sectors(struct dmr_member *m)
@@ -958,13 +1158,16 @@ static int dmr_group_switch_on(struct dmr_group *g, u64 *hold_ns, u64 *instant_n
 		return -ENOMEM;
 	mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++) {
-		if (!g->members[i].src) {
+		struct dmr_origin *org = g->members[i].org;
+
+		if (!org->src) {
 			*stuck = i;
 			r = -ENODEV;
 			break;
 		}
-		bm[i].src = g->members[i].src;
-		bm[i].cow = g->members[i].cow;
+		bm[i].src = org->src;
+		bm[i].cow = org->cow;
+		bm[i].snap = g->members[i].snap;
 		dmr_source_get(bm[i].src);
 	}
 	mutex_unlock(&dmr_lock);
@@ -977,12 +1180,12 @@ static int dmr_group_switch_on(struct dmr_group *g, u64 *hold_ns, u64 *instant_n
 	mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members && bm[i].src; i++) {
 		/* Removed while the barrier ran: the group lost a member. */
-		if (!r && g->members[i].src != bm[i].src) {
+		if (!r && g->members[i].org->src != bm[i].src) {
 			*stuck = i;
 			r = -ENODEV;
 		}
-		/* Undo the switch of a source no member holds any more. */
-		if (g->members[i].src != bm[i].src)
+		/* Undo the switch of a source no origin holds any more. */
+		if (g->members[i].org->src != bm[i].src)
 			dmr_source_attach(bm[i].src, NULL);
 		dmr_source_put(bm[i].src);
 	}
@@ -1004,12 +1207,20 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 
 	mutex_lock(&g->rec_lock);
 	for (i = 0; i < g->nr_members; i++) {
-		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
+		struct dmr_snap *snap = g->members[i].snap;
+
+		/* Its cow was broken when the barrier came: not started. */
+		if (!dmr_snap_started(snap) && !g->rec.members[i].reason[0])
+			dmr_cow_reason(g->members[i].org->cow, g->rec.members[i].reason,
+				       sizeof(g->rec.members[i].reason));
+		if (!dmr_snap_started(snap) ||
+		    dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
 					 NULL)) {
 			*broken = i;
 			mutex_unlock(&g->rec_lock);
 			return -ESTALE;
 		}
+		g->rec.members[i].epoch = dmr_snap_epoch(snap);
 	}
 	g->rec.state = DMR_SLOT_LIVE;
 	g->rec.created_ns = instant_ns;
@@ -1103,7 +1314,6 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 
 	for (i = 0; i < req->nr_sources; i++) {
 		struct dm_replica_dev *d = &a->sources[i];
-		struct dmr_member *m;
 
 		devt = MKDEV(d->major, d->minor);
 		if (MAJOR(devt) != d->major || MINOR(devt) != d->minor) {
@@ -1139,12 +1349,6 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 				 i, dmr_source_name(srcs[i]));
 			return DM_REPLICA_RET_INVALID_PARAM;
 		}
-		m = dmr_source_member(srcs[i]);
-		if (m) {
-			snprintf(msg, len, "SourceElements[%u]: %s is already in group %u",
-				 i, dmr_source_name(srcs[i]), m->group->rec.id);
-			return DM_REPLICA_RET_IN_USE;
-		}
 	}
 
 	devt = MKDEV(req->target_pool.major, req->target_pool.minor);
@@ -1165,6 +1369,26 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		return DM_REPLICA_RET_INVALID_PARAM;
 	}
 	for (i = 0; i < req->nr_sources; i++) {
+		struct dmr_origin *org = dmr_source_member(srcs[i]);
+
+		/*
+		 * A source has snapshots in one pool: its writes go through
+		 * one cow.
+		 */
+		if (org && org->pool != *poolp) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s has replicas in pool %u:%u; a source's snapshots share one pool",
+				 i, dmr_source_name(srcs[i]), MAJOR(dmr_pool_devt(org->pool)),
+				 MINOR(dmr_pool_devt(org->pool)));
+			return DM_REPLICA_RET_IN_USE;
+		}
+		org = dmr_origin_find(*poolp, dmr_source_uuid(srcs[i]));
+		if (org && dmr_cow_is_broken(org->cow)) {
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s has Broken replicas in this pool; delete them first",
+				 i, dmr_source_name(srcs[i]));
+			return DM_REPLICA_RET_IN_USE;
+		}
 		/* Copy-on-write into the device being written: refuse. */
 		if (dmr_pool_uses_dev(*poolp, dmr_source_origin(srcs[i]))) {
 			snprintf(msg, len,
@@ -1195,6 +1419,7 @@ int dmr_group_create(struct dmr_create_args *a)
 	struct dmr_pool *pool = NULL;
 	struct dmr_group *g = NULL;
 	struct dmr_job *job;
+	char *error = "";
 	unsigned int i;
 	int slot, r;
 	u32 res;
@@ -1265,15 +1490,15 @@ int dmr_group_create(struct dmr_create_args *a)
 		rec->members[i].copy_state = DM_REPLICA_COPY_INITIALIZED;
 	}
 
-	g = dmr_group_alloc(pool, slot, rec);
+	g = dmr_group_alloc(pool, slot, rec, &error);
 	if (!g) {
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
+		snprintf(hdr->message, sizeof(hdr->message), "%s", error);
 		goto refuse_locked;
 	}
 	g->params = params;
 	for (i = 0; i < req->nr_sources; i++) {
-		r = dmr_member_attach(&g->members[i], srcs[i]);
+		r = dmr_origin_attach(g->members[i].org, srcs[i]);
 		if (r) {
 			res = DM_REPLICA_RET_FAILED;
 			snprintf(hdr->message, sizeof(hdr->message),
@@ -1339,9 +1564,9 @@ int dmr_group_create(struct dmr_create_args *a)
 	return 0;
 
 refuse_group:
-	dmr_group_detach_all(g);
+	/* No snapshot started: nothing to release. */
+	__dmr_group_free(g, true);
 	mutex_unlock(&dmr_lock);
-	dmr_group_free(g);
 	goto refuse;
 refuse_locked:
 	mutex_unlock(&dmr_lock);
@@ -1406,19 +1631,19 @@ int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *member
 	req->group_chunks = 0;
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
-		u64 copied = dmr_cow_copied_chunks(m->cow);
+		u64 copied = dmr_snap_copied_chunks(m->snap);
 
 		req->group_chunks += copied;
 		if (i >= cap)
 			continue;
 		memset(&members[i], 0, sizeof(members[i]));
-		if (m->src) {
-			members[i].source.major = MAJOR(dmr_source_devt(m->src));
-			members[i].source.minor = MINOR(dmr_source_devt(m->src));
+		if (m->org->src) {
+			members[i].source.major = MAJOR(dmr_source_devt(m->org->src));
+			members[i].source.minor = MINOR(dmr_source_devt(m->org->src));
 		}
-		if (m->origin.bdev) {
-			members[i].source_dev.major = MAJOR(m->origin.bdev->bd_dev);
-			members[i].source_dev.minor = MINOR(m->origin.bdev->bd_dev);
+		if (m->org->bdev.bdev) {
+			members[i].source_dev.major = MAJOR(m->org->bdev.bdev->bd_dev);
+			members[i].source_dev.minor = MINOR(m->org->bdev.bdev->bd_dev);
 		}
 		members[i].sectors = g->rec.members[i].sectors;
 		members[i].copy_state = g->rec.members[i].copy_state;
@@ -1491,10 +1716,11 @@ int dmr_group_modify(struct dm_replica_modify_sync *req)
 	/*
 	 * From here the group is invisible to every other operation. The
 	 * slot is written free first: if that fails, nothing has changed.
-	 * Then the sources go back to pass-through, with no group-wide hold:
-	 * a write already in a cow still gets its copy, which no replica
-	 * needs any more. Nothing below holds dmr_lock across I/O, so a
-	 * member whose device stalls delays this deletion only.
+	 * Then its snapshots leave their cows, with no group-wide hold: a
+	 * write already in a cow still gets its copy, which is freed at once
+	 * if no snapshot needs it any more; a source with no snapshot left
+	 * goes back to pass-through. Nothing below holds dmr_lock across
+	 * I/O, so a member whose device stalls delays this deletion only.
 	 */
 	g->dying = true;
 	mutex_unlock(&dmr_lock);
@@ -1511,7 +1737,6 @@ int dmr_group_modify(struct dm_replica_modify_sync *req)
 			 "Synchronization: cannot delete group %u: %d", g->rec.id, r);
 		goto out_locked;
 	}
-	dmr_group_detach_all(g);
 	mutex_unlock(&dmr_lock);
 	dmr_group_end(g);
 	goto out;

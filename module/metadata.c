@@ -44,10 +44,14 @@
 #define DMR_OWNER_MAGIC		0x4f505244	/* "DRPO" */
 /*
  * Version 2 added the slot state "creating", the dm UUID and the reason
- * of each member, and doubled the group record to 64 sectors. Version 1
- * pools are refused by name (see dmr_decode_sb()).
+ * of each member, and doubled the group record to 64 sectors. Version 3
+ * shares copies between the snapshots of a source: a member has the
+ * origin id of its source in the pool and the epoch of its point in time,
+ * and an owner entry is either a snapshot's private chunk or a copy
+ * shared by the snapshots of one origin. Older pools are refused by name
+ * (see dmr_decode_sb()).
  */
-#define DMR_FORMAT_VERSION	2
+#define DMR_FORMAT_VERSION	3
 #define DMR_CSUM_SEED		0x9a2e61b5
 
 #ifndef DMR_GROUP_REC_SECTORS
@@ -78,7 +82,8 @@ struct dmr_disk_member {
 	char source_name[DM_REPLICA_NAME_LEN];
 	__le64 sectors;
 	__le16 copy_state;
-	u8 pad[6];
+	__le16 origin;
+	__le32 epoch;
 	char source_uuid[DMR_UUID_LEN];
 	char reason[DM_REPLICA_MESSAGE_LEN];
 } __packed;
@@ -105,9 +110,17 @@ struct dmr_disk_group {
 	struct dmr_disk_member members[DM_REPLICA_MAX_MEMBERS];
 } __packed;
 
+/*
+ * An owner entry. @owner is 0 for a free chunk, the group slot + 1 for a
+ * chunk private to member @member of generation @gen of that slot, or
+ * DMR_OWNER_SHARED | origin id for a copy shared by the snapshots of one
+ * source, with @gen its newest epoch (hi).
+ */
+#define DMR_OWNER_SHARED	0x8000
+
 struct dmr_disk_owner {
 	__le64 src_chunk;
-	__le16 slot;
+	__le16 owner;
 	__le16 member;
 	__le32 gen;
 } __packed;
@@ -201,9 +214,11 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 		DMERR("pool on-disk format version %u, this module reads version %u",
 		      le32_to_cpu(sb->version), DMR_FORMAT_VERSION);
 		if (le32_to_cpu(sb->version) == 1)
-			*error = "Pool has on-disk format version 1; this module reads version 2";
+			*error = "Pool has on-disk format version 1; this module reads version 3";
+		else if (le32_to_cpu(sb->version) == 2)
+			*error = "Pool has on-disk format version 2; this module reads version 3";
 		else
-			*error = "Pool has an unknown format version; this module reads version 2";
+			*error = "Pool has an unknown format version; this module reads version 3";
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
@@ -264,6 +279,8 @@ VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *re
 			sizeof(d->members[i].source_name));
 		d->members[i].sectors = cpu_to_le64(rec->members[i].sectors);
 		d->members[i].copy_state = cpu_to_le16(rec->members[i].copy_state);
+		d->members[i].origin = cpu_to_le16(rec->members[i].origin);
+		d->members[i].epoch = cpu_to_le32(rec->members[i].epoch);
 		strscpy(d->members[i].source_uuid, rec->members[i].source_uuid,
 			sizeof(d->members[i].source_uuid));
 		strscpy(d->members[i].reason, rec->members[i].reason,
@@ -330,6 +347,11 @@ VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec
 			return -EILSEQ;
 		rec->members[i].sectors = le64_to_cpu(d->members[i].sectors);
 		rec->members[i].copy_state = le16_to_cpu(d->members[i].copy_state);
+		rec->members[i].origin = le16_to_cpu(d->members[i].origin);
+		rec->members[i].epoch = le32_to_cpu(d->members[i].epoch);
+		if (rec->state == DMR_SLOT_LIVE &&
+		    (!rec->members[i].origin || rec->members[i].origin >= DMR_OWNER_SHARED))
+			return -EILSEQ;
 	}
 	return 0;
 }
@@ -360,10 +382,18 @@ VISIBLE_IF_KUNIT void dmr_get_owner(const void *sector, unsigned int i, struct d
 {
 	const struct dmr_disk_owner *e = &((const struct dmr_disk_owner_sector *)sector)->e[i];
 
+	u16 owner = le16_to_cpu(e->owner);
+
+	memset(o, 0, sizeof(*o));
 	o->src_chunk = le64_to_cpu(e->src_chunk);
-	o->slot = le16_to_cpu(e->slot);
-	o->member = le16_to_cpu(e->member);
-	o->gen = le32_to_cpu(e->gen);
+	if (owner & DMR_OWNER_SHARED) {
+		o->origin = owner & ~DMR_OWNER_SHARED;
+		o->hi = le32_to_cpu(e->gen);
+	} else {
+		o->slot = owner;
+		o->member = le16_to_cpu(e->member);
+		o->gen = le32_to_cpu(e->gen);
+	}
 }
 
 VISIBLE_IF_KUNIT void dmr_put_owner(void *sector, unsigned int i, const struct dmr_owner *o)
@@ -371,9 +401,15 @@ VISIBLE_IF_KUNIT void dmr_put_owner(void *sector, unsigned int i, const struct d
 	struct dmr_disk_owner *e = &((struct dmr_disk_owner_sector *)sector)->e[i];
 
 	e->src_chunk = cpu_to_le64(o->src_chunk);
-	e->slot = cpu_to_le16(o->slot);
-	e->member = cpu_to_le16(o->member);
-	e->gen = cpu_to_le32(o->gen);
+	if (o->origin) {
+		e->owner = cpu_to_le16(DMR_OWNER_SHARED | o->origin);
+		e->member = 0;
+		e->gen = cpu_to_le32(o->hi);
+	} else {
+		e->owner = cpu_to_le16(o->slot);
+		e->member = cpu_to_le16(o->member);
+		e->gen = cpu_to_le32(o->gen);
+	}
 }
 
 int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,

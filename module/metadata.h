@@ -51,6 +51,8 @@ struct dmr_member_rec {
 	char source_uuid[DMR_UUID_LEN];
 	u64 sectors;
 	u16 copy_state;
+	u16 origin;	/* the source's origin id in the pool (1..DMR_MAX_ORIGINS) */
+	u32 epoch;	/* of the member's point in time; 0 until it is taken */
 	char reason[DM_REPLICA_MESSAGE_LEN];
 };
 
@@ -128,12 +130,21 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
  * dmr_md_set_owner() and dmr_md_clear_owner() change it in memory and mark
  * it for the next commit. Any context; they take a spinlock.
  */
+/*
+ * An owner entry: a chunk private to a member (@slot != 0), a copy shared
+ * by the snapshots of one source (@origin != 0), or free (both 0).
+ */
 struct dmr_owner {
-	u16 slot;	/* group slot + 1; 0: free */
-	u16 member;
-	u32 gen;
+	u16 slot;	/* private: group slot + 1 */
+	u16 member;	/* private */
+	u32 gen;	/* private: generation of the slot */
+	u16 origin;	/* shared: the source's origin id in the pool */
+	u32 hi;		/* shared: the newest epoch it serves */
 	u64 src_chunk;
 };
+
+/* Origin ids a pool can give its sources: 1 to DMR_MAX_ORIGINS. */
+#define DMR_MAX_ORIGINS		0x7fff
 
 void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o);
 void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o);

@@ -125,6 +125,10 @@ static struct dmr_group_rec *dmr_test_rec(struct kunit *test)
 	rec->members[0].sectors = 2048;
 	rec->members[1].sectors = 4096;
 	rec->members[1].copy_state = DM_REPLICA_COPY_BROKEN;
+	rec->members[0].origin = 1;
+	rec->members[1].origin = DMR_MAX_ORIGINS;
+	rec->members[0].epoch = 17;
+	rec->members[1].epoch = 0xfffffff0;
 	strscpy(rec->members[0].source_uuid, "DMR-SOURCE-db", sizeof(rec->members[0].source_uuid));
 	memset(rec->members[1].source_uuid, 'u', DM_UUID_LEN - 1);
 	strscpy(rec->members[1].reason, "the pool is full", sizeof(rec->members[1].reason));
@@ -160,7 +164,7 @@ static void dmr_test_group_creating(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, back->members[1].reason, "the pool is full");
 }
 
-/* A pool of format version 1 is refused, and the message says so. */
+/* A pool of format version 1 or 2 is refused, and the message says so. */
 static void dmr_test_sb_old_version(struct kunit *test)
 {
 	struct dmr_geometry geo, back;
@@ -174,10 +178,61 @@ static void dmr_test_sb_old_version(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, err);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 1;"));
 
-	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(3);
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(2);
 	dmr_seal_sb(buf);
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 2"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 2;"));
+
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(4);
+	dmr_seal_sb(buf);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 3"));
+}
+
+/* A live member without an origin id is corrupt (format 3). */
+static void dmr_test_group_no_origin(struct kunit *test)
+{
+	struct dmr_group_rec *rec = dmr_test_rec(test), *back = dmr_test_rec(test);
+	void *buf = kunit_kzalloc(test, DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	rec->members[1].origin = 0;
+	dmr_encode_group(buf, rec);
+	KUNIT_EXPECT_EQ(test, dmr_decode_group(buf, back), -EILSEQ);
+}
+
+static void dmr_expect_owner(struct kunit *test, const struct dmr_owner *a,
+			     const struct dmr_owner *b)
+{
+	KUNIT_EXPECT_EQ(test, a->slot, b->slot);
+	KUNIT_EXPECT_EQ(test, a->member, b->member);
+	KUNIT_EXPECT_EQ(test, a->gen, b->gen);
+	KUNIT_EXPECT_EQ(test, a->origin, b->origin);
+	KUNIT_EXPECT_EQ(test, a->hi, b->hi);
+	KUNIT_EXPECT_EQ(test, a->src_chunk, b->src_chunk);
+}
+
+/* Both kinds of owner entry, and a free one, survive the encoding. */
+static void dmr_test_owner_kinds(struct kunit *test)
+{
+	u8 *sector = kunit_kzalloc(test, SECTOR_SIZE, GFP_KERNEL);
+	struct dmr_owner shared = { .origin = DMR_MAX_ORIGINS, .hi = 0xfffffffe,
+				    .src_chunk = 12345 };
+	struct dmr_owner priv = { .slot = 64, .member = 63, .gen = 9, .src_chunk = 7 };
+	struct dmr_owner none = {}, back;
+
+	KUNIT_ASSERT_NOT_NULL(test, sector);
+	dmr_put_owner(sector, 0, &shared);
+	dmr_put_owner(sector, 1, &priv);
+	dmr_put_owner(sector, 2, &none);
+	dmr_seal_owner_sector(sector, 3);
+	KUNIT_ASSERT_EQ(test, dmr_check_owner_sector(sector, 3), 0);
+	dmr_get_owner(sector, 0, &back);
+	dmr_expect_owner(test, &back, &shared);
+	dmr_get_owner(sector, 1, &back);
+	dmr_expect_owner(test, &back, &priv);
+	dmr_get_owner(sector, 2, &back);
+	dmr_expect_owner(test, &back, &none);
 }
 
 static void dmr_test_group_corrupt(struct kunit *test)
@@ -258,6 +313,8 @@ static void dmr_test_owner_sector(struct kunit *test)
 }
 
 static struct kunit_case dmr_metadata_cases[] = {
+	KUNIT_CASE(dmr_test_group_no_origin),
+	KUNIT_CASE(dmr_test_owner_kinds),
 	KUNIT_CASE(dmr_test_geometry),
 	KUNIT_CASE(dmr_test_geometry_bad),
 	KUNIT_CASE(dmr_test_sb_roundtrip),

@@ -42,6 +42,7 @@ struct dmr_pool {
 	struct dm_kcopyd_client *kc;
 	u32 chunk_sectors;
 	sector_t data_start;
+	atomic_t epoch;		/* the newest epoch given (see cow.h) */
 };
 
 /* One table instance. */
@@ -138,6 +139,18 @@ void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk)
 int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk)
 {
 	return dmr_alloc_mark(&pool->alloc, chunk);
+}
+
+u32 dmr_pool_new_epoch(struct dmr_pool *pool)
+{
+	return atomic_inc_return(&pool->epoch);
+}
+
+void dmr_pool_seen_epoch(struct dmr_pool *pool, u32 epoch)
+{
+	lockdep_assert_held(&dmr_lock);
+	if ((u32)atomic_read(&pool->epoch) < epoch)
+		atomic_set(&pool->epoch, epoch);
 }
 
 bool dmr_pool_failed(struct dmr_pool *pool)

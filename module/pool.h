@@ -52,6 +52,15 @@ bool dmr_bdevs_overlap(struct block_device *a, struct block_device *b);
 struct dmr_pool *dmr_pool_on_bdev(struct block_device *bdev);
 bool dmr_pool_uses_dev(struct dmr_pool *pool, dev_t devt);
 
+/*
+ * Epochs of snapshot points in time (see cow.h): dmr_pool_new_epoch()
+ * gives the next, in any context; dmr_pool_seen_epoch() tells the pool,
+ * while it loads (dmr_lock held), of an epoch found on disk, so that no
+ * later one is smaller. Zero is never given.
+ */
+u32 dmr_pool_new_epoch(struct dmr_pool *pool);
+void dmr_pool_seen_epoch(struct dmr_pool *pool, u32 epoch);
+
 /* Has a metadata write failed? */
 bool dmr_pool_failed(struct dmr_pool *pool);
 

@@ -22,7 +22,7 @@ struct replica_target {
 	struct dm_dev *pool_dev;
 	struct dm_dev *origin_dev;
 	struct dmr_member *member;
-	struct dmr_cow *cow;
+	struct dmr_snap *snap;
 	u32 group_id;
 	unsigned int n;
 };
@@ -76,7 +76,7 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad_origin;
 	}
-	rt->cow = dmr_member_cow(rt->member);
+	rt->snap = dmr_member_snap(rt->member);
 
 	/* The source device too: its limits apply to reads that go there. */
 	snprintf(origin, sizeof(origin), "%u:%u", MAJOR(dmr_member_origin(rt->member)),
@@ -125,14 +125,14 @@ static int replica_map(struct dm_target *ti, struct bio *bio)
 {
 	struct replica_target *rt = ti->private;
 
-	return dmr_cow_map_replica(rt->cow, bio, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)));
+	return dmr_snap_map_replica(rt->snap, bio, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)));
 }
 
 static int replica_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct replica_target *rt = ti->private;
 
-	return dmr_cow_end_replica(rt->cow, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)),
+	return dmr_snap_end_replica(rt->snap, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)),
 				   error);
 }
 
@@ -153,7 +153,7 @@ static void replica_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		DMEMIT("%u %llu", dmr_member_copy_state(rt->member),
-		       dmr_cow_copied_chunks(rt->cow));
+		       dmr_snap_copied_chunks(rt->snap));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u %u", rt->pool_dev->name, rt->group_id, rt->n);
@@ -180,7 +180,7 @@ static int replica_iterate_devices(struct dm_target *ti, iterate_devices_callout
 
 /*
  * A replica's chunks come from two devices; a discard is accepted and
- * ignored (see dmr_cow_map_replica()), in chunks.
+ * ignored (see dmr_snap_map_replica()), in chunks.
  */
 static void replica_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {

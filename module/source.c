@@ -64,7 +64,8 @@ struct dmr_source {
 	u32 split;
 
 	spinlock_t lock;	/* protects held, held_bios, cow, written */
-	bool held;
+	unsigned int held;	/* barriers holding its writes: several groups
+				 * may take a point in time of it at once */
 	bool written;
 	struct bio_list held_bios;
 	struct dmr_cow *cow;
@@ -226,7 +227,7 @@ static int dmr_source_write(struct dmr_source *src, struct bio *bio)
 void dmr_source_hold(struct dmr_source *src)
 {
 	spin_lock_irq(&src->lock);
-	src->held = true;
+	src->held++;
 	spin_unlock_irq(&src->lock);
 }
 
@@ -267,7 +268,11 @@ void dmr_source_release(struct dmr_source *src)
 	struct bio *bio;
 
 	spin_lock_irq(&src->lock);
-	src->held = false;
+	if (WARN_ON(!src->held) || --src->held) {
+		/* Another barrier still holds the writes. */
+		spin_unlock_irq(&src->lock);
+		return;
+	}
 	held = src->held_bios;
 	bio_list_init(&src->held_bios);
 	spin_unlock_irq(&src->lock);

@@ -67,9 +67,10 @@ check_eq "one chunk" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/1
 bad 5 "TargetPool: 1 chunks, too small for 2 replicas" --target-pool /dev/mapper/dmr-tiny \
 	--source-elements $S1,$S2
 
-# A source already in a group is In Use.
+# A source's snapshots share one pool: one with a group in another pool
+# is In Use.
 check_do "a good group" group_create ok dmr-pool $S1
-bad 6 "SourceElements[0]: dmr-s1 is already in group $GROUP_ID" --target-pool $P \
+bad 6 "SourceElements[0]: dmr-s1 has replicas in pool" --target-pool /dev/mapper/dmr-tiny \
 	--source-elements $S1
 check "delete it" replicactl group delete "$GROUP_ID"
 
