@@ -74,6 +74,14 @@ check_eq() {
 	fi
 }
 
+# end_if_failed: end the test now (exit 1) when a check has failed, for a
+# step that the rest of the test cannot do without.
+end_if_failed() {
+	[ "$_failed" -eq 0 ] && return 0
+	echo "ending the test at the first failure"
+	finish
+}
+
 finish() {
 	[ "$_checks" -gt 0 ] || { echo "FAIL: the test checked nothing"; exit 1; }
 	[ "$_failed" -eq 0 ] || exit 1
@@ -264,4 +272,104 @@ json_valid() {
 		ws()
 		exit !(ok && pos > n)
 	}'
+}
+
+# dev_md5 DEV: the md5 of all of DEV, read with O_DIRECT (the page cache
+# cannot hide what is on the device).
+dev_md5() {
+	dd if="$1" bs=64k iflag=direct 2>/dev/null | md5sum | awk '{ print $1 }'
+}
+
+# verify_chunks DEV WORD...: DEV holds, chunk after chunk (64 KiB, or
+# $CHUNK_KIB KiB), the dmr_io pattern of the seed each WORD names, and is
+# exactly that long. A WORD is SEED; SEED*COUNT for COUNT chunks of it;
+# "-" (or -*COUNT) for a chunk not checked; or SEED/OFF:LEN:SEED2[/...]:
+# SEED2 for LEN KiB at OFF KiB into the chunk (in increasing OFF), SEED
+# around. Adjacent ranges of one seed are checked in one read.
+verify_chunks() {
+	_dev=$1
+	shift
+	echo "$*" | awk -v ck="${CHUNK_KIB:-64}" '
+	function emit(off, len, seed) {
+		if (len <= 0)
+			return
+		if (n && seed == ps && off == po + pl) {
+			pl += len
+			return
+		}
+		if (n)
+			print po "k", pl "k", ps
+		po = off
+		pl = len
+		ps = seed
+		n = 1
+	}
+	{
+		for (i = 1; i <= NF; i++) {
+			w = $i
+			rep = 1
+			if (split(w, r, "*") == 2) {
+				w = r[1]
+				rep = r[2]
+			}
+			k = split(w, p, "/")
+			for (j = 0; j < rep; j++) {
+				if (w != "-") {
+					at = 0
+					for (m = 2; m <= k; m++) {
+						split(p[m], o, ":")
+						emit(c * ck + at, o[1] - at, p[1])
+						emit(c * ck + o[1], o[2], o[3])
+						at = o[1] + o[2]
+					}
+					emit(c * ck + at, ck - at, p[1])
+				}
+				c++
+			}
+		}
+	}
+	END {
+		if (n)
+			print po "k", pl "k", ps
+		print "size", c * ck * 1024
+	}' >/tmp/verify_chunks || return 1
+	while read -r _off _len _seed; do
+		if [ "$_off" = size ]; then
+			_size=$(blockdev --getsize64 "$_dev") || return 1
+			[ "$_size" = "$_len" ] ||
+				{ echo "$_dev: $_size bytes, expected $_len"; return 1; }
+		else
+			dmr_io verify "$_dev" "$_off" "$_len" "$_seed" || return 1
+		fi
+	done </tmp/verify_chunks
+}
+
+# shuffle SEED N: the numbers 1..N in a random order that SEED fixes.
+shuffle() {
+	awk -v seed="$1" -v n="$2" 'BEGIN {
+		srand(seed)
+		for (i = 1; i <= n; i++)
+			a[i] = i
+		for (i = n; i > 1; i--) {
+			j = int(rand() * i) + 1
+			t = a[i]
+			a[i] = a[j]
+			a[j] = t
+		}
+		for (i = 1; i <= n; i++)
+			printf "%d%s", a[i], i < n ? " " : "\n"
+	}'
+}
+
+# dwc_wait SEQ: read the output of a "dmr_dwc write" from file descriptor
+# 3 until it reports record SEQ or later as written: every record up to
+# it is then on the devices. Fails when the writer stops, or after 60 s
+# without a line.
+dwc_wait() {
+	# shellcheck disable=SC3045 # busybox sh, the VM's shell, has read -t
+	while read -r -t 60 _w _s <&3; do
+		[ "$_w" = seq ] && [ "$_s" -ge "$1" ] && return 0
+	done
+	echo "the dependent-write writer stopped before record $1"
+	return 1
 }

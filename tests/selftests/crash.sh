@@ -23,6 +23,21 @@
 #    still be Broken after the restart. Before, its pool is loaded once
 #    with a duplicate entry in its owner table, which must fail the load.
 #
+#  - "many": eight snapshot groups of two 2 MiB sources on a pool of their
+#    own, taken one after the other under a dependent-write writer, with
+#    writes of known data between them and a write to one replica (a
+#    writable snapshot); the checksums of every replica are kept on disk.
+#    The eighth is taken after the writers above have made their first
+#    pass; then writers start over the chunks it still shares with its
+#    sources, and the power is cut with them and the dependent-write
+#    writer in flight. In phase 2, after the other scenarios, every group
+#    is Synchronized, every replica has its checksums and is consistent at
+#    the same record, the sources kept every write that completed, and
+#    deleting the groups in a random order never grows the pool's use and
+#    ends with it empty. A failure of this scenario in phase 1 is noted
+#    on disk and reported by its phase 2 case, so that it does not hide
+#    the others.
+#
 # Phase 1 ends with the power cut: it prints its checks as they go and the
 # marker only when they all passed. Phase 2 prints KTAP.
 cd "$(dirname "$0")" || exit 1
@@ -47,6 +62,20 @@ slices() {
 	done
 }
 
+# The notes of the "many" scenario, past the one above.
+ms_note_off=$((61 * 1048576))
+MS_SNAPS=8
+MS_WRITABLE=4
+MS1=/dev/mapper/ms-s1 MS2=/dev/mapper/ms-s2
+
+# ms_slices: the "many" scenario's pool and sources, the same in both
+# boots.
+ms_slices() {
+	dm_create ms-pool-d "0 $((24 * 2048)) linear $DISK_B $((32 * 2048))" &&
+		dm_create ms-s1-d "0 4096 linear $DISK_A $((56 * 2048))" &&
+		dm_create ms-s2-d "0 4096 linear $DISK_A $((58 * 2048))"
+}
+
 # group_by_name REL: the id of the group with that relationship name.
 group_by_name() {
 	replicactl group list | awk -v r="$1" '$2 == r { print $1 }'
@@ -55,6 +84,94 @@ group_by_name() {
 # unreadable DEV: a direct read of DEV fails.
 unreadable() {
 	! dd if="$1" of=/dev/null bs=4k count=1 iflag=direct 2>/dev/null
+}
+
+# ms_fail REASON: note the first failure of the "many" scenario.
+ms_fail() {
+	echo "FAIL: many: $1"
+	[ -f /tmp/ms-fail ] || echo "$1" >/tmp/ms-fail
+}
+
+# ms_snap K: snapshot K of the "many" sources under the writer; its record
+# and checksums go into the note. Snapshot MS_WRITABLE's first replica is
+# written to first. Before the last one, the round K writes follow (chunks
+# 2K+2..2K+5 of each source), and the writer (output on file descriptor
+# 3) goes round its records once more.
+ms_snap() {
+	if ! group_create "ms$1" ms-pool $MS1 $MS2 >/tmp/ms-create 2>&1; then
+		cat /tmp/ms-create
+		ms_fail "snapshot $1 could not be taken: $(head -n 1 /tmp/ms-create)"
+		return 1
+	fi
+	_r1=/dev/mapper/ms${1}_1 _r2=/dev/mapper/ms${1}_2
+	_dwc=$(dmr_dwc check "$_r1" "$_r2" 2>&1)
+	check "many: snapshot $1 consistent ($_dwc)" test "${_dwc%% at *}" = consistent
+	_seq=${_dwc##* }
+	case $_seq in '' | *[!0-9]*) _seq=0 ;; esac
+	if [ "$1" = $MS_WRITABLE ]; then
+		check "many: write 8 KiB into chunk 16 of replica $1.1" \
+			dmr_io write "$_r1" 1028k 8k 4001
+		check "many: write chunk 24 of replica $1.1" dmr_io write "$_r1" 1536k 64k 4002
+		check "many: replica $1.1 reads them back" sh -c \
+			"dmr_io verify $_r1 1028k 8k 4001 && dmr_io verify $_r1 1536k 64k 4002"
+	fi
+	echo "snap $1 $GROUP_ID $_seq $(dev_md5 "$_r1") $(dev_md5 "$_r2")" >>/tmp/ms-note
+	[ "$1" = $MS_SNAPS ] && return 0
+	check "many: round $1 writes to source 1" \
+		dmr_io write $MS1 $((128 * $1 + 128))k 256k $((1000 + 10 * $1 + 1))
+	check "many: round $1 writes to source 2" \
+		dmr_io write $MS2 $((128 * $1 + 128))k 256k $((1000 + 10 * $1 + 2))
+	check "many: round $1: the writer went round its records" dwc_wait $((_seq + 128))
+}
+
+# ms_phase1: the "many" scenario up to its last snapshot, which ms_last
+# takes. Its checks do not count for phase 1 (ms_fail notes them).
+ms_phase1() {
+	_f0=$_failed
+	rm -f /tmp/ms-fail /tmp/ms-note
+	check "many: slices" ms_slices
+	check "many: pool" pool_create ms-pool /dev/mapper/ms-pool-d 128
+	check "many: source 1" source_create ms-s1 /dev/mapper/ms-s1-d
+	check "many: source 2" source_create ms-s2 /dev/mapper/ms-s2-d
+	check "many: fill source 1" dmr_io write $MS1 0 2m 1001
+	check "many: fill source 2" dmr_io write $MS2 0 2m 1002
+	check "many: clear the records of source 1" dmr_io zeroout $MS1 0 256k
+	check "many: clear the records of source 2" dmr_io zeroout $MS2 0 256k
+	if [ "$_failed" = "$_f0" ]; then
+		mkfifo /tmp/dwc
+		dmr_dwc write $MS1 $MS2 >/tmp/dwc 2>/tmp/dwc.err &
+		exec 3</tmp/dwc
+		check "many: the writer filled its records once" dwc_wait 128
+		_k=1
+		while [ $_k -lt $MS_SNAPS ] && ms_snap $_k; do
+			_k=$((_k + 1))
+		done
+		# The writer runs on into the power cut; fd 5 keeps its pipe.
+		exec 5<&3 3<&-
+	fi
+	[ "$_failed" = "$_f0" ] ||
+		ms_fail "$((_failed - _f0)) checks failed in the first boot (see its log)"
+	_failed=$_f0
+}
+
+# ms_last: the last snapshot of the "many" scenario, under every writer,
+# the note written to disk, and writers started over the chunks it still
+# shares with its sources (4..31; not the records).
+ms_last() {
+	_f0=$_failed
+	if [ ! -f /tmp/ms-fail ] && ms_snap $MS_SNAPS; then
+		check "many: the area of source 1" dm_create ms-a1 "0 3584 linear $MS1 512"
+		check "many: the area of source 2" dm_create ms-a2 "0 3584 linear $MS2 512"
+		dmr_io writer /dev/mapper/ms-a1 4k >/dev/null 2>&1 &
+		dmr_io writer /dev/mapper/ms-a2 4k >/dev/null 2>&1 &
+	fi
+	[ "$_failed" = "$_f0" ] ||
+		ms_fail "$((_failed - _f0)) checks failed in the first boot (see its log)"
+	_failed=$_f0
+	[ -f /tmp/ms-fail ] && echo "fail $(cat /tmp/ms-fail)" >>/tmp/ms-note
+	echo end >>/tmp/ms-note
+	check "many: keep the notes" dd if=/tmp/ms-note of="$DISK_B" bs=512 \
+		seek=$((ms_note_off / 512)) count=4 conv=sync,fsync
 }
 
 phase1() {
@@ -80,6 +197,7 @@ phase1() {
 	brk=$GROUP_ID
 	check "overwrite more than the pool holds" dmr_io write /dev/mapper/brk-src 0 16m 92
 	check_eq "the broken group is Broken" "$(group_field "$brk" copy_state)" 5
+	ms_phase1
 
 	printf '%s\n%s\n%s\n' "$gid" "${sum1%% *}" "${sum2%% *}" >/tmp/note
 	check "keep the checksums" dd if=/tmp/note of="$DISK_B" bs=512 seek=$((note_off / 512)) \
@@ -92,6 +210,7 @@ phase1() {
 	read -r l2 <&4
 	check_eq "writers through their first pass" "$l1 $l2" "done 0 done 0"
 	[ "$_failed" = 0 ] || return 1
+	ms_last || return 1
 	# Still writing hard: cut here. The writers never stop by themselves;
 	# the host cuts the power while they run.
 	echo "CUT POWER NOW"
@@ -194,14 +313,85 @@ restart_broken() {
 	finish
 }
 
+# The "many" scenario after the power cut: back as noted, then deleted in
+# a random order (seeded, the seed printed; DMR_SEED sets it).
+restart_many_snapshots() {
+	dd if="$DISK_B" bs=512 skip=$((ms_note_off / 512)) count=4 2>/dev/null |
+		tr -d '\000' >/tmp/ms-note
+	check "the notes survived" grep -qx end /tmp/ms-note
+	check "many: slices again" ms_slices
+	check "many: open the pool again" dm_create ms-pool \
+		"0 $(sectors /dev/mapper/ms-pool-d) replica-pool /dev/mapper/ms-pool-d"
+	check "many: source 1 again" source_create ms-s1 /dev/mapper/ms-s1-d
+	check "many: source 2 again" source_create ms-s2 /dev/mapper/ms-s2-d
+	pool=$(cat "$(sysblk /dev/mapper/ms-pool)/dev")
+	rm -f /tmp/ms-gid.*
+	taken=0 top=0
+	while read -r w k gid seq sum1 sum2; do
+		[ "$w" = snap ] || continue
+		taken=$((taken + 1))
+		[ "$seq" -gt "$top" ] && top=$seq
+		echo "$gid $sum1 $sum2" >"/tmp/ms-gid.$k"
+		check_eq "snapshot $k is back" "$(group_field "$gid" relationship_name)" "ms$k"
+		check_eq "snapshot $k Synchronized" "$(group_field "$gid" copy_state)" 4
+		check "snapshot $k: replica 1" dm_create "ms${k}_1" "0 4096 replica $pool $gid 1"
+		check "snapshot $k: replica 2" dm_create "ms${k}_2" "0 4096 replica $pool $gid 2"
+		check_eq "snapshot $k: replica 1 as at creation" \
+			"$(dev_md5 "/dev/mapper/ms${k}_1")" "$sum1"
+		check_eq "snapshot $k: replica 2 as at creation" \
+			"$(dev_md5 "/dev/mapper/ms${k}_2")" "$sum2"
+		check_eq "snapshot $k: consistent at the same record" \
+			"$(dmr_dwc check "/dev/mapper/ms${k}_1" "/dev/mapper/ms${k}_2" 2>&1)" \
+			"consistent at $seq"
+	done </tmp/ms-note
+	reason=$(sed -n 's/^fail //p' /tmp/ms-note)
+	[ -z "$reason" ] || fail "the first boot: $reason"
+	check_eq "the first boot took all $MS_SNAPS snapshots" "$taken" $MS_SNAPS
+	check_eq "source 1 is in its groups again" \
+		"$(dmsetup status ms-s1 | awk '{ print $4 }')" cow
+	out=$(dmr_dwc check $MS1 $MS2 2>&1)
+	check "the sources kept the writes that completed ($out)" \
+		test "${out%% at *}" = consistent
+	check "including those before the last snapshot" test "${out##* }" -ge "$top"
+
+	seed=${DMR_SEED:-$(date +%s)}
+	order=$(shuffle "$seed" $MS_SNAPS)
+	echo "delete order $order (seed $seed)"
+	for k in $order; do
+		[ -f "/tmp/ms-gid.$k" ] || continue
+		read -r gid _ _ <"/tmp/ms-gid.$k"
+		rm -f "/tmp/ms-gid.$k"
+		before=$(pool_used ms-pool)
+		check "remove snapshot $k's replicas" dmsetup remove "ms${k}_1" "ms${k}_2"
+		check "delete snapshot $k" replicactl group delete "$gid"
+		after=$(pool_used ms-pool)
+		echo "deleting snapshot $k: $before -> $after chunks in use"
+		check "deleting snapshot $k did not grow the pool's use" test "$after" -le "$before"
+		for f in /tmp/ms-gid.*; do
+			[ -f "$f" ] || continue
+			read -r _ sum1 sum2 <"$f"
+			o=${f#/tmp/ms-gid.}
+			check_eq "snapshot $k deleted: replica $o.1 as at creation" \
+				"$(dev_md5 "/dev/mapper/ms${o}_1")" "$sum1"
+			check_eq "snapshot $k deleted: replica $o.2 as at creation" \
+				"$(dev_md5 "/dev/mapper/ms${o}_2")" "$sum2"
+		done
+	done
+	check_eq "the pool is empty" "$(pool_used ms-pool)" 0
+	check_eq "source 1 passes through" "$(dmsetup status ms-s1 | awk '{ print $4 }')" \
+		passthrough
+	dm_cleanup ms-s1 ms-s2 ms-pool ms-s1-d ms-s2-d ms-pool-d
+	finish
+}
+
 if [ "$phase" = 1 ]; then
 	phase1 2>&1
 	exit 1
 fi
 echo "KTAP version 1"
-echo "1..3"
+echo "1..4"
 i=0
-for t in restart_pool_first restart_source_first restart_broken; do
+for t in restart_pool_first restart_source_first restart_broken restart_many_snapshots; do
 	i=$((i + 1))
 	out=$($t 2>&1)
 	rc=$?
