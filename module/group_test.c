@@ -5,7 +5,7 @@
 #include <kunit/test.h>
 #include <linux/string.h>
 
-#include "group.h"
+#include "request.h"
 
 enum dmr_req_field {
 	F_NONE, F_SYNC, F_MODE, F_CONS, F_WAIT, F_NR, F_SAP, F_TAP, F_POOL, F_PAD, F_RES,
