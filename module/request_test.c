@@ -9,23 +9,28 @@
 
 enum dmr_req_field {
 	F_NONE, F_SYNC, F_MODE, F_CONS, F_WAIT, F_NR, F_SAP, F_TAP, F_POOL, F_PAD, F_RES,
+	F_PAD0, F_PAD2, F_RES0, F_SGNAME, F_TGNAME,
 };
 
 /*
  * One case: a valid request changed in one place (a field set to @val, or a
- * name), the settings strings, and the answer it must get.
+ * name), the settings strings, and the answer it must get. Every refused
+ * case names the field its message must start with.
  */
 struct dmr_req_case {
 	const char *name;
 	enum dmr_req_field field_id;	/* field to set to @val */
 	u64 val;
-	const char *rel;	/* RelationshipName to set, if not NULL */
-	unsigned int rel_fill;	/* or fill it with this many 'n' */
+	const char *str;	/* name to set, if not NULL: RelationshipName,
+				 * or F_SGNAME SourceGroupName, F_TGNAME
+				 * TargetGroup
+				 */
+	unsigned int fill;	/* or fill that name with this many 'n' */
 	const char *tgroup;	/* TargetGroup to set, if not NULL */
 	const char *settings;
 	const char *goal;
 	u32 result;
-	const char *field;	/* what the message must name */
+	const char *field;	/* what the message must name first */
 };
 
 static const struct dmr_req_case dmr_req_cases[] = {
@@ -69,8 +74,79 @@ static const struct dmr_req_case dmr_req_cases[] = {
 	{ "setting not key=value", F_NONE, 0, NULL, 0, NULL, "fast", NULL, 5,
 	  "ReplicationSettingData" },
 	{ "setting out of range", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=0", NULL, 5,
-	  "barrier_timeout_ms" },
+	  "ReplicationSettingData" },
 	{ "goal key", F_NONE, 0, NULL, 0, NULL, NULL, "barrier_timeout_ms=5", 5,
+	  "TargetSettingGoal" },
+
+	/* pad0, pad1, pad2, reserved: every one must be zero. */
+	{ "pad0", F_PAD0, 1, NULL, 0, NULL, NULL, NULL, 5, "pad" },
+	{ "pad2", F_PAD2, 0x80000000, NULL, 0, NULL, NULL, NULL, 5, "pad" },
+	{ "reserved[0]", F_RES0, 1ULL << 63, NULL, 0, NULL, NULL, NULL, 5, "reserved" },
+
+	/* SyncType: Snapshot (7) only; 0-5 and 9-32767 reserved, 32768 up vendor. */
+	{ "SyncType absent", F_SYNC, 0, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
+	{ "SyncType 9", F_SYNC, 9, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
+	{ "SyncType 32768", F_SYNC, 32768, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
+
+	/* Mode: absent or Synchronous (2); Asynchronous (3) not for Snapshot. */
+	{ "Mode Synchronous", F_MODE, 2, NULL, 0, NULL, NULL, NULL, 0, NULL },
+	{ "Mode 1", F_MODE, 1, NULL, 0, NULL, NULL, NULL, 5, "Mode" },
+	{ "Mode vendor", F_MODE, 0xffff, NULL, 0, NULL, NULL, NULL, 5, "Mode" },
+
+	/* Consistency: absent, No Consistency (2), Sequential Consistency (3). */
+	{ "Sequential Consistency", F_CONS, 3, NULL, 0, NULL, NULL, NULL, 0, NULL },
+	{ "Consistency 4", F_CONS, 4, NULL, 0, NULL, NULL, NULL, 5, "Consistency" },
+
+	/* WaitForCopyState: absent or Synchronized (4) for a Snapshot. */
+	{ "wait Unsynchronized", F_WAIT, 3, NULL, 0, NULL, NULL, NULL, 5,
+	  "WaitForCopyState" },
+	{ "wait Broken", F_WAIT, 5, NULL, 0, NULL, NULL, NULL, 5, "WaitForCopyState" },
+	{ "wait Not Applicable", F_WAIT, 15, NULL, 0, NULL, NULL, NULL, 5,
+	  "WaitForCopyState" },
+	{ "wait 1", F_WAIT, 1, NULL, 0, NULL, NULL, NULL, 5, "WaitForCopyState" },
+	{ "wait 16", F_WAIT, 16, NULL, 0, NULL, NULL, NULL, 5, "WaitForCopyState" },
+
+	/* SourceElements: 1 to DM_REPLICA_MAX_MEMBERS. */
+	{ "1 source", F_NR, 1, NULL, 0, NULL, NULL, NULL, 0, NULL },
+	{ "64 sources", F_NR, DM_REPLICA_MAX_MEMBERS, NULL, 0, NULL, NULL, NULL, 0, NULL },
+	{ "4 billion sources", F_NR, U32_MAX, NULL, 0, NULL, NULL, NULL, 5,
+	  "SourceElements" },
+
+	/* RelationshipName: at most DM_REPLICA_NAME_LEN - 4 characters. */
+	{ "name 124 characters", F_NONE, 0, NULL, DM_REPLICA_NAME_LEN - 4, NULL, NULL, NULL,
+	  0, NULL },
+
+	/* SourceGroupName and TargetGroup: NUL-terminated, no '/'. */
+	{ "SourceGroupName 127 characters", F_SGNAME, 0, NULL, DM_REPLICA_NAME_LEN - 1, NULL,
+	  NULL, NULL, 0, NULL },
+	{ "SourceGroupName with /", F_SGNAME, 0, "db/logs", 0, NULL, NULL, NULL, 5,
+	  "SourceGroupName" },
+	{ "SourceGroupName without NUL", F_SGNAME, 0, NULL, DM_REPLICA_NAME_LEN, NULL, NULL,
+	  NULL, 5, "SourceGroupName" },
+	{ "TargetGroup with /", F_TGNAME, 0, "a/b", 0, NULL, NULL, NULL, 5, "TargetGroup" },
+	{ "TargetGroup without NUL", F_TGNAME, 0, NULL, DM_REPLICA_NAME_LEN, NULL, NULL, NULL,
+	  5, "TargetGroup" },
+
+	/* ReplicationSettingData: barrier_timeout_ms 1 to 60000. */
+	{ "setting 1", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=1", NULL, 0, NULL },
+	{ "setting 60000", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=60000", NULL, 0,
+	  NULL },
+	{ "setting 60001", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=60001", NULL, 5,
+	  "ReplicationSettingData" },
+	{ "setting not a number", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=1s", NULL, 5,
+	  "ReplicationSettingData" },
+	{ "setting negative", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=-1", NULL, 5,
+	  "ReplicationSettingData" },
+	{ "setting unknown after a valid one", F_NONE, 0, NULL, 0, NULL,
+	  "barrier_timeout_ms=250,speed=3", NULL, 5, "ReplicationSettingData" },
+	{ "settings empty", F_NONE, 0, NULL, 0, NULL, "", NULL, 0, NULL },
+	{ "settings empty entries", F_NONE, 0, NULL, 0, NULL, ",barrier_timeout_ms=250,", NULL,
+	  0, NULL },
+
+	/* TargetSettingGoal: no key is known for a Snapshot yet. */
+	{ "goal empty", F_NONE, 0, NULL, 0, NULL, NULL, "", 0, NULL },
+	{ "goal unknown key", F_NONE, 0, NULL, 0, NULL, NULL, "x=1", 5, "TargetSettingGoal" },
+	{ "goal not key=value", F_NONE, 0, NULL, 0, NULL, NULL, "fast", 5,
 	  "TargetSettingGoal" },
 };
 
@@ -88,6 +164,8 @@ static void dmr_valid_req(struct dm_replica_create_group *req)
 
 static void dmr_apply(struct dm_replica_create_group *req, const struct dmr_req_case *c)
 {
+	char *name = req->relationship_name;
+
 	switch (c->field_id) {
 	case F_NONE:
 		break;
@@ -122,11 +200,26 @@ static void dmr_apply(struct dm_replica_create_group *req, const struct dmr_req_
 	case F_RES:
 		req->reserved[7] = c->val;
 		break;
+	case F_PAD0:
+		req->pad0 = c->val;
+		break;
+	case F_PAD2:
+		req->pad2 = c->val;
+		break;
+	case F_RES0:
+		req->reserved[0] = c->val;
+		break;
+	case F_SGNAME:
+		name = req->source_group_name;
+		break;
+	case F_TGNAME:
+		name = req->target_group;
+		break;
 	}
-	if (c->rel)
-		strscpy(req->relationship_name, c->rel, sizeof(req->relationship_name));
-	if (c->rel_fill)
-		memset(req->relationship_name, 'n', c->rel_fill);
+	if (c->str)
+		strscpy(name, c->str, DM_REPLICA_NAME_LEN);
+	if (c->fill)
+		memset(name, 'n', c->fill);
 	if (c->tgroup)
 		strscpy(req->target_group, c->tgroup, sizeof(req->target_group));
 }
@@ -150,8 +243,14 @@ static void dmr_test_check_create(struct kunit *test)
 	dmr_apply(req, c);
 	KUNIT_EXPECT_EQ(test, dmr_check_create(req, c->settings, c->goal, &p, msg, sizeof(msg)),
 			c->result);
-	if (c->field)
-		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(msg, c->field), "message: %s", msg);
+	if (!c->result) {
+		KUNIT_EXPECT_STREQ(test, msg, "");
+		return;
+	}
+	/* The message starts with the field it refuses: "<field>: ...". */
+	KUNIT_ASSERT_NOT_NULL(test, c->field);
+	KUNIT_EXPECT_TRUE_MSG(test, !strncmp(msg, c->field, strlen(c->field)) &&
+			      msg[strlen(c->field)] == ':', "message: %s", msg);
 }
 
 static void dmr_test_check_defaults(struct kunit *test)
@@ -172,9 +271,39 @@ static void dmr_test_check_defaults(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p.barrier_timeout_ms, 250U);
 }
 
+/* What an accepted request asks for reaches the group as asked. */
+static void dmr_test_check_params(struct kunit *test)
+{
+	struct dm_replica_create_group *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct dmr_create_params p;
+	char msg[DM_REPLICA_MESSAGE_LEN] = "";
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	dmr_valid_req(req);
+	req->mode = DM_REPLICA_MODE_SYNCHRONOUS;
+	req->consistency = DM_REPLICA_CONSISTENCY_NONE;
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, "barrier_timeout_ms=1", NULL, &p, msg,
+					       sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.mode, DM_REPLICA_MODE_SYNCHRONOUS);
+	KUNIT_EXPECT_EQ(test, p.consistency, DM_REPLICA_CONSISTENCY_NONE);
+	KUNIT_EXPECT_EQ(test, p.barrier_timeout_ms, 1U);
+
+	req->consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL;
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, ",barrier_timeout_ms=60000,", NULL, &p,
+					       msg, sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.consistency, DM_REPLICA_CONSISTENCY_SEQUENTIAL);
+	KUNIT_EXPECT_EQ(test, p.barrier_timeout_ms, 60000U);
+
+	/* A refused value names its key as well as its field. */
+	KUNIT_EXPECT_EQ(test, dmr_check_create(req, "barrier_timeout_ms=0", NULL, &p, msg,
+					       sizeof(msg)), DM_REPLICA_RET_INVALID_PARAM);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(msg, "barrier_timeout_ms"), "message: %s", msg);
+}
+
 static struct kunit_case dmr_request_cases[] = {
 	KUNIT_CASE_PARAM(dmr_test_check_create, dmr_req_gen_params),
 	KUNIT_CASE(dmr_test_check_defaults),
+	KUNIT_CASE(dmr_test_check_params),
 	{}
 };
 
