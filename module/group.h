@@ -57,14 +57,4 @@ int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *member
 		  u32 cap);
 int dmr_group_modify(struct dm_replica_modify_sync *req);
 
-/* Checks of a create request that need no lookup, for the KUnit suite. */
-struct dmr_create_params {
-	u16 mode;
-	u16 consistency;
-	unsigned int barrier_timeout_ms;
-};
-
-u32 dmr_check_create(const struct dm_replica_create_group *req, const char *settings,
-		     const char *goal, struct dmr_create_params *p, char *msg, size_t len);
-
 #endif /* DM_REPLICA_GROUP_H */
