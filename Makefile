@@ -56,7 +56,6 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C tools/replicactl clean
 	$(MAKE) -C tests/selftests clean
-	$(MAKE) -C tests/bench clean
 	rm -rf build
 
 deps:
@@ -101,7 +100,8 @@ fuzz: deps
 	DMR_KERNELS='$(FUZZ_KERNELS)' DMR_CRASH=0 DMR_SELFTESTS='test_control_04*' \
 		DMR_FUZZ=$(FUZZ_COUNT) bash tests/run.sh
 
-# Benchmarks in the VM: a table, and build/bench.json.
+# Benchmarks in the VM with fio (tests/bench/bench.sh): a table, and
+# build/bench.json. DMR_BENCH_REPEATS sets the repeats of each figure.
 bench: deps
 	bash tests/run.sh --bench
 

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 host_pkgs=(build-essential make gcc bc bison flex kmod cpio xz-utils
 	libelf-dev libssl-dev dwarves python3 rsync
 	libdevmapper-dev libblkid-dev dmsetup qemu-system-x86 busybox-static
-	sparse shellcheck dkms mdadm btrfs-progs)
+	sparse shellcheck dkms mdadm btrfs-progs fio)
 
 apt_updated=0
 apt_update_once() {
