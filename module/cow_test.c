@@ -312,8 +312,9 @@ static void dmr_test_cow_private_no_copy(struct kunit *test)
  *    version still sees the current one;
  *  - every snapshot reads, for every chunk, the version it must see;
  *  - the pool chunks in use are exactly the private versions and the
- *    copies made (one per version written over while a snapshot saw it)
- *    that some snapshot still sees.
+ *    copies made (one per version written over while a snapshot without
+ *    a private version saw it) that a snapshot taken since the first one
+ *    it was made for still sees.
  */
 #define MODEL_CHUNKS	8
 #define MODEL_SNAPS	12
@@ -328,6 +329,7 @@ struct dmr_model {
 		u32 priv[MODEL_CHUNKS];		/* 0: none */
 	} s[MODEL_SNAPS];
 	u32 copies[MODEL_CHUNKS][MODEL_STEPS];	/* versions copied, kept */
+	u32 copy_lo[MODEL_CHUNKS][MODEL_STEPS];	/* first snapshot each is for */
 	unsigned int nr_copies[MODEL_CHUNKS];
 	u32 pool[MODEL_POOL];			/* version a pool chunk holds */
 	bool pool_used[MODEL_POOL];
@@ -335,15 +337,34 @@ struct dmr_model {
 	u32 next_version;
 };
 
-/* Does a live snapshot see version @v of chunk @c (private or not)? */
-static bool dmr_model_seen(struct dmr_model *m, unsigned int c, u32 v)
+/*
+ * Is a copy of version @v of chunk @c, made for the snapshots from epoch
+ * @lo on, still needed: does a live snapshot taken since @lo see @v
+ * (private or not: a read of the copy may still be in flight)?
+ */
+static bool dmr_model_seen(struct dmr_model *m, unsigned int c, u32 v, u32 lo)
 {
 	unsigned int i;
 
 	for (i = 0; i < MODEL_SNAPS; i++)
-		if (m->s[i].snap && m->s[i].view[c] == v)
+		if (m->s[i].snap && m->s[i].view[c] == v && dmr_snap_epoch(m->s[i].snap) >= lo)
 			return true;
 	return false;
+}
+
+/* The oldest snapshot that sees the current version of @c with no private one. */
+static u32 dmr_model_first_needy(struct dmr_model *m, unsigned int c)
+{
+	u32 lo = U32_MAX, e;
+	unsigned int i;
+
+	for (i = 0; i < MODEL_SNAPS; i++) {
+		if (!m->s[i].snap || m->s[i].priv[c] || m->s[i].view[c] != m->version[c])
+			continue;
+		e = dmr_snap_epoch(m->s[i].snap);
+		lo = min(lo, e);
+	}
+	return lo;
 }
 
 static void dmr_model_check(struct kunit *test, struct dmr_test_ctx *t, struct dmr_model *m)
@@ -365,10 +386,13 @@ static void dmr_model_check(struct kunit *test, struct dmr_test_ctx *t, struct d
 
 		/* A copy is kept while a snapshot sees its version. */
 		for (j = 0; j < m->nr_copies[c]; ) {
-			if (dmr_model_seen(m, c, m->copies[c][j]))
+			if (dmr_model_seen(m, c, m->copies[c][j], m->copy_lo[c][j])) {
 				j++;
-			else
-				m->copies[c][j] = m->copies[c][--m->nr_copies[c]];
+			} else {
+				m->nr_copies[c]--;
+				m->copies[c][j] = m->copies[c][m->nr_copies[c]];
+				m->copy_lo[c][j] = m->copy_lo[c][m->nr_copies[c]];
+			}
 		}
 		want += m->nr_copies[c];
 
@@ -426,6 +450,7 @@ static void dmr_test_cow_model(struct kunit *test)
 			if (dmr_cow_needs_copy(t->cow, c)) {
 				KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, c,
 						dmr_model_pool(test, m, m->version[c])), 0);
+				m->copy_lo[c][m->nr_copies[c]] = dmr_model_first_needy(m, c);
 				m->copies[c][m->nr_copies[c]++] = m->version[c];
 			}
 			m->version[c] = ++m->next_version;
