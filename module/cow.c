@@ -134,8 +134,8 @@ struct dmr_cow {
 	u32 max_epoch;
 	char reason[DMR_REASON_LEN];
 
-	struct mutex snaps_mutex;	/* held around changes of @snaps, and its walk
-					 * by the broken worker */
+	/* Held around changes of @snaps, and by the broken worker's walk. */
+	struct mutex snaps_mutex;
 
 	/* Constant after creation, but for @origin (set once, then constant). */
 	struct dmr_pool *pool;
@@ -566,8 +566,7 @@ static void dmr_pending_free(struct dmr_pending *p)
 	unsigned long flags;
 
 	dmr_cow_kick(cow);
-	if (p->node)
-		kfree(p->node);
+	kfree(p->node);
 	mempool_free(p, &dmr_pending_pool);
 	/*
 	 * Count and wake under cow->lock: dmr_cow_quiesce() and
@@ -849,7 +848,7 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap 
 	 */
 	r = -ENOMEM;
 	if (!snap)
-		p->node = kzalloc(sizeof(struct dmr_copy), GFP_NOIO);
+		p->node = kzalloc(sizeof(*p->node), GFP_NOIO);
 	if (snap || p->node)
 		r = xa_reserve_irq(&cow->pending, chunk, GFP_NOIO);
 	if (!r) {
@@ -861,8 +860,7 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap 
 		}
 	}
 	if (r) {
-		if (p->node)
-			kfree(p->node);
+		kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
 		dmr_cow_break(cow, "out of memory for the chunk map");
 		return false;
@@ -874,8 +872,7 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap 
 		xa_release(&cow->pending, chunk);
 		xa_release(map, chunk);
 		spin_unlock_irqrestore(&cow->lock, flags);
-		if (p->node)
-			kfree(p->node);
+		kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
 		return false;
 	}
@@ -1183,7 +1180,7 @@ int dmr_cow_load_copy(struct dmr_cow *cow, u64 src_chunk, u32 hi, u64 pool_chunk
 
 	if (src_chunk >= cow->nr_chunks || !hi)
 		return -ERANGE;
-	node = kzalloc(sizeof(struct dmr_copy), GFP_KERNEL);
+	node = kzalloc(sizeof(*node), GFP_KERNEL);
 	if (!node)
 		return -ENOMEM;
 	node->hi = hi;
@@ -1380,7 +1377,7 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
 
 int dmr_cow_add_copy(struct dmr_cow *cow, u64 chunk, u64 pool_chunk)
 {
-	struct dmr_copy *node = kzalloc(sizeof(struct dmr_copy), GFP_KERNEL);
+	struct dmr_copy *node = kzalloc(sizeof(*node), GFP_KERNEL);
 	int r = 0;
 
 	if (!node)

@@ -448,8 +448,9 @@ static void dmr_test_cow_model(struct kunit *test)
 		if (op < 50) {
 			/* A source write: copy first if needed, then a new version. */
 			if (dmr_cow_needs_copy(t->cow, c)) {
-				KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, c,
-						dmr_model_pool(test, m, m->version[c])), 0);
+				u64 pc = dmr_model_pool(test, m, m->version[c]);
+
+				KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, c, pc), 0);
 				m->copy_lo[c][m->nr_copies[c]] = dmr_model_first_needy(m, c);
 				m->copies[c][m->nr_copies[c]++] = m->version[c];
 			}
@@ -467,9 +468,9 @@ static void dmr_test_cow_model(struct kunit *test)
 				continue;
 			if (!m->s[i].priv[c]) {
 				u32 v = ++m->next_version;
+				u64 pc = dmr_model_pool(test, m, v);
 
-				KUNIT_ASSERT_EQ(test, dmr_snap_add_private(m->s[i].snap, c,
-						dmr_model_pool(test, m, v)), 0);
+				KUNIT_ASSERT_EQ(test, dmr_snap_add_private(m->s[i].snap, c, pc), 0);
 				m->s[i].priv[c] = v;
 			}
 		} else {

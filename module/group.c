@@ -676,7 +676,7 @@ int dmr_groups_load(struct dmr_pool *pool, char **error)
 			if (r) {
 				DMERR("group %u member %u: epoch %u: %d", g->rec.id, i,
 				      rec->members[i].epoch, r);
-				*error = "Pool group records give a source two snapshots of one epoch";
+				*error = "Pool records give a source two snapshots of one epoch";
 				goto out;
 			}
 		}
@@ -1130,7 +1130,7 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		 */
 		if (org && org->pool != *poolp) {
 			snprintf(msg, len,
-				 "SourceElements[%u]: %s has replicas in pool %u:%u; a source's snapshots share one pool",
+				 "SourceElements[%u]: %s has replicas in pool %u:%u; its snapshots share one pool",
 				 i, dmr_source_name(srcs[i]), MAJOR(dmr_pool_devt(org->pool)),
 				 MINOR(dmr_pool_devt(org->pool)));
 			return DM_REPLICA_RET_IN_USE;

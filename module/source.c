@@ -31,8 +31,8 @@
  * @list:     in dmr_sources, under dmr_lock.
  * @ref:      target instances and group members using it.
  * @nr_targets: target instances using it; under dmr_lock.
- * @member:   the group member it feeds; under dmr_lock.
- * @split:    while a member is attached, the pool's chunk size: writes are
+ * @member:   the origin it feeds (its snapshots in one pool); under dmr_lock.
+ * @split:    while an origin is attached, the pool's chunk size: writes are
  *            cut at chunk boundaries in the map path, so that the cow
  *            decides for one chunk at a time whatever a bio's size (a
  *            discard of the whole device included). Set under dmr_lock,
@@ -64,8 +64,8 @@ struct dmr_source {
 	u32 split;
 
 	spinlock_t lock;	/* protects held, held_bios, cow, written */
-	unsigned int held;	/* barriers holding its writes: several groups
-				 * may take a point in time of it at once */
+	/* Barriers holding its writes: groups may take points in time at once. */
+	unsigned int held;
 	bool written;
 	struct bio_list held_bios;
 	struct dmr_cow *cow;

@@ -37,8 +37,9 @@ sector_t dmr_source_begin(struct dmr_source *src);
 sector_t dmr_source_sectors(struct dmr_source *src);
 
 /*
- * The group member this source feeds, or NULL; dmr_lock held. While a
- * member is set, writes are cut at boundaries of @chunk_sectors.
+ * The origin (group.c: the source as the groups of one pool see it) this
+ * source feeds, or NULL; dmr_lock held. While it is set, writes are cut
+ * at boundaries of @chunk_sectors.
  */
 void *dmr_source_member(struct dmr_source *src);
 void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_sectors);
