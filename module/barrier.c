@@ -22,7 +22,7 @@
 #include <linux/timekeeping.h>
 
 #include "barrier.h"
-#include "cow.h"
+#include "engine.h"
 #include "source.h"
 
 /* Drain sources [0, n) within what is left of @deadline. */
@@ -60,9 +60,9 @@ static int dmr_barrier_all(struct dmr_barrier_member *m, unsigned int n,
 		r = -ECANCELED;
 	if (!r) {
 		for (i = 0; i < n; i++) {
-			/* A broken cow: the creation finds the snapshot not started. */
-			if (!dmr_snap_start(m[i].snap))
-				dmr_source_attach(m[i].src, m[i].cow);
+			/* One that cannot start: the creation finds it so. */
+			if (!dmr_engine_start(m[i].rep_eng))
+				dmr_source_attach(m[i].src, m[i].src_eng);
 		}
 		*instant_ns = ktime_get_real_ns();
 	}

@@ -9,19 +9,19 @@
 #include <linux/types.h>
 
 struct dmr_source;
-struct dmr_cow;
-struct dmr_snap;
+struct dmr_src_engine;
+struct dmr_rep_engine;
 
 struct dmr_barrier_member {
 	struct dmr_source *src;
-	struct dmr_cow *cow;
-	struct dmr_snap *snap;	/* the snapshot whose point in time is taken */
+	struct dmr_src_engine *src_eng;	/* the engine its writes go through */
+	struct dmr_rep_engine *rep_eng;	/* the replica whose point in time it is */
 };
 
 /*
- * Take the points in time of the snapshots of @m: start each snapshot in
- * its cow and switch its source to the cow (a source whose earlier
- * snapshots already use the cow stays on it). With @sequential, at one
+ * Take the points in time of the replicas of @m: start each replica
+ * engine and switch its source to the source engine (a source whose
+ * earlier replicas already use it stays on it). With @sequential, at one
  * instant for all: hold new writes at every source, drain the writes in
  * flight at every source, start and switch every member, then release
  * every source; no source is released before every member is switched.
@@ -31,9 +31,9 @@ struct dmr_barrier_member {
  * Returns 0, with the longest time writes were held in *@hold_ns and the
  * instant in *@instant_ns (CLOCK_REALTIME); -ETIMEDOUT when a source did
  * not drain within @timeout jiffies (*@stuck is its index); -ECANCELED.
- * A snapshot whose cow is broken is not started; the caller finds it so.
+ * A replica whose engine cannot start is left so; the caller finds it.
  * On error every source is released; the members already started (source
- * by source) are the caller's to undo (dmr_snap_release()). May sleep.
+ * by source) are the caller's to undo. May sleep.
  */
 int dmr_barrier_switch(struct dmr_barrier_member *m, unsigned int n, bool sequential,
 		       unsigned long timeout, bool (*cancelled)(void *ctx), void *ctx,

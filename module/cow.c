@@ -67,6 +67,7 @@
 
 #include "cow.h"
 #include "dm-replica.h"
+#include "engine.h"
 #include "metadata.h"
 #include "pool.h"
 
@@ -92,6 +93,7 @@ struct dmr_copy {
 };
 
 struct dmr_snap {
+	struct dmr_rep_engine eng;	/* what the replica target drives */
 	struct dmr_cow *cow;
 	struct list_head list;		/* in cow->snaps */
 	u32 epoch;
@@ -122,6 +124,7 @@ struct dmr_pending {
 };
 
 struct dmr_cow {
+	struct dmr_src_engine eng;	/* what the source target drives */
 	spinlock_t lock;	/* protects all up to @reason, and the snaps' priv, copied */
 	enum dmr_cow_state state;
 	struct list_head snaps;
@@ -945,6 +948,58 @@ static void dmr_cow_work(struct work_struct *ws)
 		dmr_cow_process(cow, bio, true);
 }
 
+/* The snapshot engine, as the targets and the barrier see it. */
+static void dmr_snapshot_set_origin(struct dmr_src_engine *e, struct block_device *origin)
+{
+	dmr_cow_set_origin(container_of(e, struct dmr_cow, eng), origin);
+}
+
+static int dmr_snapshot_map_source(struct dmr_src_engine *e, struct bio *bio)
+{
+	return dmr_cow_map_source(container_of(e, struct dmr_cow, eng), bio);
+}
+
+static int dmr_snapshot_map_replica(struct dmr_rep_engine *e, struct bio *bio, void *io)
+{
+	return dmr_snap_map_replica(container_of(e, struct dmr_snap, eng), bio, io);
+}
+
+static int dmr_snapshot_end_replica(struct dmr_rep_engine *e, void *io, blk_status_t *error)
+{
+	return dmr_snap_end_replica(container_of(e, struct dmr_snap, eng), io, error);
+}
+
+static int dmr_snapshot_start(struct dmr_rep_engine *e)
+{
+	return dmr_snap_start(container_of(e, struct dmr_snap, eng));
+}
+
+static u64 dmr_snapshot_copied_chunks(struct dmr_rep_engine *e)
+{
+	return dmr_snap_copied_chunks(container_of(e, struct dmr_snap, eng));
+}
+
+static const struct dmr_engine_ops dmr_snapshot_ops = {
+	.name = "snapshot",
+	.set_origin = dmr_snapshot_set_origin,
+	.map_source = dmr_snapshot_map_source,
+	.rep_io_size = sizeof(struct dmr_cow_io),
+	.map_replica = dmr_snapshot_map_replica,
+	.end_replica = dmr_snapshot_end_replica,
+	.start = dmr_snapshot_start,
+	.copied_chunks = dmr_snapshot_copied_chunks,
+};
+
+struct dmr_src_engine *dmr_cow_engine(struct dmr_cow *cow)
+{
+	return &cow->eng;
+}
+
+struct dmr_rep_engine *dmr_snap_engine(struct dmr_snap *snap)
+{
+	return &snap->eng;
+}
+
 static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 {
 	struct dmr_cow *cow;
@@ -953,6 +1008,7 @@ static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 	cow = kzalloc(sizeof(*cow), GFP_KERNEL);
 	if (!cow)
 		return NULL;
+	cow->eng.ops = &dmr_snapshot_ops;
 	spin_lock_init(&cow->lock);
 	mutex_init(&cow->snaps_mutex);
 	cow->state = DMR_COW_ACTIVE;
@@ -1067,6 +1123,7 @@ struct dmr_snap *dmr_snap_create(struct dmr_cow *cow, const struct dmr_cow_id *i
 
 	if (!snap)
 		return NULL;
+	snap->eng.ops = &dmr_snapshot_ops;
 	snap->cow = cow;
 	INIT_LIST_HEAD(&snap->list);
 	xa_init_flags(&snap->priv, XA_FLAGS_LOCK_IRQ);

@@ -21,8 +21,9 @@
  *  - deleting a snapshot frees its private chunks and every copy whose
  *    range of epochs holds no remaining snapshot.
  *
- * The source target sends its writes through dmr_cow_map_source(), a
- * replica target all its I/O through dmr_snap_map_replica().
+ * The targets and the barrier drive it through engine.h: the source
+ * target sends its writes to dmr_cow_map_source(), a replica target all
+ * its I/O to dmr_snap_map_replica().
  *
  * The invariant it keeps: a source write to a chunk a snapshot still needs
  * is held until the old data is copied to the pool and the metadata that
@@ -40,6 +41,8 @@
 struct dmr_cow;
 struct dmr_snap;
 struct dmr_pool;
+struct dmr_src_engine;
+struct dmr_rep_engine;
 
 /* What the copy-on-write decided for a bio. */
 enum dmr_verdict {
@@ -81,6 +84,10 @@ struct dmr_cow_id {
 	u32 gen;
 	u16 member;
 };
+
+/* The snapshot engine's faces (engine.h) of a cow and of a snapshot. */
+struct dmr_src_engine *dmr_cow_engine(struct dmr_cow *cow);
+struct dmr_rep_engine *dmr_snap_engine(struct dmr_snap *snap);
 
 /* @origin_id names the cow's shared copies in the owner table. */
 struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, u16 origin_id, sector_t origin_sectors);

@@ -591,7 +591,7 @@ static void dmr_origin_reattach(struct dmr_origin *org, struct dmr_source *src)
 		/* A broken cow stays off the source: it passes writes through. */
 		if (dmr_cow_is_broken(org->cow) || !dmr_cow_has_snaps(org->cow))
 			return;
-		if (!dmr_source_attach_unwritten(src, org->cow))
+		if (!dmr_source_attach_unwritten(src, dmr_cow_engine(org->cow)))
 			return;
 		snprintf(reason, sizeof(reason),
 			 "source %.40s was written before its pool was loaded",
@@ -855,9 +855,9 @@ void dmr_member_put(struct dmr_member *m)
 	mutex_unlock(&dmr_lock);
 }
 
-struct dmr_snap *dmr_member_snap(struct dmr_member *m)
+struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m)
 {
-	return m->snap;
+	return dmr_snap_engine(m->snap);
 }
 
 dev_t dmr_member_origin(struct dmr_member *m)
@@ -919,8 +919,8 @@ static int dmr_group_switch_on(struct dmr_group *g, u64 *hold_ns, u64 *instant_n
 			break;
 		}
 		bm[i].src = org->src;
-		bm[i].cow = org->cow;
-		bm[i].snap = g->members[i].snap;
+		bm[i].src_eng = dmr_cow_engine(org->cow);
+		bm[i].rep_eng = dmr_snap_engine(g->members[i].snap);
 		dmr_source_get(bm[i].src);
 	}
 	mutex_unlock(&dmr_lock);

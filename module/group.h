@@ -16,7 +16,7 @@
 struct dmr_pool;
 struct dmr_source;
 struct dmr_member;
-struct dmr_snap;
+struct dmr_rep_engine;
 
 /* pool.c, with dmr_lock held: bring back a pool's groups when it is
  * loaded; count them; forget them when the pool object goes.
@@ -34,7 +34,7 @@ void dmr_groups_source_removed(struct dmr_source *src);
 struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 				  char **error);
 void dmr_member_put(struct dmr_member *m);
-struct dmr_snap *dmr_member_snap(struct dmr_member *m);
+struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m);
 dev_t dmr_member_origin(struct dmr_member *m);
 sector_t dmr_member_sectors(struct dmr_member *m);
 u32 dmr_member_chunk_sectors(struct dmr_member *m);

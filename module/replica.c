@@ -14,7 +14,7 @@
 #include <uapi/linux/dm-replica.h>
 
 #include "compat.h"
-#include "cow.h"
+#include "engine.h"
 #include "dm-replica.h"
 #include "group.h"
 
@@ -22,7 +22,7 @@ struct replica_target {
 	struct dm_dev *pool_dev;
 	struct dm_dev *origin_dev;
 	struct dmr_member *member;
-	struct dmr_snap *snap;
+	struct dmr_rep_engine *eng;
 	u32 group_id;
 	unsigned int n;
 };
@@ -76,7 +76,7 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EINVAL;
 		goto bad_origin;
 	}
-	rt->snap = dmr_member_snap(rt->member);
+	rt->eng = dmr_member_engine(rt->member);
 
 	/* The source device too: its limits apply to reads that go there. */
 	snprintf(origin, sizeof(origin), "%u:%u", MAJOR(dmr_member_origin(rt->member)),
@@ -96,7 +96,7 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	/* Discards are taken (and ignored) whatever the devices below do. */
 	ti->num_discard_bios = 1;
 	ti->discards_supported = true;
-	ti->per_io_data_size = sizeof(struct dmr_cow_io);
+	ti->per_io_data_size = dmr_engine_rep_io_size(rt->eng);
 	ti->private = rt;
 	return 0;
 
@@ -125,15 +125,17 @@ static int replica_map(struct dm_target *ti, struct bio *bio)
 {
 	struct replica_target *rt = ti->private;
 
-	return dmr_snap_map_replica(rt->snap, bio, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)));
+	return dmr_engine_map_replica(rt->eng, bio,
+				      dm_per_bio_data(bio, dmr_engine_rep_io_size(rt->eng)));
 }
 
 static int replica_end_io(struct dm_target *ti, struct bio *bio, blk_status_t *error)
 {
 	struct replica_target *rt = ti->private;
 
-	return dmr_snap_end_replica(rt->snap, dm_per_bio_data(bio, sizeof(struct dmr_cow_io)),
-				   error);
+	void *io = dm_per_bio_data(bio, dmr_engine_rep_io_size(rt->eng));
+
+	return dmr_engine_end_replica(rt->eng, io, error);
 }
 
 /*
@@ -153,7 +155,7 @@ static void replica_status(struct dm_target *ti, status_type_t type,
 	switch (type) {
 	case STATUSTYPE_INFO:
 		DMEMIT("%u %llu", dmr_member_copy_state(rt->member),
-		       dmr_snap_copied_chunks(rt->snap));
+		       dmr_engine_copied_chunks(rt->eng));
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s %u %u", rt->pool_dev->name, rt->group_id, rt->n);
@@ -180,7 +182,7 @@ static int replica_iterate_devices(struct dm_target *ti, iterate_devices_callout
 
 /*
  * A replica's chunks come from two devices; a discard is accepted and
- * ignored (see dmr_snap_map_replica()), in chunks.
+ * ignored (see cow.c), in chunks.
  */
 static void replica_io_hints(struct dm_target *ti, struct queue_limits *limits)
 {

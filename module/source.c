@@ -7,7 +7,7 @@
  * pass-through to the underlying device: every bio, flushes, discards and
  * write-zeroes included, is remapped and sent down unchanged. When a group
  * includes it, writes (and discards and write-zeroes) go through the
- * member's copy-on-write first (cow.c), and the group barrier can hold
+ * engine of its replicas first (engine.h), and the group barrier can hold
  * them for a moment (barrier.c).
  */
 #include <linux/bio.h>
@@ -20,7 +20,7 @@
 #include <uapi/linux/dm-replica.h>
 
 #include "compat.h"
-#include "cow.h"
+#include "engine.h"
 #include "dm-replica.h"
 #include "group.h"
 #include "pool.h"
@@ -38,15 +38,15 @@
  *            discard of the whole device included). Set under dmr_lock,
  *            read locklessly in map: a bio that missed the change is
  *            still correct, only handled in one piece.
- * @lock:     protects @held, @held_bios, @cow and @written.
- * @written:  a write went to the device with no cow attached since this
+ * @lock:     protects @held, @held_bios, @eng and @written.
+ * @written:  a write went to the device with no engine attached since this
  *            state was made: a member re-attached to it now would show
  *            data newer than its point in time (see
  *            dmr_source_attach_unwritten()).
- * @inflight: writes sent on (to the cow or the device) and not ended.
- * @entering: writes that read @cow and are still handing themselves to
- *            it; dmr_source_attach() waits for them when it takes a cow
- *            away, so that the cow's owner may then wait for the cow's
+ * @inflight: writes sent on (to the engine or the device) and not ended.
+ * @entering: writes that read @eng and are still handing themselves to
+ *            it; dmr_source_attach() waits for them when it takes an
+ *            engine away, so that its owner may then wait for the engine's
  *            own work and free it.
  * The other fields are constant.
  */
@@ -63,12 +63,12 @@ struct dmr_source {
 	void *member;
 	u32 split;
 
-	spinlock_t lock;	/* protects held, held_bios, cow, written */
+	spinlock_t lock;	/* protects held, held_bios, eng, written */
 	/* Barriers holding its writes: groups may take points in time at once. */
 	unsigned int held;
 	bool written;
 	struct bio_list held_bios;
-	struct dmr_cow *cow;
+	struct dmr_src_engine *eng;
 	atomic_t inflight;
 	atomic_t entering;
 	wait_queue_head_t drained;
@@ -141,7 +141,7 @@ void dmr_source_get(struct dmr_source *src)
 void dmr_source_put(struct dmr_source *src)
 {
 	if (refcount_dec_and_test(&src->ref)) {
-		WARN_ON(src->cow || !bio_list_empty(&src->held_bios));
+		WARN_ON(src->eng || !bio_list_empty(&src->held_bios));
 		kfree(src);
 	}
 }
@@ -191,12 +191,12 @@ void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_secto
 
 /*
  * Decide for a write whose sector is already relative to the device:
- * hold it, hand it to the cow, or let it through. Any context.
+ * hold it, hand it to the engine, or let it through. Any context.
  */
 static int dmr_source_write(struct dmr_source *src, struct bio *bio)
 {
 	struct dmr_source_io *io = dm_per_bio_data(bio, sizeof(*io));
-	struct dmr_cow *cow;
+	struct dmr_src_engine *eng;
 	unsigned long flags;
 
 	spin_lock_irqsave(&src->lock, flags);
@@ -205,8 +205,8 @@ static int dmr_source_write(struct dmr_source *src, struct bio *bio)
 		spin_unlock_irqrestore(&src->lock, flags);
 		return DM_MAPIO_SUBMITTED;
 	}
-	cow = src->cow;
-	if (!cow)
+	eng = src->eng;
+	if (!eng)
 		src->written = true;
 	else
 		atomic_inc(&src->entering);
@@ -214,8 +214,8 @@ static int dmr_source_write(struct dmr_source *src, struct bio *bio)
 	io->counted = true;
 	spin_unlock_irqrestore(&src->lock, flags);
 
-	if (cow) {
-		int r = dmr_cow_map_source(cow, bio);
+	if (eng) {
+		int r = dmr_engine_map_source(eng, bio);
 
 		if (atomic_dec_and_test(&src->entering))
 			wake_up(&src->drained);
@@ -236,28 +236,28 @@ long dmr_source_drain(struct dmr_source *src, unsigned long timeout)
 	return wait_event_timeout(src->drained, !atomic_read(&src->inflight), timeout) ?: 0;
 }
 
-void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow)
+void dmr_source_attach(struct dmr_source *src, struct dmr_src_engine *eng)
 {
-	if (cow)
-		dmr_cow_set_origin(cow, src->origin);
+	if (eng)
+		dmr_engine_set_origin(eng, src->origin);
 	spin_lock_irq(&src->lock);
-	src->cow = cow;
+	src->eng = eng;
 	spin_unlock_irq(&src->lock);
 	/* No I/O is waited for here: only the map calls in progress. */
-	if (!cow)
+	if (!eng)
 		wait_event(src->drained, !atomic_read(&src->entering));
 }
 
-int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_cow *cow)
+int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_src_engine *eng)
 {
 	int r = 0;
 
-	dmr_cow_set_origin(cow, src->origin);
+	dmr_engine_set_origin(eng, src->origin);
 	spin_lock_irq(&src->lock);
 	if (src->written)
 		r = -EEXIST;
 	else
-		src->cow = cow;
+		src->eng = eng;
 	spin_unlock_irq(&src->lock);
 	return r;
 }
@@ -476,7 +476,7 @@ static void source_status(struct dm_target *ti, status_type_t type,
 			  unsigned int maxlen)
 {
 	struct replica_source *rs = ti->private;
-	const char *mode = READ_ONCE(rs->src->cow) ? "cow" : "passthrough";
+	const char *mode = READ_ONCE(rs->src->eng) ? "cow" : "passthrough";
 	unsigned int sz = 0;
 
 	switch (type) {

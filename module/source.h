@@ -12,7 +12,7 @@
 #include <linux/types.h>
 
 struct dmr_source;
-struct dmr_cow;
+struct dmr_src_engine;
 struct block_device;
 
 /*
@@ -48,22 +48,22 @@ void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_secto
  * The barrier steps (barrier.c). dmr_source_hold() makes new writes wait;
  * dmr_source_drain() waits until the writes already sent on have ended,
  * at most @timeout jiffies (returns 0 on timeout); dmr_source_attach()
- * switches the source to a cow (or back to none with NULL: it then waits
- * until no write is still handing itself to the old cow, which takes no
- * I/O; the writes the cow took are the cow's to finish);
+ * switches the source to an engine (or back to none with NULL: it then
+ * waits until no write is still handing itself to the old engine, which
+ * takes no I/O; the writes the engine took are the engine's to finish);
  * dmr_source_release() sends the held writes on. Process context.
  */
 void dmr_source_hold(struct dmr_source *src);
 long dmr_source_drain(struct dmr_source *src, unsigned long timeout);
-void dmr_source_attach(struct dmr_source *src, struct dmr_cow *cow);
+void dmr_source_attach(struct dmr_source *src, struct dmr_src_engine *eng);
 void dmr_source_release(struct dmr_source *src);
 
 /*
- * Re-assembly: switch the source to @cow unless a write reached the
- * device without a cow since the source appeared (-EEXIST): the point in
+ * Re-assembly: switch the source to @eng unless a write reached the
+ * device without an engine since the source appeared (-EEXIST): the point in
  * time can no longer be trusted then. Checked and switched under one
  * lock, so that no write slips between the two. Process context.
  */
-int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_cow *cow);
+int dmr_source_attach_unwritten(struct dmr_source *src, struct dmr_src_engine *eng);
 
 #endif /* DM_REPLICA_SOURCE_H */
