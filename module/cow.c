@@ -1135,20 +1135,25 @@ struct dmr_snap *dmr_snap_create(struct dmr_cow *cow, const struct dmr_cow_id *i
 	return snap;
 }
 
-void dmr_snap_destroy(struct dmr_snap *snap)
+/* Take @snap out of its cow's list: no write needs a copy for it any more. */
+static void dmr_snap_unlist(struct dmr_snap *snap)
 {
-	struct dmr_cow *cow;
+	struct dmr_cow *cow = snap->cow;
 
-	if (!snap)
-		return;
-	cow = snap->cow;
-	/* Still started only when a load failed: forget it, free nothing. */
 	mutex_lock(&cow->snaps_mutex);
 	spin_lock_irq(&cow->lock);
 	list_del_init(&snap->list);
 	snap->started = false;
 	spin_unlock_irq(&cow->lock);
 	mutex_unlock(&cow->snaps_mutex);
+}
+
+void dmr_snap_destroy(struct dmr_snap *snap)
+{
+	if (!snap)
+		return;
+	/* Still started only when a load failed: forget it, free nothing. */
+	dmr_snap_unlist(snap);
 	xa_destroy(&snap->priv);
 	kfree(snap);
 }
@@ -1385,12 +1390,7 @@ void dmr_snap_release(struct dmr_snap *snap)
 	spin_unlock_irq(&cow->lock);
 
 	if (snap->started) {
-		mutex_lock(&cow->snaps_mutex);
-		spin_lock_irq(&cow->lock);
-		list_del_init(&snap->list);
-		snap->started = false;
-		spin_unlock_irq(&cow->lock);
-		mutex_unlock(&cow->snaps_mutex);
+		dmr_snap_unlist(snap);
 		dmr_cow_gc(cow, snap->epoch, false);
 	}
 
