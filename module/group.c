@@ -414,18 +414,23 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
  * is off the list: drop the origins (the last user of one waits for its
  * copies in flight) and the other references. With @locked, dmr_lock is
  * held and no copy can have run (a load that failed).
+ *
+ * The snapshots go first, without dmr_lock: taking one off its cow waits
+ * for the cow's broken worker, which writes group records, and dmr_lock
+ * is never held across I/O. The members' origin references keep the cows.
  */
 static void __dmr_group_free(struct dmr_group *g, bool locked)
 {
 	struct dmr_origin *gone[DM_REPLICA_MAX_MEMBERS];
 	unsigned int i;
 
+	for (i = 0; i < g->nr_members; i++)
+		dmr_snap_destroy(g->members[i].snap);
 	if (!locked)
 		mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
 
-		dmr_snap_destroy(m->snap);
 		gone[i] = m->org ? dmr_origin_put(m->org) : NULL;
 	}
 	if (!locked)
