@@ -20,6 +20,8 @@
  *            committed but still read at the origin by replica reads that
  *            started before. Source writes to such a chunk wait on it.
  *  tracked   replica reads in flight to the origin, hashed by chunk.
+ *  pinned    replica reads in flight to a shared copy, hashed by chunk:
+ *            no copy of a chunk with such a read is freed.
  *
  * A source write needs, for every chunk it covers, that no snapshot newer
  * than the chunk's newest copy is without its own version of the chunk,
@@ -41,10 +43,12 @@
  * origin), or, for a write of the whole chunk, by writing a fresh pool
  * chunk, ended only once the owner entry of that chunk is durable.
  *
- * Deleting a snapshot frees its private chunks and, of the copies whose
- * range held its epoch, those whose range now holds no snapshot. A copy
- * that some snapshot's private chunk has made useless for it is kept while
- * the snapshot lives: a read of the copy may still be in flight.
+ * A copy is needed while a snapshot in its range has no private version
+ * of the chunk. Deleting a snapshot frees its private chunks and, of the
+ * copies whose range held its epoch, those no snapshot needs any more; a
+ * private version made later frees the copy that served only its
+ * snapshot. A copy some reads of which are still in flight (pinned) is
+ * kept until the last of them ends, which looks at the chunk again.
  *
  * When the pool is full or an I/O to it fails, the cow is broken: source
  * writes that need a copy are held until the owners of every snapshot
@@ -131,6 +135,7 @@ struct dmr_cow {
 	struct xarray map;
 	struct xarray pending;
 	struct hlist_head tracked[1 << DMR_TRACK_BITS];
+	struct hlist_head pinned[1 << DMR_TRACK_BITS];
 	struct bio_list deferred_src;
 	struct bio_list deferred_rep;
 	struct bio_list broken_wait;
@@ -274,15 +279,31 @@ static struct hlist_head *dmr_track_bucket(struct dmr_cow *cow, u64 chunk)
 	return &cow->tracked[hash_64(chunk, DMR_TRACK_BITS)];
 }
 
-/* Is a replica read of @chunk in flight at the origin? cow->lock held. */
-VISIBLE_IF_KUNIT bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
+static bool __dmr_in_bucket(struct hlist_head *bucket, u64 chunk)
 {
 	struct dmr_cow_io *io;
 
-	hlist_for_each_entry(io, dmr_track_bucket(cow, chunk), node)
+	hlist_for_each_entry(io, bucket, node)
 		if (io->chunk == chunk)
 			return true;
 	return false;
+}
+
+/* Is a replica read of @chunk in flight at the origin? cow->lock held. */
+VISIBLE_IF_KUNIT bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
+{
+	return __dmr_in_bucket(dmr_track_bucket(cow, chunk), chunk);
+}
+
+static struct hlist_head *dmr_pin_bucket(struct dmr_cow *cow, u64 chunk)
+{
+	return &cow->pinned[hash_64(chunk, DMR_TRACK_BITS)];
+}
+
+/* Is a replica read of a copy of @chunk in flight? cow->lock held. */
+static bool __dmr_pinned(struct dmr_cow *cow, u64 chunk)
+{
+	return __dmr_in_bucket(dmr_pin_bucket(cow, chunk), chunk);
 }
 
 static u64 dmr_chunk(struct dmr_cow *cow, sector_t sector)
@@ -328,15 +349,19 @@ static struct dmr_copy *__dmr_find_copy(struct dmr_cow *cow, u64 chunk, u32 e)
 	return best && e >= best->lo ? best : NULL;
 }
 
-/* Is a started snapshot's epoch in [@lo, @hi]? cow->lock held. */
-static bool __dmr_range_live(struct dmr_cow *cow, u32 lo, u32 hi)
+/*
+ * Does a started snapshot with an epoch in [@lo, @hi] read @chunk from
+ * the copy that serves that range: has it no version of its own?
+ * cow->lock held.
+ */
+static bool __dmr_copy_needed(struct dmr_cow *cow, u64 chunk, u32 lo, u32 hi)
 {
 	struct dmr_snap *s;
 
 	list_for_each_entry(s, &cow->snaps, list) {
 		if (s->epoch > hi)
 			break;
-		if (s->epoch >= lo)
+		if (s->epoch >= lo && !xa_load(&s->priv, chunk))
 			return true;
 	}
 	return false;
@@ -398,12 +423,22 @@ static bool __dmr_insert_copy(struct dmr_cow *cow, u64 chunk, struct dmr_copy *n
 	return true;
 }
 
-/* A private chunk of @snap is durable; its slot is reserved. cow->lock held. */
-static void __dmr_insert_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk)
+static void __dmr_chunk_gc(struct dmr_cow *cow, u64 chunk, u32 epoch, bool all,
+			   struct dmr_copy **freed);
+static u64 dmr_cow_free_list(struct dmr_cow *cow, struct dmr_copy *cp);
+
+/*
+ * A private chunk of @snap is durable; its slot is reserved. The copy
+ * that served the snapshot may now serve no one: it goes on @freed.
+ * cow->lock held.
+ */
+static void __dmr_insert_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk,
+				 struct dmr_copy **freed)
 {
 	if (!__dmr_find_copy(snap->cow, chunk, snap->epoch))
 		snap->copied++;
 	xa_store(&snap->priv, chunk, xa_mk_value(pool_chunk), GFP_ATOMIC);
+	__dmr_chunk_gc(snap->cow, chunk, snap->epoch, false, freed);
 }
 
 /*
@@ -483,6 +518,10 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, stru
 
 	cp = __dmr_find_copy(cow, c, snap->epoch);
 	if (cp) {
+		/* Pinned: a private version made meanwhile must not free it. */
+		io->chunk = c;
+		io->pinned = true;
+		hlist_add_head(&io->node, dmr_pin_bucket(cow, c));
 		dmr_remap_pool(cow, bio, cp->pool_chunk);
 		return DMR_READY;
 	}
@@ -522,6 +561,7 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 	u64 need;
 
 	io->tracked = false;
+	io->pinned = false;
 	io->overwrite = NULL;
 	io->snap = snap;
 	if (bio_op(bio) == REQ_OP_DISCARD) {
@@ -640,6 +680,19 @@ int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_statu
 		dmr_md_commit(cow->md, &p->mdw);
 		return DM_ENDIO_INCOMPLETE;
 	}
+	if (io->pinned) {
+		struct dmr_copy *freed = NULL;
+
+		spin_lock_irqsave(&cow->lock, flags);
+		hlist_del(&io->node);
+		io->pinned = false;
+		/* The last read lets go of copies a private version made useless. */
+		if (!__dmr_pinned(cow, io->chunk))
+			__dmr_chunk_gc(cow, io->chunk, 0, true, &freed);
+		spin_unlock_irqrestore(&cow->lock, flags);
+		dmr_cow_free_list(cow, freed);
+		return DM_ENDIO_DONE;
+	}
 	if (!io->tracked)
 		return DM_ENDIO_DONE;
 
@@ -689,6 +742,7 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	struct dmr_pending *p = container_of(w, struct dmr_pending, mdw);
 	struct dmr_cow *cow = p->cow;
 	bool done = false, unused = false;
+	struct dmr_copy *freed = NULL;
 	unsigned long flags;
 
 	if (err) {
@@ -699,7 +753,7 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	spin_lock_irqsave(&cow->lock, flags);
 	/* The slot was reserved when the pending entry was made. */
 	if (p->snap) {
-		__dmr_insert_private(p->snap, p->src_chunk, p->pool_chunk);
+		__dmr_insert_private(p->snap, p->src_chunk, p->pool_chunk, &freed);
 	} else if (__dmr_insert_copy(cow, p->src_chunk, p->node)) {
 		p->node = NULL;
 	} else {
@@ -715,6 +769,7 @@ static void dmr_commit_done(struct dmr_md_waiter *w, int err)
 	}
 	spin_unlock_irqrestore(&cow->lock, flags);
 
+	dmr_cow_free_list(cow, freed);
 	if (unused)
 		dmr_cow_free_chunk(cow, p->pool_chunk);
 	if (done)
@@ -1015,8 +1070,10 @@ static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 	INIT_LIST_HEAD(&cow->snaps);
 	xa_init_flags(&cow->map, XA_FLAGS_LOCK_IRQ);
 	xa_init_flags(&cow->pending, XA_FLAGS_LOCK_IRQ);
-	for (i = 0; i < ARRAY_SIZE(cow->tracked); i++)
+	for (i = 0; i < ARRAY_SIZE(cow->tracked); i++) {
 		INIT_HLIST_HEAD(&cow->tracked[i]);
+		INIT_HLIST_HEAD(&cow->pinned[i]);
+	}
 	bio_list_init(&cow->deferred_src);
 	bio_list_init(&cow->deferred_rep);
 	bio_list_init(&cow->broken_wait);
@@ -1152,8 +1209,13 @@ void dmr_snap_destroy(struct dmr_snap *snap)
 {
 	if (!snap)
 		return;
-	/* Still started only when a load failed: forget it, free nothing. */
-	dmr_snap_unlist(snap);
+	/*
+	 * Still started only when a load failed: forget it, free nothing. A
+	 * released snapshot is off the list already (nothing else puts it
+	 * back), and its destruction does not wait for the broken worker.
+	 */
+	if (!list_empty(&snap->list))
+		dmr_snap_unlist(snap);
 	xa_destroy(&snap->priv);
 	kfree(snap);
 }
@@ -1284,8 +1346,9 @@ u32 dmr_cow_max_epoch(struct dmr_cow *cow)
 }
 
 /*
- * Drop from @chunk's copies those whose range of epochs holds no started
- * snapshot; with @epoch, only the one serving @epoch is looked at.
+ * Drop from @chunk's copies those no started snapshot needs; with @epoch,
+ * only the one serving @epoch is looked at. A chunk with reads of a copy
+ * in flight keeps them all: the last read looks again when it ends.
  * cow->lock held. The dropped ones are put on @freed (by their next).
  */
 static void __dmr_chunk_gc(struct dmr_cow *cow, u64 chunk, u32 epoch, bool all,
@@ -1294,9 +1357,11 @@ static void __dmr_chunk_gc(struct dmr_cow *cow, u64 chunk, u32 epoch, bool all,
 	struct dmr_copy *head = xa_load(&cow->map, chunk);
 	struct dmr_copy **link = &head, *cp;
 
+	if (!head || __dmr_pinned(cow, chunk))
+		return;
 	while ((cp = *link)) {
 		if ((all || (epoch >= cp->lo && epoch <= cp->hi)) &&
-		    !__dmr_range_live(cow, cp->lo, cp->hi)) {
+		    !__dmr_copy_needed(cow, chunk, cp->lo, cp->hi)) {
 			*link = cp->next;
 			cp->next = *freed;
 			*freed = cp;
@@ -1459,6 +1524,7 @@ int dmr_cow_add_copy(struct dmr_cow *cow, u64 chunk, u64 pool_chunk)
 int dmr_snap_add_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk)
 {
 	struct dmr_cow *cow = snap->cow;
+	struct dmr_copy *freed = NULL;
 	int r = 0;
 
 	if (xa_reserve_irq(&snap->priv, chunk, GFP_KERNEL))
@@ -1467,8 +1533,9 @@ int dmr_snap_add_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk)
 	if (xa_load(&snap->priv, chunk))
 		r = -EEXIST;
 	else
-		__dmr_insert_private(snap, chunk, pool_chunk);
+		__dmr_insert_private(snap, chunk, pool_chunk, &freed);
 	spin_unlock_irq(&cow->lock);
+	dmr_cow_free_list(cow, freed);
 	return r;
 }
 

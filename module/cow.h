@@ -58,7 +58,8 @@ struct dmr_pending;
 struct dmr_cow_io {
 	struct hlist_node node;
 	u64 chunk;
-	bool tracked;
+	bool tracked;	/* a read at the origin (cow->tracked) */
+	bool pinned;	/* a read of a shared copy (cow->pinned) */
 	struct dmr_snap *snap;
 	struct dmr_pending *overwrite;	/* this write is the chunk's copy */
 };

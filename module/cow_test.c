@@ -248,6 +248,49 @@ static void dmr_test_cow_broken(struct kunit *test)
 }
 
 /*
+ * A private version frees the copy that served only its snapshot, but not
+ * while a read of that copy is in flight: the last read frees it.
+ */
+static void dmr_test_cow_pinned_copy(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s1 = dmr_test_snap(test, t);
+	struct dmr_cow_io io = {}, io2 = {};
+	blk_status_t status = BLK_STS_OK;
+	u64 need, pc;
+
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 3, 100), 0);
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s1, dmr_test_bio(test, REQ_OP_READ, 3 * CHUNK, 8),
+						 &io, &need), DMR_READY);
+	KUNIT_EXPECT_TRUE(test, io.pinned);
+	KUNIT_EXPECT_FALSE(test, io.tracked);
+	KUNIT_EXPECT_EQ(test, __dmr_snap_replica(s1, dmr_test_bio(test, REQ_OP_READ, 3 * CHUNK, 8),
+						 &io2, &need), DMR_READY);
+
+	/* The private version is made while both reads are in flight. */
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s1, 3, 101), 0);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	KUNIT_EXPECT_TRUE(test, dmr_snap_lookup(s1, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 101ULL);
+
+	KUNIT_EXPECT_EQ(test, dmr_snap_end_replica(s1, &io, &status), DM_ENDIO_DONE);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	KUNIT_EXPECT_EQ(test, dmr_snap_end_replica(s1, &io2, &status), DM_ENDIO_DONE);
+	KUNIT_EXPECT_FALSE(test, io2.pinned);
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 100ULL);
+
+	/* A copy another snapshot still reads stays. */
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 5, 102), 0);
+	dmr_test_snap(test, t);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 5, 103), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s1, 5, 104), 0);
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 2U);
+	KUNIT_EXPECT_EQ(test, t->freed[1], 102ULL);
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, s1), 2U);
+}
+
+/*
  * S1, S2, write, S3, write: one copy serves S1 and S2, a second S3;
  * deleting S3 frees the second, S1 nothing, S2 the first.
  */
@@ -314,7 +357,8 @@ static void dmr_test_cow_private_no_copy(struct kunit *test)
  *  - the pool chunks in use are exactly the private versions and the
  *    copies made (one per version written over while a snapshot without
  *    a private version saw it) that a snapshot taken since the first one
- *    it was made for still sees.
+ *    it was made for still sees and has no private version of: a private
+ *    version made later frees a copy no one else needs.
  */
 #define MODEL_CHUNKS	8
 #define MODEL_SNAPS	12
@@ -339,15 +383,16 @@ struct dmr_model {
 
 /*
  * Is a copy of version @v of chunk @c, made for the snapshots from epoch
- * @lo on, still needed: does a live snapshot taken since @lo see @v
- * (private or not: a read of the copy may still be in flight)?
+ * @lo on, still needed: does a live snapshot taken since @lo, without a
+ * private version, see @v?
  */
 static bool dmr_model_seen(struct dmr_model *m, unsigned int c, u32 v, u32 lo)
 {
 	unsigned int i;
 
 	for (i = 0; i < MODEL_SNAPS; i++)
-		if (m->s[i].snap && m->s[i].view[c] == v && dmr_snap_epoch(m->s[i].snap) >= lo)
+		if (m->s[i].snap && !m->s[i].priv[c] && m->s[i].view[c] == v &&
+		    dmr_snap_epoch(m->s[i].snap) >= lo)
 			return true;
 	return false;
 }
@@ -500,6 +545,7 @@ static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_broken),
 	KUNIT_CASE(dmr_test_cow_shared_copy),
 	KUNIT_CASE(dmr_test_cow_private_no_copy),
+	KUNIT_CASE(dmr_test_cow_pinned_copy),
 	KUNIT_CASE(dmr_test_cow_model),
 	{}
 };
