@@ -237,7 +237,27 @@ run_kernel() {
 	   tf=$((tf + 1)) ;;
 	esac
 	grep -E '^(not ok|ok .*# SKIP)|^    not ok' "$results" | sed "s/^/[$name] /" >&2 || true
+	failed_output "$results" | sed "s/^/[$name] /" >&2
 	printf '%s %s\n%s\n' "$tp" "$tf" "$line" >"$build/$name/summary"
+}
+
+# failed_output RESULTS: what each failed selftest printed about its
+# failures (its FAIL lines and its last lines), so that a CI log names the
+# check that failed without the VM's files. A test's output comes before
+# its "ok"/"not ok" line.
+failed_output() {
+	awk '{ sub(/\r$/, "") }
+	/^(not )?ok [0-9]+ / {
+		if ($1 == "not") {
+			print "--- " $0
+			for (i = 0; i < n; i++)
+				if (buf[i] ~ /FAIL/ || i >= n - 8)
+					print buf[i]
+		}
+		n = 0
+		next
+	}
+	/^# / { buf[n++] = $0 }' "$1"
 }
 
 run_chain() {

@@ -12,6 +12,13 @@ export DM_DISABLE_UDEV=1
 export PATH="/selftests:$PATH"
 
 KSFT_SKIP=4
+
+# A seeded test takes its seed from DMR_SEED, which the host's DMR_SEED
+# sets through the kernel command line (dmr.seed=N), to replay a run.
+if [ -z "${DMR_SEED:-}" ] && [ -r /proc/cmdline ]; then
+	DMR_SEED=$(sed -n 's/.*dmr\.seed=\([0-9]*\).*/\1/p' /proc/cmdline)
+	[ -n "$DMR_SEED" ] && export DMR_SEED
+fi
 _failed=0
 _checks=0
 

@@ -16,6 +16,7 @@
 # DMR_SELFTESTS=GLOB runs only the selftests whose names match GLOB
 # (test_pool_*, for example); the default is all of them.
 # DMR_FUZZ=COUNT has the ioctl fuzzer selftest issue COUNT requests per seed.
+# DMR_SEED=N replays a seeded selftest (the seed each one prints).
 # DMR_BENCH_REPEATS, DMR_BENCH_FIGURES and DMR_BENCH_MODELS are passed to
 # the benchmark (tests/bench/bench.sh).
 # DMR_VM_DISK_SIZE sets the disks' size (64M by default); DMR_VM_CPU the
@@ -84,7 +85,7 @@ cpu=${DMR_VM_CPU:-Westmere-v1}
 args=(-machine q35 -cpu "$cpu" -smp 2 -m 2G
 	-display none -vga none -monitor none -no-reboot
 	-kernel "$kernel" -initrd "$initrd"
-	-append "console=ttyS0 printk.time=1 panic=-1 no_timer_check $klog dmr.mode=$modes${DMR_SELFTESTS:+ dmr.tests=$DMR_SELFTESTS}${DMR_FUZZ:+ dmr.fuzz=$DMR_FUZZ}${DMR_BENCH_REPEATS:+ dmr.bench_repeats=$DMR_BENCH_REPEATS}${DMR_BENCH_FIGURES:+ dmr.bench_figures=$DMR_BENCH_FIGURES}${DMR_BENCH_MODELS:+ dmr.bench_models=$DMR_BENCH_MODELS}"
+	-append "console=ttyS0 printk.time=1 panic=-1 no_timer_check $klog dmr.mode=$modes${DMR_SELFTESTS:+ dmr.tests=$DMR_SELFTESTS}${DMR_FUZZ:+ dmr.fuzz=$DMR_FUZZ}${DMR_SEED:+ dmr.seed=$DMR_SEED}${DMR_BENCH_REPEATS:+ dmr.bench_repeats=$DMR_BENCH_REPEATS}${DMR_BENCH_FIGURES:+ dmr.bench_figures=$DMR_BENCH_FIGURES}${DMR_BENCH_MODELS:+ dmr.bench_models=$DMR_BENCH_MODELS}"
 	"${console[@]}" -serial chardev:con
 	-serial "file:$outdir/results.log"
 	"${disks[@]}")
