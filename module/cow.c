@@ -27,9 +27,11 @@
  * than the chunk's newest copy is without its own version of the chunk,
  * and that none of the chunks is pending. When a chunk needs a copy, the
  * write is handed to the worker, which creates the pending entry (this
- * needs memory) and starts the copy: dm-kcopyd reads the origin chunk and
- * writes it to a fresh pool chunk; then the owner entry is set and
- * committed with the pool's other changes; then the copy enters the map,
+ * needs memory) and starts the copy: the origin chunk is read into a
+ * buffer of the cow, checksummed and written to a fresh pool chunk
+ * (through dm-kcopyd, unchecksummed, when no buffer is free, and for a
+ * private chunk); then the owner entry is set and committed with the
+ * pool's other changes; then the copy enters the map,
  * serving every snapshot taken since the chunk's previous copy; and when
  * no replica read of it is left at the origin, the waiting writes are sent
  * on. One copy serves them all: a chunk is copied once per version that a
@@ -60,10 +62,12 @@
 #include <kunit/visibility.h>
 #include <linux/bio.h>
 #include <linux/device-mapper.h>
+#include <linux/dm-io.h>
 #include <linux/dm-kcopyd.h>
 #include <linux/hash.h>
 #include <linux/mempool.h>
 #include <linux/mutex.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -76,6 +80,7 @@
 #include "pool.h"
 
 #define DMR_TRACK_BITS		6
+#define DMR_COPY_BUFS		16
 #define DMR_REASON_LEN		DM_REPLICA_MESSAGE_LEN
 
 enum dmr_cow_state {
@@ -119,6 +124,10 @@ struct dmr_pending {
 	u32 hi;				/* shared: the newest epoch it serves */
 	bool from_pool;
 	bool have_chunk;
+	bool has_csum;			/* shared: copied through @buf, @csum */
+	u32 csum;
+	void *buf;			/* shared: the chunk, on its way */
+	struct work_struct work;	/* shared: from read to write */
 	bool committed;		/* in the map, waiting for tracked reads */
 	struct dmr_copy *node;		/* shared: its entry in the map */
 	struct bio *overwrite;	/* a replica write that is the copy */
@@ -159,6 +168,15 @@ struct dmr_cow {
 	atomic_t nr_pending;
 	wait_queue_head_t idle;
 
+	/*
+	 * Chunk buffers of shared copies (see dmr_copy_buf_get()): @nr_bufs
+	 * allocated, the @nr_free first of @bufs free. cow->lock.
+	 */
+	struct dm_io_client *io;
+	unsigned int nr_bufs;
+	unsigned int nr_free;
+	void *bufs[DMR_COPY_BUFS];
+
 	/* KUnit: no pool; freed chunks go here, epochs are counted here. */
 	void (*test_freed)(void *ctx, u64 pool_chunk);
 	void *test_ctx;
@@ -169,6 +187,16 @@ struct dmr_cow {
 #define DMR_PENDING_RESERVE	16
 
 static struct workqueue_struct *dmr_cow_wq;
+
+/*
+ * A shared copy goes through a buffer of the cow, so that its data can be
+ * checksummed: its owner entry then needs no flush before it (see
+ * metadata.c), and a commit of shared copies costs one flush instead of
+ * two. Up to DMR_COPY_BUFS buffers and DMR_COPY_BUF_BYTES per cow, made
+ * when first needed and kept; a copy that finds none free goes through
+ * dm-kcopyd, unchecksummed, as a private one does.
+ */
+#define DMR_COPY_BUF_BYTES	(4U << 20)
 static struct kmem_cache *dmr_pending_cache;
 static mempool_t dmr_pending_pool;
 
@@ -657,6 +685,8 @@ static void dmr_pending_owner(struct dmr_pending *p, struct dmr_owner *o)
 	} else {
 		o->origin = p->cow->origin_id;
 		o->hi = p->hi;
+		o->has_csum = p->has_csum;
+		o->csum = p->csum;
 	}
 }
 
@@ -810,6 +840,124 @@ static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
 	dmr_md_commit(cow->md, &p->mdw);
 }
 
+static size_t dmr_chunk_bytes(struct dmr_cow *cow)
+{
+	return (size_t)SECTOR_SIZE << cow->chunk_shift;
+}
+
+/* A free chunk buffer, or NULL. Worker context. */
+static void *dmr_copy_buf_get(struct dmr_cow *cow)
+{
+	unsigned int max = clamp_t(unsigned int, DMR_COPY_BUF_BYTES / dmr_chunk_bytes(cow), 1,
+				   DMR_COPY_BUFS);
+	unsigned int noio;
+	void *buf = NULL;
+
+	spin_lock_irq(&cow->lock);
+	if (cow->nr_free) {
+		buf = cow->bufs[--cow->nr_free];
+	} else if (cow->nr_bufs < max && cow->io) {
+		cow->nr_bufs++;
+	} else {
+		spin_unlock_irq(&cow->lock);
+		return NULL;
+	}
+	spin_unlock_irq(&cow->lock);
+	if (buf)
+		return buf;
+
+	/* The source write waits for this copy: no allocation may wait on it. */
+	noio = memalloc_noio_save();
+	buf = kvmalloc(dmr_chunk_bytes(cow), GFP_KERNEL | __GFP_NOWARN);
+	memalloc_noio_restore(noio);
+	if (!buf) {
+		spin_lock_irq(&cow->lock);
+		cow->nr_bufs--;
+		spin_unlock_irq(&cow->lock);
+	}
+	return buf;
+}
+
+/* Any context. */
+static void dmr_copy_buf_put(struct dmr_cow *cow, void *buf)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->bufs[cow->nr_free++] = buf;
+	spin_unlock_irqrestore(&cow->lock, flags);
+}
+
+static int dmr_copy_io(struct dmr_cow *cow, blk_opf_t opf, struct block_device *bdev,
+		       sector_t sector, sector_t count, void *buf, io_notify_fn fn, void *ctx)
+{
+	struct dm_io_region where = { .bdev = bdev, .sector = sector, .count = count };
+	struct dm_io_request req = {
+		.bi_opf = opf,
+		.mem.type = is_vmalloc_addr(buf) ? DM_IO_VMA : DM_IO_KMEM,
+		.mem.ptr.addr = buf,
+		.notify.fn = fn,
+		.notify.context = ctx,
+		.client = cow->io,
+	};
+
+	if (req.mem.type == DM_IO_VMA)
+		req.mem.ptr.vma = buf;
+	return dm_io(&req, 1, &where, NULL, IOPRIO_DEFAULT);
+}
+
+/* The shared copy is in the pool chunk (any context). */
+static void dmr_copy_write_done(unsigned long error, void *context)
+{
+	struct dmr_pending *p = context;
+	struct dmr_cow *cow = p->cow;
+	struct dmr_owner o;
+
+	dmr_copy_buf_put(cow, p->buf);
+	p->buf = NULL;
+	if (error) {
+		dmr_pending_fail(p, "writing a copy to the pool failed");
+		return;
+	}
+	p->has_csum = true;
+	dmr_pending_owner(p, &o);
+	dmr_md_set_owner(cow->md, p->pool_chunk, &o);
+	p->mdw.fn = dmr_commit_done;
+	dmr_md_commit(cow->md, &p->mdw);
+}
+
+/* The origin chunk is in the buffer: checksum it, write it (worker). */
+static void dmr_copy_write(struct work_struct *ws)
+{
+	struct dmr_pending *p = container_of(ws, struct dmr_pending, work);
+	struct dmr_cow *cow = p->cow;
+	sector_t start = p->src_chunk << cow->chunk_shift;
+	size_t len = min_t(sector_t, 1ULL << cow->chunk_shift,
+			   cow->origin_sectors - start) << SECTOR_SHIFT;
+
+	/* The whole chunk is written and checksummed: a short last one padded. */
+	memset(p->buf + len, 0, dmr_chunk_bytes(cow) - len);
+	p->csum = dmr_md_data_csum(p->buf, dmr_chunk_bytes(cow));
+	if (dmr_copy_io(cow, REQ_OP_WRITE, dmr_pool_bdev(cow->pool),
+			dmr_pool_chunk_sector(cow->pool, p->pool_chunk),
+			1ULL << cow->chunk_shift, p->buf, dmr_copy_write_done, p))
+		dmr_copy_write_done(1, p);
+}
+
+/* The origin chunk was read (any context). */
+static void dmr_copy_read_done(unsigned long error, void *context)
+{
+	struct dmr_pending *p = context;
+
+	if (error) {
+		dmr_copy_buf_put(p->cow, p->buf);
+		p->buf = NULL;
+		dmr_pending_fail(p, "reading the source for a copy failed");
+		return;
+	}
+	queue_work(dmr_cow_wq, &p->work);
+}
+
 static void dmr_pending_start(struct dmr_pending *p)
 {
 	struct dmr_cow *cow = p->cow;
@@ -832,6 +980,16 @@ static void dmr_pending_start(struct dmr_pending *p)
 	} else {
 		from.bdev = cow->origin;
 		from.sector = start;
+	}
+	if (!p->snap) {
+		p->buf = dmr_copy_buf_get(cow);
+		if (p->buf) {
+			INIT_WORK(&p->work, dmr_copy_write);
+			if (dmr_copy_io(cow, REQ_OP_READ, from.bdev, from.sector, from.count,
+					p->buf, dmr_copy_read_done, p))
+				dmr_copy_read_done(1, p);
+			return;
+		}
 	}
 	to.bdev = dmr_pool_bdev(cow->pool);
 	to.sector = dmr_pool_chunk_sector(cow->pool, p->pool_chunk);
@@ -1096,6 +1254,10 @@ struct dmr_cow *dmr_cow_create(struct dmr_pool *pool, u16 origin_id, sector_t or
 	cow->pool = pool;
 	cow->md = dmr_pool_md(pool);
 	cow->origin_id = origin_id;
+	/* Without a client, shared copies go through dm-kcopyd. */
+	cow->io = dm_io_client_create();
+	if (IS_ERR(cow->io))
+		cow->io = NULL;
 	return cow;
 }
 
@@ -1170,6 +1332,11 @@ void dmr_cow_destroy(struct dmr_cow *cow)
 	dmr_cow_free_map(cow);
 	xa_destroy(&cow->map);
 	xa_destroy(&cow->pending);
+	WARN_ON(cow->nr_free != cow->nr_bufs);
+	while (cow->nr_free)
+		kvfree(cow->bufs[--cow->nr_free]);
+	if (cow->io)
+		dm_io_client_destroy(cow->io);
 	kfree(cow);
 }
 

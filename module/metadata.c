@@ -7,7 +7,7 @@
  *   0                 superblock (one sector, crc32c), written once
  *   group_start       DMR_MAX_GROUPS slots x 2 copies x 32 sectors:
  *                     group records, crc32c over the record
- *   owner_start       owner table: 31 entries of 16 bytes per sector,
+ *   owner_start       owner table: 17 entries of 28 bytes per sector,
  *                     with a trailer (crc32c, magic, sector index)
  *   data_start        nr_chunks data chunks, chunk aligned
  *
@@ -18,11 +18,26 @@
  * leaves the previous state. The owner table is written in sectors whose
  * content is fully described by their own trailer; a sector write is
  * atomic on the devices the block layer supports, and the unchanged
- * entries of a rewritten sector have the same bytes either way. A commit
- * writes the changed sectors with PREFLUSH and FUA: the PREFLUSH makes
- * every chunk copied before the commit durable before the entries that
- * point at it. Callers acknowledge nothing that depends on an entry
- * before its commit has completed.
+ * entries of a rewritten sector have the same bytes either way.
+ *
+ * Commits are numbered and run one at a time; each entry a commit writes
+ * carries its number. A commit writes the changed sectors, then flushes
+ * the device once: when it ends, every entry it wrote, and every chunk
+ * copied before it, is durable. Callers acknowledge nothing that depends
+ * on an entry before its commit has ended. Two kinds of entry differ in
+ * how they may reach the disk before that flush:
+ *  - a shared copy with a checksum of its data (DMR_OWNER_CSUM) may be
+ *    durable before its data is: when the pool is loaded, the entries of
+ *    the highest commit number on disk (the only commit that can have
+ *    been cut off: the one before it had ended when it began) are checked
+ *    against their data, and one that does not match is dropped and the
+ *    drop made durable before the pool is used. The source write its
+ *    copy was for never left, so the source still holds that data;
+ *  - any other entry (a private chunk, whose data replica writes change
+ *    later, or a copy made without a checksum) is written after a
+ *    PREFLUSH, so that its data is durable first.
+ * So a commit of shared copies costs one flush, and one with a private
+ * chunk two, however many entries it holds.
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
@@ -48,17 +63,19 @@
  * shares copies between the snapshots of a source: a member has the
  * origin id of its source in the pool and the epoch of its point in time,
  * and an owner entry is either a snapshot's private chunk or a copy
- * shared by the snapshots of one origin. Older pools are refused by name
+ * shared by the snapshots of one origin. Version 4 numbers the commits:
+ * an owner entry has the number of the commit that wrote it and, for a
+ * shared copy, a checksum of its data. Older pools are refused by name
  * (see dmr_decode_sb()).
  */
-#define DMR_FORMAT_VERSION	3
+#define DMR_FORMAT_VERSION	4
 #define DMR_CSUM_SEED		0x9a2e61b5
 
 #ifndef DMR_GROUP_REC_SECTORS
 #define DMR_GROUP_REC_SECTORS	64
 #endif
 #ifndef DMR_OWNERS_PER_SECTOR
-#define DMR_OWNERS_PER_SECTOR	31
+#define DMR_OWNERS_PER_SECTOR	17
 #endif
 #define DMR_BLOCK_SECTORS	8	/* metadata is written in 4 KiB blocks */
 #define DMR_COMMIT_BATCH	64	/* blocks written per commit round */
@@ -114,15 +131,20 @@ struct dmr_disk_group {
  * An owner entry. @owner is 0 for a free chunk, the group slot + 1 for a
  * chunk private to member @member of generation @gen of that slot, or
  * DMR_OWNER_SHARED | origin id for a copy shared by the snapshots of one
- * source, with @gen its newest epoch (hi).
+ * source, with @gen its newest epoch (hi) and @member its flags
+ * (DMR_OWNER_CSUM: @csum is the crc32c of the chunk's data). @commit is
+ * the number of the commit that wrote the entry.
  */
 #define DMR_OWNER_SHARED	0x8000
+#define DMR_OWNER_CSUM		0x0001
 
 struct dmr_disk_owner {
 	__le64 src_chunk;
 	__le16 owner;
 	__le16 member;
 	__le32 gen;
+	__le64 commit;
+	__le32 csum;
 } __packed;
 
 struct dmr_disk_owner_sector {
@@ -140,6 +162,8 @@ struct dmr_disk_owner_sector {
  * @waiters: dmr_md_waiter to call at the end of the next commit round.
  * @bounce:  the commit worker's copies of the blocks it writes; only the
  *           worker uses it (@wq is ordered).
+ * @commit:  the number of the last commit begun; the worker's (and
+ *           dmr_md_open()'s, before the worker exists).
  */
 struct dmr_md {
 	struct block_device *bdev;
@@ -156,6 +180,7 @@ struct dmr_md {
 	struct workqueue_struct *wq;
 	struct work_struct commit_work;
 	void *bounce;
+	u64 commit;
 };
 
 static u32 dmr_csum(const void *p, size_t len, u32 seed)
@@ -214,11 +239,13 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 		DMERR("pool on-disk format version %u, this module reads version %u",
 		      le32_to_cpu(sb->version), DMR_FORMAT_VERSION);
 		if (le32_to_cpu(sb->version) == 1)
-			*error = "Pool has on-disk format version 1; this module reads version 3";
+			*error = "Pool has on-disk format version 1; this module reads version 4";
 		else if (le32_to_cpu(sb->version) == 2)
-			*error = "Pool has on-disk format version 2; this module reads version 3";
+			*error = "Pool has on-disk format version 2; this module reads version 4";
+		else if (le32_to_cpu(sb->version) == 3)
+			*error = "Pool has on-disk format version 3; this module reads version 4";
 		else
-			*error = "Pool has an unknown format version; this module reads version 3";
+			*error = "Pool has an unknown format version; this module reads version 4";
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
@@ -386,9 +413,12 @@ VISIBLE_IF_KUNIT void dmr_get_owner(const void *sector, unsigned int i, struct d
 
 	memset(o, 0, sizeof(*o));
 	o->src_chunk = le64_to_cpu(e->src_chunk);
+	o->commit = le64_to_cpu(e->commit);
 	if (owner & DMR_OWNER_SHARED) {
 		o->origin = owner & ~DMR_OWNER_SHARED;
 		o->hi = le32_to_cpu(e->gen);
+		o->has_csum = le16_to_cpu(e->member) & DMR_OWNER_CSUM;
+		o->csum = le32_to_cpu(e->csum);
 	} else {
 		o->slot = owner;
 		o->member = le16_to_cpu(e->member);
@@ -401,15 +431,55 @@ VISIBLE_IF_KUNIT void dmr_put_owner(void *sector, unsigned int i, const struct d
 	struct dmr_disk_owner *e = &((struct dmr_disk_owner_sector *)sector)->e[i];
 
 	e->src_chunk = cpu_to_le64(o->src_chunk);
+	e->commit = cpu_to_le64(o->commit);
 	if (o->origin) {
 		e->owner = cpu_to_le16(DMR_OWNER_SHARED | o->origin);
-		e->member = 0;
+		e->member = cpu_to_le16(o->has_csum ? DMR_OWNER_CSUM : 0);
 		e->gen = cpu_to_le32(o->hi);
+		e->csum = cpu_to_le32(o->has_csum ? o->csum : 0);
 	} else {
 		e->owner = cpu_to_le16(o->slot);
 		e->member = cpu_to_le16(o->member);
 		e->gen = cpu_to_le32(o->gen);
+		e->csum = 0;
 	}
+}
+
+/*
+ * Stamp the entries of an owner sector that changed since it was last
+ * written (non-free, commit 0) with commit @commit. Returns true when one
+ * of them must be ordered after its data (see the top of this file).
+ */
+VISIBLE_IF_KUNIT bool dmr_stamp_owner_sector(void *sector, u64 commit)
+{
+	struct dmr_disk_owner *e = ((struct dmr_disk_owner_sector *)sector)->e;
+	bool ordered = false;
+	unsigned int i;
+
+	for (i = 0; i < DMR_OWNERS_PER_SECTOR; i++) {
+		if (!e[i].owner || e[i].commit)
+			continue;
+		e[i].commit = cpu_to_le64(commit);
+		if (!(le16_to_cpu(e[i].owner) & DMR_OWNER_SHARED) ||
+		    !(le16_to_cpu(e[i].member) & DMR_OWNER_CSUM))
+			ordered = true;
+	}
+	return ordered;
+}
+
+/*
+ * Must the data of an entry be read and checked when the pool is loaded?
+ * Only a checksummed shared copy of the last commit on disk may be there
+ * without its data.
+ */
+VISIBLE_IF_KUNIT bool dmr_owner_unproven(const struct dmr_owner *o, u64 last_commit)
+{
+	return o->origin && o->has_csum && o->commit == last_commit;
+}
+
+u32 dmr_md_data_csum(const void *data, size_t len)
+{
+	return dmr_csum(data, len, 0);
 }
 
 int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,
@@ -569,7 +639,76 @@ out:
 	return r;
 }
 
+static void *dmr_owner_sector(struct dmr_md *md, u64 chunk, unsigned int *i)
+{
+	*i = do_div(chunk, DMR_OWNERS_PER_SECTOR);
+	return md->owners + chunk * SECTOR_SIZE;
+}
+
 static void dmr_md_commit_work(struct work_struct *ws);
+static int dmr_md_write_dirty(struct dmr_md *md);
+
+/*
+ * The last commit on disk (the highest number) may have been cut off:
+ * check each checksummed shared copy it wrote against its data, drop the
+ * ones whose data is not there, and make the drops durable before
+ * anything can reuse their chunks. Sets md->commit. May sleep.
+ */
+static int dmr_md_check_last_commit(struct dmr_md *md, char **error)
+{
+	u64 chunk, last = 0, dropped = 0, checked = 0;
+	size_t len = md->geo.chunk_sectors << SECTOR_SHIFT;
+	struct dmr_owner o;
+	unsigned int i;
+	void *buf = NULL, *sec;
+	int r = 0;
+
+	for (chunk = 0; chunk < md->geo.nr_chunks; chunk++) {
+		sec = dmr_owner_sector(md, chunk, &i);
+		dmr_get_owner(sec, i, &o);
+		last = max(last, o.commit);
+	}
+	md->commit = last;
+
+	for (chunk = 0; chunk < md->geo.nr_chunks; chunk++) {
+		sec = dmr_owner_sector(md, chunk, &i);
+		dmr_get_owner(sec, i, &o);
+		if (!dmr_owner_unproven(&o, last))
+			continue;
+		if (!buf) {
+			buf = kvmalloc(len, GFP_KERNEL);
+			if (!buf) {
+				*error = "Cannot allocate a buffer to check the last commit";
+				return -ENOMEM;
+			}
+		}
+		r = dmr_md_io(md->bdev, md->io, REQ_OP_READ,
+			      md->geo.data_start + chunk * md->geo.chunk_sectors,
+			      md->geo.chunk_sectors, buf);
+		if (r) {
+			*error = "Cannot read a pool chunk to check the last commit";
+			goto out;
+		}
+		checked++;
+		if (dmr_md_data_csum(buf, len) == o.csum)
+			continue;
+		memset(&o, 0, sizeof(o));
+		dmr_put_owner(sec, i, &o);
+		__set_bit(div_u64(chunk, DMR_OWNERS_PER_SECTOR) / DMR_BLOCK_SECTORS, md->dirty);
+		dropped++;
+		cond_resched();
+	}
+	if (dropped) {
+		DMWARN("%pg: %llu of %llu copies of the interrupted commit %llu were not durable: dropped",
+		       md->bdev, dropped, checked, last);
+		r = dmr_md_write_dirty(md);
+		if (r)
+			*error = "Cannot write the pool owner table";
+	}
+out:
+	kvfree(buf);
+	return r;
+}
 
 struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 {
@@ -635,6 +774,9 @@ struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 			goto bad;
 		}
 	}
+	r = dmr_md_check_last_commit(md, error);
+	if (r)
+		goto bad;
 
 	md->wq = alloc_ordered_workqueue("dmr-md", WQ_MEM_RECLAIM);
 	if (!md->wq)
@@ -752,12 +894,6 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 	return r;
 }
 
-static void *dmr_owner_sector(struct dmr_md *md, u64 chunk, unsigned int *i)
-{
-	*i = do_div(chunk, DMR_OWNERS_PER_SECTOR);
-	return md->owners + chunk * SECTOR_SIZE;
-}
-
 void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o)
 {
 	unsigned long flags;
@@ -772,13 +908,16 @@ void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o)
 
 void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o)
 {
+	struct dmr_owner e = *o;
 	unsigned long flags;
 	unsigned int i;
 	void *s;
 
+	/* Unstamped: the commit that writes it gives it its number. */
+	e.commit = 0;
 	spin_lock_irqsave(&md->lock, flags);
 	s = dmr_owner_sector(md, chunk, &i);
-	dmr_put_owner(s, i, o);
+	dmr_put_owner(s, i, &e);
 	__set_bit(((s - md->owners) / SECTOR_SIZE) / DMR_BLOCK_SECTORS, md->dirty);
 	spin_unlock_irqrestore(&md->lock, flags);
 }
@@ -811,11 +950,13 @@ void dmr_md_flush_commits(struct dmr_md *md)
 }
 
 /*
- * Take up to DMR_COMMIT_BATCH dirty blocks: seal their sectors and copy
- * them to the bounce buffer. Returns how many were taken; @blocks gets
- * their numbers. Called with md->lock held.
+ * Take up to DMR_COMMIT_BATCH dirty blocks: stamp their new entries with
+ * the commit's number, seal their sectors and copy them to the bounce
+ * buffer. Returns how many were taken; @blocks gets their numbers, and
+ * *@ordered is set when an entry must follow its data. Called with
+ * md->lock held.
  */
-static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks)
+static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks, bool *ordered)
 {
 	unsigned int n = 0, j;
 	unsigned long b;
@@ -823,9 +964,12 @@ static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks)
 	for_each_set_bit(b, md->dirty, md->nr_owner_blocks) {
 		void *src = md->owners + b * DMR_BLOCK_SECTORS * SECTOR_SIZE;
 
-		for (j = 0; j < DMR_BLOCK_SECTORS; j++)
+		for (j = 0; j < DMR_BLOCK_SECTORS; j++) {
+			if (dmr_stamp_owner_sector(src + j * SECTOR_SIZE, md->commit))
+				*ordered = true;
 			dmr_seal_owner_sector(src + j * SECTOR_SIZE,
 					      b * DMR_BLOCK_SECTORS + j);
+		}
 		memcpy(md->bounce + n * DMR_BLOCK_SECTORS * SECTOR_SIZE, src,
 		       DMR_BLOCK_SECTORS * SECTOR_SIZE);
 		__clear_bit(b, md->dirty);
@@ -836,12 +980,45 @@ static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks)
 	return n;
 }
 
+/*
+ * One commit: every dirty block, then one flush. A round that holds an
+ * entry which must follow its data starts with a PREFLUSH. The worker's
+ * (or dmr_md_open()'s, before the worker exists).
+ */
+static int dmr_md_write_dirty(struct dmr_md *md)
+{
+	u64 blocks[DMR_COMMIT_BATCH];
+	bool ordered, wrote = false;
+	unsigned int n, i;
+	int r = 0;
+
+	md->commit++;
+	do {
+		ordered = false;
+		spin_lock_irq(&md->lock);
+		n = __dmr_md_take_dirty(md, blocks, &ordered);
+		spin_unlock_irq(&md->lock);
+		for (i = 0; i < n && !r; i++)
+			r = dmr_md_io(md->bdev, md->io,
+				      REQ_OP_WRITE | (!i && ordered ? REQ_PREFLUSH : 0),
+				      md->geo.owner_start + blocks[i] * DMR_BLOCK_SECTORS,
+				      DMR_BLOCK_SECTORS,
+				      md->bounce + i * DMR_BLOCK_SECTORS * SECTOR_SIZE);
+		wrote |= n > 0;
+	} while (n == DMR_COMMIT_BATCH && !r);
+	/*
+	 * Nothing dirty: whatever the waiters wait for was taken by a commit
+	 * that has ended (commits run one at a time).
+	 */
+	if (!r && wrote)
+		r = blkdev_issue_flush(md->bdev);
+	return r;
+}
+
 static void dmr_md_commit_work(struct work_struct *ws)
 {
 	struct dmr_md *md = container_of(ws, struct dmr_md, commit_work);
 	struct dmr_md_waiter *w, *tmp;
-	u64 blocks[DMR_COMMIT_BATCH];
-	unsigned int n, i;
 	LIST_HEAD(waiters);
 	int r = 0;
 
@@ -851,22 +1028,8 @@ static void dmr_md_commit_work(struct work_struct *ws)
 		r = -EIO;
 	spin_unlock_irq(&md->lock);
 
-	/*
-	 * Write every dirty block, each with PREFLUSH so that the chunk
-	 * copies the entries point at are durable first, and FUA so that the
-	 * entries are durable when the write completes.
-	 */
-	do {
-		spin_lock_irq(&md->lock);
-		n = r ? 0 : __dmr_md_take_dirty(md, blocks);
-		spin_unlock_irq(&md->lock);
-		for (i = 0; i < n && !r; i++)
-			r = dmr_md_io(md->bdev, md->io,
-				      REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
-				      md->geo.owner_start + blocks[i] * DMR_BLOCK_SECTORS,
-				      DMR_BLOCK_SECTORS,
-				      md->bounce + i * DMR_BLOCK_SECTORS * SECTOR_SIZE);
-	} while (n == DMR_COMMIT_BATCH && !r);
+	if (!r)
+		r = dmr_md_write_dirty(md);
 
 	if (r) {
 		spin_lock_irq(&md->lock);

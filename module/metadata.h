@@ -10,7 +10,7 @@
  *  - the owner table: for every data chunk of the pool, which group slot
  *    (and generation of it), which member and which source chunk it holds
  *    the data of. It is kept whole in memory and written back sector-wise
- *    by dmr_md_commit().
+ *    by dmr_md_commit(), each commit numbered and ended by one flush.
  * Documentation/dm-replica.rst describes the layout and its crash
  * behaviour.
  */
@@ -140,17 +140,30 @@ struct dmr_owner {
 	u32 gen;	/* private: generation of the slot */
 	u16 origin;	/* shared: the source's origin id in the pool */
 	u32 hi;		/* shared: the newest epoch it serves */
+	bool has_csum;	/* shared: @csum is dmr_md_data_csum() of the chunk */
+	u32 csum;
 	u64 src_chunk;
+	u64 commit;	/* read: the commit that wrote it; ignored when set */
 };
 
 /* Origin ids a pool can give its sources: 1 to DMR_MAX_ORIGINS. */
 #define DMR_MAX_ORIGINS		0x7fff
 
+/*
+ * The checksum a shared copy's entry carries: over the whole chunk as
+ * written to the pool (a source's last, partial chunk padded with zeroes).
+ */
+u32 dmr_md_data_csum(const void *data, size_t len);
+
 void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o);
 void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o);
 void dmr_md_clear_owner(struct dmr_md *md, u64 chunk);
 
-/* Make every change so far durable, then call @w->fn. Any context. */
+/*
+ * Make every change so far durable, then call @w->fn. Any context. An
+ * entry set without a checksum must have its data written (completed)
+ * before dmr_md_set_owner(): the commit flushes that data first.
+ */
 void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w);
 
 /* Has a metadata write failed? Then every later commit fails too. */
@@ -171,8 +184,10 @@ void dmr_seal_sb(void *buf);
 int dmr_decode_sb(const void *buf, struct dmr_geometry *geo, char **error);
 void dmr_encode_group(void *buf, const struct dmr_group_rec *rec);
 int dmr_decode_group(const void *buf, struct dmr_group_rec *rec);
-#define DMR_OWNERS_PER_SECTOR	31
+#define DMR_OWNERS_PER_SECTOR	17
 void dmr_seal_owner_sector(void *sector, u64 index);
+bool dmr_stamp_owner_sector(void *sector, u64 commit);
+bool dmr_owner_unproven(const struct dmr_owner *o, u64 last_commit);
 int dmr_check_owner_sector(const void *sector, u64 index);
 void dmr_get_owner(const void *sector, unsigned int i, struct dmr_owner *o);
 void dmr_put_owner(void *sector, unsigned int i, const struct dmr_owner *o);

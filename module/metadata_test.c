@@ -164,7 +164,7 @@ static void dmr_test_group_creating(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, back->members[1].reason, "the pool is full");
 }
 
-/* A pool of format version 1 or 2 is refused, and the message says so. */
+/* A pool of format version 1, 2 or 3 is refused, and the message says so. */
 static void dmr_test_sb_old_version(struct kunit *test)
 {
 	struct dmr_geometry geo, back;
@@ -183,10 +183,16 @@ static void dmr_test_sb_old_version(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 2;"));
 
-	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(4);
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(3);
 	dmr_seal_sb(buf);
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
-	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 3"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 3;"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 4"));
+
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(5);
+	dmr_seal_sb(buf);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "unknown format version"));
 }
 
 /* A live member without an origin id is corrupt (format 3). */
@@ -209,7 +215,10 @@ static void dmr_expect_owner(struct kunit *test, const struct dmr_owner *a,
 	KUNIT_EXPECT_EQ(test, a->gen, b->gen);
 	KUNIT_EXPECT_EQ(test, a->origin, b->origin);
 	KUNIT_EXPECT_EQ(test, a->hi, b->hi);
+	KUNIT_EXPECT_EQ(test, a->has_csum, b->has_csum);
+	KUNIT_EXPECT_EQ(test, a->csum, b->csum);
 	KUNIT_EXPECT_EQ(test, a->src_chunk, b->src_chunk);
+	KUNIT_EXPECT_EQ(test, a->commit, b->commit);
 }
 
 /* Both kinds of owner entry, and a free one, survive the encoding. */
@@ -217,14 +226,18 @@ static void dmr_test_owner_kinds(struct kunit *test)
 {
 	u8 *sector = kunit_kzalloc(test, SECTOR_SIZE, GFP_KERNEL);
 	struct dmr_owner shared = { .origin = DMR_MAX_ORIGINS, .hi = 0xfffffffe,
-				    .src_chunk = 12345 };
-	struct dmr_owner priv = { .slot = 64, .member = 63, .gen = 9, .src_chunk = 7 };
+				    .has_csum = true, .csum = 0xdeadbeef,
+				    .src_chunk = 12345, .commit = 1ULL << 40 };
+	struct dmr_owner plain = { .origin = 1, .hi = 2, .src_chunk = 3, .commit = 4 };
+	struct dmr_owner priv = { .slot = 64, .member = 63, .gen = 9, .src_chunk = 7,
+				  .commit = 8 };
 	struct dmr_owner none = {}, back;
 
 	KUNIT_ASSERT_NOT_NULL(test, sector);
 	dmr_put_owner(sector, 0, &shared);
 	dmr_put_owner(sector, 1, &priv);
 	dmr_put_owner(sector, 2, &none);
+	dmr_put_owner(sector, DMR_OWNERS_PER_SECTOR - 1, &plain);
 	dmr_seal_owner_sector(sector, 3);
 	KUNIT_ASSERT_EQ(test, dmr_check_owner_sector(sector, 3), 0);
 	dmr_get_owner(sector, 0, &back);
@@ -233,6 +246,61 @@ static void dmr_test_owner_kinds(struct kunit *test)
 	dmr_expect_owner(test, &back, &priv);
 	dmr_get_owner(sector, 2, &back);
 	dmr_expect_owner(test, &back, &none);
+	dmr_get_owner(sector, DMR_OWNERS_PER_SECTOR - 1, &back);
+	dmr_expect_owner(test, &back, &plain);
+}
+
+/*
+ * A commit stamps the entries set since the last write (commit 0) and no
+ * other; it must flush first exactly when one of them is not a
+ * checksummed shared copy.
+ */
+static void dmr_test_owner_stamp(struct kunit *test)
+{
+	u8 *sector = kunit_kzalloc(test, SECTOR_SIZE, GFP_KERNEL);
+	struct dmr_owner csum = { .origin = 5, .hi = 6, .has_csum = true, .csum = 1 };
+	struct dmr_owner old = { .origin = 5, .hi = 2, .has_csum = true, .commit = 3 };
+	struct dmr_owner priv = { .slot = 1, .member = 0, .gen = 1 };
+	struct dmr_owner plain = { .origin = 5, .hi = 7 };
+	struct dmr_owner back;
+
+	KUNIT_ASSERT_NOT_NULL(test, sector);
+	dmr_put_owner(sector, 0, &csum);
+	dmr_put_owner(sector, 1, &old);
+	KUNIT_EXPECT_FALSE(test, dmr_stamp_owner_sector(sector, 9));
+	dmr_get_owner(sector, 0, &back);
+	KUNIT_EXPECT_EQ(test, back.commit, 9ULL);
+	dmr_get_owner(sector, 1, &back);
+	KUNIT_EXPECT_EQ(test, back.commit, 3ULL);
+	dmr_get_owner(sector, 2, &back);
+	KUNIT_EXPECT_EQ(test, back.commit, 0ULL);	/* free: never stamped */
+
+	/* Stamped once: a later commit leaves it alone. */
+	KUNIT_EXPECT_FALSE(test, dmr_stamp_owner_sector(sector, 10));
+	dmr_get_owner(sector, 0, &back);
+	KUNIT_EXPECT_EQ(test, back.commit, 9ULL);
+
+	dmr_put_owner(sector, 3, &priv);
+	KUNIT_EXPECT_TRUE(test, dmr_stamp_owner_sector(sector, 11));
+	dmr_put_owner(sector, 4, &plain);
+	KUNIT_EXPECT_TRUE(test, dmr_stamp_owner_sector(sector, 12));
+	dmr_get_owner(sector, 4, &back);
+	KUNIT_EXPECT_EQ(test, back.commit, 12ULL);
+}
+
+/* Only a checksummed shared copy of the last commit is read back at load. */
+static void dmr_test_owner_unproven(struct kunit *test)
+{
+	struct dmr_owner o = { .origin = 5, .hi = 6, .has_csum = true, .commit = 9 };
+
+	KUNIT_EXPECT_TRUE(test, dmr_owner_unproven(&o, 9));
+	KUNIT_EXPECT_FALSE(test, dmr_owner_unproven(&o, 10));
+	o.has_csum = false;
+	KUNIT_EXPECT_FALSE(test, dmr_owner_unproven(&o, 9));
+	o = (struct dmr_owner){ .slot = 1, .gen = 1, .commit = 9 };
+	KUNIT_EXPECT_FALSE(test, dmr_owner_unproven(&o, 9));
+	o = (struct dmr_owner){};
+	KUNIT_EXPECT_FALSE(test, dmr_owner_unproven(&o, 0));
 }
 
 static void dmr_test_group_corrupt(struct kunit *test)
@@ -315,6 +383,8 @@ static void dmr_test_owner_sector(struct kunit *test)
 static struct kunit_case dmr_metadata_cases[] = {
 	KUNIT_CASE(dmr_test_group_no_origin),
 	KUNIT_CASE(dmr_test_owner_kinds),
+	KUNIT_CASE(dmr_test_owner_stamp),
+	KUNIT_CASE(dmr_test_owner_unproven),
 	KUNIT_CASE(dmr_test_geometry),
 	KUNIT_CASE(dmr_test_geometry_bad),
 	KUNIT_CASE(dmr_test_sb_roundtrip),

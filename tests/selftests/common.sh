@@ -167,7 +167,7 @@ json_get() {
 
 # blank DEV: zero all that a pool format may write (superblock, group
 # records, owner table): 8200 sectors, an owner table of at most one
-# sector per 248 (8-sector chunks), rounding up to a 2048-sector chunk;
+# sector per 136 (8-sector chunks), rounding up to a 2048-sector chunk;
 # all of a device smaller than that.
 blank() {
 	_n=$(sectors "$1")

@@ -23,6 +23,9 @@
  *                                      source chunk, and the sector is
  *                                      sealed again (a well-formed
  *                                      duplicate, as a bug could write)
+ *   dmr_io owner-list DEV              a pool's data_start and its owner
+ *                                      entries in use: pool chunk, source
+ *                                      chunk, commit number
  *
  * OFF and LEN take a k, m or s (512-byte sector) suffix; a negative OFF
  * counts from the end of the device. Exit status 0 when all is as
@@ -319,12 +322,15 @@ static void put_le(uint8_t *p, uint64_t v, int n)
 }
 
 /*
- * The pool layout of module/metadata.c, format 2: the superblock's
- * owner_start at byte 32; an owner sector holds 31 entries of 16 bytes
- * (source chunk first) and a trailer of crc32c, magic and index, the
- * crc seeded with the index xor'ed with the format's seed.
+ * The pool layout of module/metadata.c, format 4: the superblock's
+ * owner_start at byte 32; an owner sector holds 17 entries of 28 bytes
+ * (source chunk first, then the owner) and a trailer of crc32c (at 476),
+ * magic and index (at 484), the crc over the entries seeded with the
+ * index xor'ed with the format's seed.
  */
 #define POOL_CSUM_SEED	0x9a2e61b5U
+#define OWNER_SIZE	28
+#define OWNER_BYTES	(17 * OWNER_SIZE)
 
 static int do_owner_dup(const char *dev)
 {
@@ -337,12 +343,48 @@ static int do_owner_dup(const char *dev)
 	at = get_le(sb + 32, 8) * 512;
 	if (pread(fd, sec, sizeof(sec), (off_t)at) != (ssize_t)sizeof(sec))
 		die("read the owner table of %s: %s", dev, strerror(errno));
-	if (!get_le(sec + 8, 2) || !get_le(sec + 16 + 8, 2))
+	if (!get_le(sec + 8, 2) || !get_le(sec + OWNER_SIZE + 8, 2))
 		die("%s: the first two owner entries are not both in use", dev);
-	memcpy(sec + 16, sec, 8);
-	put_le(sec + 496, crc32c(POOL_CSUM_SEED ^ (uint32_t)get_le(sec + 504, 8), sec, 496), 4);
+	memcpy(sec + OWNER_SIZE, sec, 8);
+	put_le(sec + OWNER_BYTES,
+	       crc32c(POOL_CSUM_SEED ^ (uint32_t)get_le(sec + OWNER_BYTES + 8, 8), sec,
+		      OWNER_BYTES), 4);
 	if (pwrite(fd, sec, sizeof(sec), (off_t)at) != (ssize_t)sizeof(sec) || fsync(fd))
 		die("write the owner table of %s: %s", dev, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/*
+ * Print "POOL_CHUNK SRC_CHUNK COMMIT" for each owner entry in use, and the
+ * data area's first sector, as "data_start SECTOR", first.
+ */
+static int do_owner_list(const char *dev)
+{
+	int fd = open_dev(dev, O_RDONLY);
+	uint64_t at, nsec, s, chunk = 0;
+	uint8_t sb[512], sec[512];
+	unsigned int i;
+
+	/* The pool wrote around this device's page cache. */
+	if (ioctl(fd, BLKFLSBUF, 0))
+		die("BLKFLSBUF %s: %s", dev, strerror(errno));
+	if (pread(fd, sb, sizeof(sb), 0) != (ssize_t)sizeof(sb))
+		die("read the superblock of %s: %s", dev, strerror(errno));
+	at = get_le(sb + 32, 8) * 512;
+	nsec = get_le(sb + 40, 8);
+	printf("data_start %" PRIu64 "\n", get_le(sb + 48, 8));
+	for (s = 0; s < nsec; s++) {
+		if (pread(fd, sec, sizeof(sec), (off_t)(at + s * 512)) != (ssize_t)sizeof(sec))
+			die("read the owner table of %s: %s", dev, strerror(errno));
+		for (i = 0; i < OWNER_BYTES / OWNER_SIZE; i++, chunk++) {
+			const uint8_t *e = sec + i * OWNER_SIZE;
+
+			if (get_le(e + 8, 2))
+				printf("%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", chunk,
+				       get_le(e, 8), get_le(e + 16, 8));
+		}
+	}
 	close(fd);
 	return 0;
 }
@@ -378,6 +420,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(cmd, "owner-dup") && argc == 3)
 		return do_owner_dup(argv[2]);
+	if (!strcmp(cmd, "owner-list") && argc == 3)
+		return do_owner_list(argv[2]);
 
 	fprintf(stderr, "usage: see the comment at the top of dmr_io.c\n");
 	return 1;
