@@ -510,6 +510,9 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_cow_source(struct dmr_cow *cow, struct b
 
 static void dmr_remap_pool(struct dmr_cow *cow, struct bio *bio, u64 pool_chunk)
 {
+	/* A KUnit cow has no pool: it only decides. */
+	if (unlikely(!cow->pool))
+		return;
 	bio_set_dev(bio, dmr_pool_bdev(cow->pool));
 	bio->bi_iter.bi_sector = dmr_pool_chunk_sector(cow->pool, pool_chunk) +
 		(bio->bi_iter.bi_sector & ((1ULL << cow->chunk_shift) - 1));
