@@ -699,7 +699,7 @@ static int dmr_md_check_last_commit(struct dmr_md *md, char **error)
 		cond_resched();
 	}
 	if (dropped) {
-		DMWARN("%pg: %llu of %llu copies of the interrupted commit %llu were not durable: dropped",
+		DMWARN("%pg: %llu of %llu copies of commit %llu were not durable: dropped",
 		       md->bdev, dropped, checked, last);
 		r = dmr_md_write_dirty(md);
 		if (r)

@@ -69,7 +69,7 @@ check "round 2: nor the source write" \
 dmesg -c >/dev/null
 check "round 2: the devices come back" rc activate
 check "round 2: the copy was dropped, and said so" \
-	dmesg_has "1 of 1 copies of the interrupted commit $commit2 were not durable"
+	dmesg_has "1 of 1 copies of commit $commit2 were not durable"
 check_eq "round 2: the pool holds the first copy only" "$(pool_used dmr-pool)" 1
 check_eq "round 2: the replica is its checksum" "$(dev_md5 /dev/mapper/ld_1)" "$sum"
 check_eq "round 2: Synchronized" "$(group_field "$GROUP_ID" copy_state)" 4
