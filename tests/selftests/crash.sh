@@ -38,6 +38,17 @@
 #    on disk and reported by its phase 2 case, so that it does not hide
 #    the others.
 #
+#  - "dropped": a commit of shared copies is made durable by one flush,
+#    and its entries may reach the disk before the copies' data. In phase
+#    1, a snapshot of a 1 MiB source and two writes (chunks 3 and 5), each
+#    copy in a commit of its own, the second the last one of its pool. In
+#    phase 2, before its devices are loaded, the disks are put in the
+#    state a power cut in that last commit can leave: the entry on disk,
+#    the copy's data not (overwritten), and the source write it was made
+#    for not either (the chunk's old data put back). Loading the pool must
+#    drop that copy and say so, keep the other, and serve the replica its
+#    point in time from the source.
+#
 # Phase 1 ends with the power cut: it prints its checks as they go and the
 # marker only when they all passed. Phase 2 prints KTAP.
 cd "$(dirname "$0")" || exit 1
@@ -48,8 +59,9 @@ require_module
 require_disks
 phase=$1
 
-# The checksums are kept past the end of the sources, on disk B.
-note_off=$((60 * 1048576))
+# The checksums are kept past the end of the sources, on disk A.
+NOTE_DISK=$DISK_A
+note_off=$((62 * 1048576))
 
 # slices: the dm-linear devices of the order and broken scenarios, the
 # same in both boots (name disk MiB offset-MiB).
@@ -63,7 +75,16 @@ slices() {
 }
 
 # The notes of the "many" scenario, past the one above.
-ms_note_off=$((61 * 1048576))
+ms_note_off=$((63 * 1048576))
+
+# The "dropped" scenario: its pool (8 MiB of disk B), its source (1 MiB of
+# disk A), and where the old data of its source's chunk 5 is kept.
+dr_slices() {
+	dm_create dr-pool-d "0 $((8 * 2048)) linear $DISK_B $((56 * 2048))" &&
+		dm_create dr-src-d "0 2048 linear $DISK_A $((60 * 2048))"
+}
+dr_old_off=$((61 * 1048576))
+DR_SRC=/dev/mapper/dr-src
 MS_SNAPS=8
 MS_WRITABLE=4
 MS1=/dev/mapper/ms-s1 MS2=/dev/mapper/ms-s2
@@ -170,7 +191,7 @@ ms_last() {
 	_failed=$_f0
 	[ -f /tmp/ms-fail ] && echo "fail $(cat /tmp/ms-fail)" >>/tmp/ms-note
 	echo end >>/tmp/ms-note
-	check "many: keep the notes" dd if=/tmp/ms-note of="$DISK_B" bs=512 \
+	check "many: keep the notes" dd if=/tmp/ms-note of="$NOTE_DISK" bs=512 \
 		seek=$((ms_note_off / 512)) count=4 conv=sync,fsync
 }
 
@@ -198,9 +219,11 @@ phase1() {
 	check "overwrite more than the pool holds" dmr_io write /dev/mapper/brk-src 0 16m 92
 	check_eq "the broken group is Broken" "$(group_field "$brk" copy_state)" 5
 	ms_phase1
+	dr_phase1
 
-	printf '%s\n%s\n%s\n' "$gid" "${sum1%% *}" "${sum2%% *}" >/tmp/note
-	check "keep the checksums" dd if=/tmp/note of="$DISK_B" bs=512 seek=$((note_off / 512)) \
+	printf '%s\n%s\n%s\n%s\n%s\n' "$gid" "${sum1%% *}" "${sum2%% *}" "$dr_gid" "$dr_sum" \
+		>/tmp/note
+	check "keep the checksums" dd if=/tmp/note of="$NOTE_DISK" bs=512 seek=$((note_off / 512)) \
 		count=1 conv=sync,fsync
 	mkfifo /tmp/w1 /tmp/w2
 	dmr_io writer /dev/mapper/crash-s1 4k >/tmp/w1 &
@@ -219,10 +242,79 @@ phase1() {
 	return 1
 }
 
+# The "dropped" scenario's first boot: its checksum and group id go into
+# the note of the main group (lines 4 and 5).
+dr_phase1() {
+	check "dropped: slices" dr_slices
+	check "dropped: pool" pool_create dr-pool /dev/mapper/dr-pool-d 128
+	check "dropped: source" source_create dr-src /dev/mapper/dr-src-d
+	check "dropped: fill the source" dmr_io write $DR_SRC 0 1m 95
+	check_do "dropped: snapshot" group_create dr dr-pool $DR_SRC
+	dr_gid=$GROUP_ID
+	dr_sum=$(dev_md5 /dev/mapper/dr_1)
+	check "dropped: keep chunk 5 of the source" \
+		dd if=$DR_SRC of="$DISK_A" bs=64k skip=5 seek=$((dr_old_off / 65536)) count=1 \
+		iflag=direct conv=notrunc,fsync
+	check "dropped: a write into chunk 3 makes a copy" dmr_io write $DR_SRC 196k 4k 96
+	check "dropped: a write into chunk 5 makes another" dmr_io write $DR_SRC 324k 4k 97
+	check_eq "dropped: two chunks in use" "$(pool_used dr-pool)" 2
+	check "dropped: remove the replica" dmsetup remove dr_1
+}
+
+# dr_entry SRC_CHUNK: the pool chunk and the commit of the copy of
+# SRC_CHUNK, from the dropped scenario's owner table.
+dr_entry() {
+	dmr_io owner-list /dev/mapper/dr-pool-d |
+		awk -v c="$1" '$1 != "data_start" && $2 == c { print $1, $3 }'
+}
+
+# An interrupted last commit: its copy is dropped when the pool loads.
+restart_dropped_copy() {
+	dd if="$NOTE_DISK" of=/tmp/note bs=512 skip=$((note_off / 512)) count=1 2>/dev/null
+	{ read -r _; read -r _; read -r _; read -r gid; read -r sum; } </tmp/note
+	check "the note survived" test -n "$sum"
+	check "slices again" dr_slices
+	end_if_failed
+	diag "owner entries: $(dmr_io owner-list /dev/mapper/dr-pool-d | tr '\n' ';')"
+	c3=$(dr_entry 3 | awk '{ print $2 }')
+	pc5=$(dr_entry 5 | awk '{ print $1 }')
+	c5=$(dr_entry 5 | awk '{ print $2 }')
+	check "both copies are on disk" test -n "$c3" -a -n "$c5"
+	check "the copy of chunk 5 is the last commit" test "${c5:-0}" -gt "${c3:-0}"
+	end_if_failed
+	data=$(dmr_io owner-list /dev/mapper/dr-pool-d | awk '$1 == "data_start" { print $2 }')
+	check "its data did not reach the pool" \
+		dmr_io write /dev/mapper/dr-pool-d "$((data + pc5 * 128))s" 64k 98
+	check "nor did the source write" \
+		dd if="$DISK_A" of=/dev/mapper/dr-src-d bs=64k skip=$((dr_old_off / 65536)) \
+		seek=5 count=1 conv=notrunc,fsync
+	dmesg -c >/dev/null
+	check "open the pool" dm_create dr-pool \
+		"0 $(sectors /dev/mapper/dr-pool-d) replica-pool /dev/mapper/dr-pool-d"
+	check "the copy was dropped, and the kernel says so" \
+		dmesg_has "1 of 1 copies of commit $c5 were not durable: dropped"
+	check "the source" source_create dr-src /dev/mapper/dr-src-d
+	check_eq "the pool holds the other copy only" "$(pool_used dr-pool)" 1
+	check_eq "Synchronized" "$(group_field "$gid" copy_state)" 4
+	pool=$(cat "$(sysblk /dev/mapper/dr-pool)/dev")
+	check "the replica" dm_create dr_1 "0 2048 replica $pool $gid 1"
+	check_eq "the replica is the point in time" "$(dev_md5 /dev/mapper/dr_1)" "$sum"
+	check "a new write into chunk 5" dmr_io write $DR_SRC 324k 4k 99
+	check_eq "makes a new copy" "$(pool_used dr-pool)" 2
+	check_eq "the replica is still the point in time" "$(dev_md5 /dev/mapper/dr_1)" "$sum"
+	check "the source holds its first write" dmr_io verify $DR_SRC 196k 4k 96
+	check "and the new one" dmr_io verify $DR_SRC 324k 4k 99
+	check "remove the replica" dmsetup remove dr_1
+	check "delete the group" replicactl group delete "$gid"
+	check_eq "the pool is empty" "$(pool_used dr-pool)" 0
+	dm_cleanup dr-src dr-pool dr-src-d dr-pool-d
+	finish
+}
+
 # Pool first for source 2, source 1 (unwritten) before its pool: both
 # re-attach and the replicas are the point in time.
 restart_pool_first() {
-	dd if="$DISK_B" of=/tmp/note bs=512 skip=$((note_off / 512)) count=1 2>/dev/null
+	dd if="$NOTE_DISK" of=/tmp/note bs=512 skip=$((note_off / 512)) count=1 2>/dev/null
 	{ read -r gid; read -r sum1; read -r sum2; } </tmp/note
 	check "the note survived" test -n "$sum2"
 	check "slices again" slices
@@ -316,7 +408,7 @@ restart_broken() {
 # The "many" scenario after the power cut: back as noted, then deleted in
 # a random order (seeded, the seed printed; DMR_SEED sets it).
 restart_many_snapshots() {
-	dd if="$DISK_B" bs=512 skip=$((ms_note_off / 512)) count=4 2>/dev/null |
+	dd if="$NOTE_DISK" bs=512 skip=$((ms_note_off / 512)) count=4 2>/dev/null |
 		tr -d '\000' >/tmp/ms-note
 	check "the notes survived" grep -qx end /tmp/ms-note
 	check "many: slices again" ms_slices
@@ -389,9 +481,10 @@ if [ "$phase" = 1 ]; then
 	exit 1
 fi
 echo "KTAP version 1"
-echo "1..4"
+echo "1..5"
 i=0
-for t in restart_pool_first restart_source_first restart_broken restart_many_snapshots; do
+for t in restart_dropped_copy restart_pool_first restart_source_first restart_broken \
+	restart_many_snapshots; do
 	i=$((i + 1))
 	out=$($t 2>&1)
 	rc=$?

@@ -25,7 +25,8 @@
  *                                      duplicate, as a bug could write)
  *   dmr_io owner-list DEV              a pool's data_start and its owner
  *                                      entries in use: pool chunk, source
- *                                      chunk, commit number
+ *                                      chunk, commit number, owner and
+ *                                      member/flags (hex), data checksum
  *
  * OFF and LEN take a k, m or s (512-byte sector) suffix; a negative OFF
  * counts from the end of the device. Exit status 0 when all is as
@@ -381,8 +382,9 @@ static int do_owner_list(const char *dev)
 			const uint8_t *e = sec + i * OWNER_SIZE;
 
 			if (get_le(e + 8, 2))
-				printf("%" PRIu64 " %" PRIu64 " %" PRIu64 "\n", chunk,
-				       get_le(e, 8), get_le(e + 16, 8));
+				printf("%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIx64 " %08" PRIx64 "\n",
+				       chunk, get_le(e, 8), get_le(e + 16, 8),
+				       get_le(e + 8, 4), get_le(e + 24, 4));
 		}
 	}
 	close(fd);
