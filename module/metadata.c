@@ -22,8 +22,9 @@
  *
  * Commits are numbered and run one at a time; each entry a commit writes
  * carries its number. A commit writes the changed sectors, then flushes
- * the device once: when it ends, every entry it wrote, and every chunk
- * copied before it, is durable. Callers acknowledge nothing that depends
+ * the device once (with the last write, PREFLUSH and FUA, on a device
+ * with FUA): when it ends, every entry it wrote, and every chunk copied
+ * before it, is durable. Callers acknowledge nothing that depends
  * on an entry before its commit has ended. Two kinds of entry differ in
  * how they may reach the disk before that flush:
  *  - a shared copy with a checksum of its data (DMR_OWNER_CSUM) may be
@@ -982,14 +983,18 @@ static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks, bool *or
 
 /*
  * One commit: every dirty block, then one flush. A round that holds an
- * entry which must follow its data starts with a PREFLUSH. The worker's
- * (or dmr_md_open()'s, before the worker exists).
+ * entry which must follow its data starts with a PREFLUSH. On a device
+ * with FUA, the commit's last write carries the flush (PREFLUSH and FUA:
+ * one request); without FUA, that would cost a flush before and one
+ * after it, so the blocks are written plainly and one flush follows. The
+ * worker's (or dmr_md_open()'s, before the worker exists).
  */
 static int dmr_md_write_dirty(struct dmr_md *md)
 {
+	bool fua = bdev_fua(md->bdev), ordered, wrote = false, flushed = false;
 	u64 blocks[DMR_COMMIT_BATCH];
-	bool ordered, wrote = false;
 	unsigned int n, i;
+	blk_opf_t opf;
 	int r = 0;
 
 	md->commit++;
@@ -998,19 +1003,26 @@ static int dmr_md_write_dirty(struct dmr_md *md)
 		spin_lock_irq(&md->lock);
 		n = __dmr_md_take_dirty(md, blocks, &ordered);
 		spin_unlock_irq(&md->lock);
-		for (i = 0; i < n && !r; i++)
-			r = dmr_md_io(md->bdev, md->io,
-				      REQ_OP_WRITE | (!i && ordered ? REQ_PREFLUSH : 0),
+		for (i = 0; i < n && !r; i++) {
+			opf = REQ_OP_WRITE;
+			if (!i && ordered)
+				opf |= REQ_PREFLUSH;
+			if (fua && i == n - 1 && n < DMR_COMMIT_BATCH) {
+				opf |= REQ_PREFLUSH | REQ_FUA;
+				flushed = true;
+			}
+			r = dmr_md_io(md->bdev, md->io, opf,
 				      md->geo.owner_start + blocks[i] * DMR_BLOCK_SECTORS,
 				      DMR_BLOCK_SECTORS,
 				      md->bounce + i * DMR_BLOCK_SECTORS * SECTOR_SIZE);
+		}
 		wrote |= n > 0;
 	} while (n == DMR_COMMIT_BATCH && !r);
 	/*
 	 * Nothing dirty: whatever the waiters wait for was taken by a commit
 	 * that has ended (commits run one at a time).
 	 */
-	if (!r && wrote)
+	if (!r && wrote && !flushed)
 		r = blkdev_issue_flush(md->bdev);
 	return r;
 }

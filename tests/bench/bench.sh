@@ -7,11 +7,15 @@
 # size), all in this one boot and on the same devices. Prints a table and,
 # on one line starting with BENCHJSON, every sample as JSON.
 #
-# Two device models, one after the other:
+# Three device models, one after the other:
 #   brd    memory disks (no write cache: a flush costs nothing)
 #   flush  memory-backed null_blk with a volatile write cache, under
 #          dm-delay with a delay on flushes only (FLUSH_MS): every
 #          REQ_PREFLUSH costs a timer tick and the cache's write-back.
+#          The device has FUA: a write with PREFLUSH and FUA costs one.
+#   nofua  loop devices on tmpfs files (a write cache without FUA, as
+#          virtio-blk and many disks have), under the same dm-delay: a
+#          FUA write costs a flush before it and one after it.
 # Each model has two devices: A holds the origins, B the stores (the
 # dm-replica pool, the dm-snapshot exception stores, the thin pool).
 #
@@ -25,7 +29,7 @@
 #   dmr.bench_repeats=N          repeats of each figure (default 3)
 #   dmr.bench_figures=A,B...     figures to run: flush idle first seq snaps
 #                                stall (default all)
-#   dmr.bench_models=A,B         brd, flush (default both)
+#   dmr.bench_models=A,B         brd, flush, nofua (default all)
 cd /selftests || exit 1
 # shellcheck source=tests/selftests/common.sh
 . ./common.sh
@@ -33,6 +37,7 @@ require_module
 modprobe -q dm-snapshot
 modprobe -q dm-thin-pool
 modprobe -q dm-delay
+modprobe -q loop
 
 # setting NAME DEFAULT: dmr.bench_NAME from the kernel command line.
 setting() {
@@ -41,7 +46,7 @@ setting() {
 }
 REPEATS=$(setting repeats 3)
 FIGURES=$(setting figures "flush idle first seq snaps stall")
-MODELS=$(setting models "brd flush")
+MODELS=$(setting models "brd flush nofua")
 
 CHUNK=128		# sectors: 64 KiB chunks and thin blocks everywhere
 REGION_MB=128		# the origin every single-device figure writes in
@@ -226,6 +231,19 @@ model_up() {
 		done
 		A=/dev/mapper/fl0 B=/dev/mapper/fl1
 		;;
+	nofua)
+		mkdir -p /tmp/nofua &&
+			mount -t tmpfs -o size=$((A_MB + B_MB + 16))m tmpfs /tmp/nofua || return 1
+		for _n in 0 1; do
+			if [ "$_n" = 0 ]; then _mb=$A_MB; else _mb=$B_MB; fi
+			truncate -s "${_mb}m" "/tmp/nofua/d$_n" &&
+				losetup "/dev/loop$_n" "/tmp/nofua/d$_n" || return 1
+			_s=$(sectors "/dev/loop$_n")
+			dm_create "nf$_n" "0 $_s delay /dev/loop$_n 0 0 /dev/loop$_n 0 0 /dev/loop$_n 0 $FLUSH_MS" ||
+				return 1
+		done
+		A=/dev/mapper/nf0 B=/dev/mapper/nf1
+		;;
 	esac
 	B_S=$(sectors "$B")
 	fill "$A"
@@ -242,6 +260,12 @@ model_down() {
 		dmsetup remove fl0 fl1
 		rmdir /sys/kernel/config/nullb/nullb0 /sys/kernel/config/nullb/nullb1
 		rmmod null_blk
+		;;
+	nofua)
+		dmsetup remove nf0 nf1
+		losetup -d /dev/loop0
+		losetup -d /dev/loop1
+		umount /tmp/nofua
 		;;
 	esac
 }
@@ -559,7 +583,7 @@ echo "# done in $(($(date +%s) - start)) s"
 # ---- the table and the JSON ------------------------------------------
 
 echo "dm-replica bench on Linux $(uname -r): $((CHUNK / 2)) KiB chunks, ${REGION_MB} MiB origins, $REPEATS repeat(s), median and min..max"
-echo "devices: brd memory disks; flush = null_blk with a ${NULLB_CACHE_MB} MiB write cache under dm-delay, ${FLUSH_MS} ms asked per flush (what one costs: the flush latency figure)"
+echo "devices: brd memory disks; flush = null_blk with a ${NULLB_CACHE_MB} MiB write cache (FUA) under dm-delay, ${FLUSH_MS} ms asked per flush (what one costs: the flush latency figure); nofua = loop on tmpfs (write cache, no FUA) under the same dm-delay"
 awk -v kernel="$(uname -r)" -v repeats="$REPEATS" -v chunk_kib=$((CHUNK / 2)) \
 	-v flush_ms="$FLUSH_MS" -v region_mb="$REGION_MB" '
 function isnum(v) { return v ~ /^[0-9.]+$/ }

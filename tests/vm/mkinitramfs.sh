@@ -30,7 +30,7 @@ kver=$1 modroot=$2 module=$3 out=$4
 
 # Modules of the stock kernels the tests load, by name; modprobe resolves
 # their dependencies.
-want_modules=(dm-mod dm-zero dm-bufio libcrc32c crc32c_generic dm-snapshot dm-thin-pool dm-bufio dm-flakey brd null_blk
+want_modules=(dm-mod dm-zero dm-bufio libcrc32c crc32c_generic dm-snapshot dm-thin-pool dm-bufio dm-flakey brd null_blk loop
 	configfs dm-delay md-mod raid1 virtio_pci virtio_blk)
 
 root=$(mktemp -d)
