@@ -236,7 +236,7 @@ model_up() {
 			mount -t tmpfs -o size=$((A_MB + B_MB + 16))m tmpfs /tmp/nofua || return 1
 		for _n in 0 1; do
 			if [ "$_n" = 0 ]; then _mb=$A_MB; else _mb=$B_MB; fi
-			truncate -s "${_mb}m" "/tmp/nofua/d$_n" &&
+			truncate -s "${_mb}M" "/tmp/nofua/d$_n" &&
 				losetup "/dev/loop$_n" "/tmp/nofua/d$_n" || return 1
 			_s=$(sectors "/dev/loop$_n")
 			dm_create "nf$_n" "0 $_s delay /dev/loop$_n 0 0 /dev/loop$_n 0 0 /dev/loop$_n 0 $FLUSH_MS" ||
