@@ -10,6 +10,10 @@
  * once its struct could be read and written. The errno of each answer is
  * the table of Documentation/dm-replica.rst, "Errors".
  *
+ * This is the only piece that speaks the user's structs: it checks their
+ * reserved fields and buffers, has request.c check a create request, and
+ * translates them to and from the structs of group.h.
+ *
  * The handlers keep no state of their own between calls, so the control
  * device needs no lock; what a handler touches is protected by the lock of
  * the object it touches.
@@ -28,6 +32,7 @@
 #include "dm-replica.h"
 #include "group.h"
 #include "job.h"
+#include "request.h"
 
 /*
  * Largest request the kernel reads. A newer caller's struct may be larger
@@ -191,12 +196,77 @@ static int dmr_copy_settings(struct dm_replica_hdr *hdr, u64 uptr, u32 len,
 	return 0;
 }
 
+/* The create request as group.c takes it; dmr_check_create() passed it. */
+static void dmr_create_req_in(struct dmr_create_req *c,
+			      const struct dm_replica_create_group *req,
+			      const struct dm_replica_dev *sources)
+{
+	unsigned int i;
+
+	c->sync_type = req->sync_type;
+	c->pool.major = req->target_pool.major;
+	c->pool.minor = req->target_pool.minor;
+	c->nr_sources = req->nr_sources;
+	for (i = 0; i < req->nr_sources; i++) {
+		c->sources[i].major = sources[i].major;
+		c->sources[i].minor = sources[i].minor;
+	}
+	strscpy(c->relationship_name, req->relationship_name, sizeof(c->relationship_name));
+	strscpy(c->source_group_name, req->source_group_name, sizeof(c->source_group_name));
+	strscpy(c->target_group, req->target_group, sizeof(c->target_group));
+}
+
+/* What group.c made of the request: names, and the group once started. */
+static void dmr_create_req_out(struct dm_replica_create_group *req,
+			       const struct dmr_create_req *c)
+{
+	strscpy(req->relationship_name, c->relationship_name, sizeof(req->relationship_name));
+	strscpy(req->source_group_name, c->source_group_name, sizeof(req->source_group_name));
+	strscpy(req->target_group, c->target_group, sizeof(req->target_group));
+	req->group_id = c->group_id;
+	req->nr_replicas = c->nr_replicas;
+}
+
+/*
+ * Check and start a creation as @job. Returns 0 when it started, else
+ * the SMI-S result, with the reason in the header's message.
+ */
+static u32 dmr_create_group(struct dm_replica_create_group *req,
+			    const struct dm_replica_dev *sources, const char *settings,
+			    const char *goal, struct dmr_job *job)
+{
+	struct dm_replica_hdr *hdr = &req->hdr;
+	struct dmr_create_params params;
+	struct dmr_create_req *c;
+	u32 res;
+
+	res = dmr_check_create(req, settings, goal, &params, hdr->message, sizeof(hdr->message));
+	if (res)
+		return res;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
+		return DM_REPLICA_RET_FAILED;
+	}
+	c->params = params;
+	dmr_create_req_in(c, req, sources);
+	res = dmr_group_create(c, job, hdr->message, sizeof(hdr->message));
+	/* A late refusal, too, tells the names made up by then. */
+	dmr_create_req_out(req, c);
+	kfree(c);
+	return res;
+}
+
 /* DM_REPLICA_IOC_CREATE_GROUP: CreateGroupReplicaFromElements */
 static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 {
 	struct dm_replica_create_group *req =
 		container_of(hdr, struct dm_replica_create_group, hdr);
-	struct dmr_create_args a = { .req = req };
+	struct dm_replica_dev *sources = NULL;
+	char *settings = NULL, *goal = NULL;
+	struct dm_replica_job info;
+	struct dmr_job *job;
+	u32 res;
 	int r;
 
 	/* The outputs are outputs. */
@@ -209,26 +279,58 @@ static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 			     "nr_sources"))
 		return -EINVAL;
 	if (req->nr_sources && req->nr_sources <= DM_REPLICA_MAX_MEMBERS) {
-		a.sources = memdup_user(u64_to_user_ptr(req->sources),
-					req->nr_sources * sizeof(*a.sources));
-		if (IS_ERR(a.sources)) {
-			r = PTR_ERR(a.sources);
-			a.sources = NULL;
-			return dmr_user_fault(hdr, r, "SourceElements", "read the elements at",
-					      req->sources);
-		}
+		sources = memdup_user(u64_to_user_ptr(req->sources),
+				      req->nr_sources * sizeof(*sources));
+		if (IS_ERR(sources))
+			return dmr_user_fault(hdr, PTR_ERR(sources), "SourceElements",
+					      "read the elements at", req->sources);
 	}
 	r = dmr_copy_settings(hdr, req->settings, req->settings_len,
-			      "ReplicationSettingData", &a.settings);
+			      "ReplicationSettingData", &settings);
 	if (!r)
 		r = dmr_copy_settings(hdr, req->target_setting_goal,
-				      req->target_setting_goal_len, "TargetSettingGoal",
-				      &a.goal);
-	if (!r)
-		r = dmr_group_create(&a);
-	kfree(a.goal);
-	kfree(a.settings);
-	kfree(a.sources);
+				      req->target_setting_goal_len, "TargetSettingGoal", &goal);
+	if (r)
+		goto out;
+
+	/* Every call yields a job, the refused ones included. */
+	job = dmr_job_new(DM_REPLICA_CMD_CREATE_GROUP);
+	if (!job) {
+		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
+		r = -ENOMEM;
+		goto out;
+	}
+	req->job_id = dmr_job_id(job);
+
+	res = dmr_create_group(req, sources, settings, goal, job);
+	if (res) {
+		hdr->result = res;
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
+		r = dmr_result_errno(res);
+	} else if (req->wait_for_copy_state) {
+		/* Uninterrupted by the timeout: the barrier has its own. */
+		while ((r = dmr_job_wait_job(job, 1000, &info)) == -ETIMEDOUT)
+			;
+		if (r) {
+			dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED,
+				  "job %llu started; the wait was interrupted", req->job_id);
+			r = 0;
+		} else if (info.job_state != DM_REPLICA_JOB_COMPLETED) {
+			dmr_reply(hdr, info.error_code ?: DM_REPLICA_RET_FAILED, "%s",
+				  info.error_description);
+			r = dmr_result_errno(hdr->result);
+		} else {
+			dmr_reply(hdr, DM_REPLICA_RET_OK, "Synchronized");
+		}
+	} else {
+		dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED, "job %llu started", req->job_id);
+		r = 0;
+	}
+	dmr_job_put(job);
+out:
+	kfree(goal);
+	kfree(settings);
+	kfree(sources);
 	return r;
 }
 
@@ -366,12 +468,51 @@ static int dmr_cmd_group_list(struct dm_replica_hdr *hdr)
 		if (!ids)
 			return -ENOMEM;
 	}
-	r = dmr_group_list(req, ids, req->ids_cap);
-	if (!r && ids && copy_to_user(u64_to_user_ptr(req->ids), ids,
-				      min(req->ids_cap, req->nr_groups) * sizeof(*ids)))
+	req->nr_groups = dmr_group_ids(ids, req->ids_cap);
+	r = 0;
+	if (ids && copy_to_user(u64_to_user_ptr(req->ids), ids,
+				min(req->ids_cap, req->nr_groups) * sizeof(*ids)))
 		r = dmr_user_fault(hdr, -EFAULT, "ids", "write to", req->ids);
 	kfree(ids);
 	return r;
+}
+
+static void dmr_dev_out(struct dm_replica_dev *d, dev_t devt)
+{
+	d->major = MAJOR(devt);
+	d->minor = MINOR(devt);
+}
+
+static void dmr_group_out(struct dm_replica_group *req, const struct dmr_group_info *info)
+{
+	req->nr_members = info->nr_members;
+	req->sync_type = info->sync_type;
+	req->mode = info->mode;
+	req->consistency = info->consistency;
+	req->copy_state = info->copy_state;
+	dmr_dev_out(&req->pool, info->pool);
+	req->chunk_sectors = info->chunk_sectors;
+	req->pool_used_chunks = info->pool_used_chunks;
+	req->pool_total_chunks = info->pool_total_chunks;
+	req->group_chunks = info->group_chunks;
+	req->barrier_hold_ns = info->barrier_hold_ns;
+	req->created_ns = info->created_ns;
+	req->job_id = info->job_id;
+	strscpy(req->relationship_name, info->relationship_name, sizeof(req->relationship_name));
+	strscpy(req->source_group_name, info->source_group_name, sizeof(req->source_group_name));
+	strscpy(req->target_group, info->target_group, sizeof(req->target_group));
+	strscpy(req->broken_reason, info->broken_reason, sizeof(req->broken_reason));
+}
+
+static void dmr_member_out(struct dm_replica_member *m, const struct dmr_member_info *mi)
+{
+	memset(m, 0, sizeof(*m));
+	dmr_dev_out(&m->source, mi->source);
+	dmr_dev_out(&m->source_dev, mi->source_dev);
+	m->sectors = mi->sectors;
+	m->copy_state = mi->copy_state;
+	m->copied_chunks = mi->copied_chunks;
+	strscpy(m->source_name, mi->source_name, sizeof(m->source_name));
 }
 
 /* DM_REPLICA_IOC_GROUP_GET */
@@ -379,7 +520,10 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 {
 	struct dm_replica_group *req = container_of(hdr, struct dm_replica_group, hdr);
 	struct dm_replica_member *members = NULL;
+	struct dmr_member_info *mi = NULL;
+	struct dmr_group_info *info;
 	u32 cap = req->members_cap;
+	unsigned int i, n;
 	int r;
 
 	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
@@ -387,23 +531,73 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 	if (dmr_check_buffer(hdr, req->members, cap, DM_REPLICA_MAX_MEMBERS, "members",
 			     "members_cap"))
 		return -EINVAL;
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
 	if (cap) {
 		members = kcalloc(cap, sizeof(*members), GFP_KERNEL);
-		if (!members)
-			return -ENOMEM;
+		mi = kcalloc(cap, sizeof(*mi), GFP_KERNEL);
 	}
-	r = dmr_group_get(req, members, cap);
-	if (!r && members && copy_to_user(u64_to_user_ptr(req->members), members,
-					  min(cap, req->nr_members) * sizeof(*members)))
+	if (!info || (cap && (!members || !mi))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	r = dmr_group_info(req->group_id, info, mi, cap);
+	if (r) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "group_id: no group %u",
+			  req->group_id);
+		r = -EINVAL;
+		goto out;
+	}
+	dmr_group_out(req, info);
+	n = min(cap, req->nr_members);
+	for (i = 0; i < n; i++)
+		dmr_member_out(&members[i], &mi[i]);
+	if (members && copy_to_user(u64_to_user_ptr(req->members), members,
+				    n * sizeof(*members)))
 		r = dmr_user_fault(hdr, -EFAULT, "members", "write to", req->members);
+out:
+	kfree(mi);
 	kfree(members);
+	kfree(info);
 	return r;
 }
 
 /* DM_REPLICA_IOC_MODIFY_SYNC: ModifyReplicaSynchronization */
 static int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 {
-	return dmr_group_modify(container_of(hdr, struct dm_replica_modify_sync, hdr));
+	struct dm_replica_modify_sync *req = container_of(hdr, struct dm_replica_modify_sync, hdr);
+	struct dmr_job *job;
+	u32 res = 0;
+
+	job = dmr_job_new(DM_REPLICA_CMD_MODIFY_SYNC);
+	if (!job) {
+		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
+		return -ENOMEM;
+	}
+	req->job_id = dmr_job_id(job);
+	dmr_job_set_group(job, req->group_id);
+
+	if (req->pad || !dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
+			 req->pad ? "pad" : "reserved");
+	} else if (req->operation != DM_REPLICA_OP_RETURN_TO_POOL) {
+		res = req->operation >= 2 && req->operation <= 25 ?
+			DM_REPLICA_RET_NOT_SUPPORTED : DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "Operation: %u is %s", req->operation,
+			 res == DM_REPLICA_RET_NOT_SUPPORTED ? "not supported yet" :
+			 "not an operation of ModifyReplicaSynchronization");
+	} else {
+		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+	}
+
+	hdr->result = res;
+	if (res)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "group returned to the pool");
+	dmr_job_put(job);
+	return dmr_result_errno(res);
 }
 
 /*

@@ -31,7 +31,6 @@
 
 #include "barrier.h"
 #include "compat.h"
-#include "control.h"
 #include "cow.h"
 #include "dm-replica.h"
 #include "group.h"
@@ -1062,16 +1061,15 @@ static int dmr_pool_free_slot(struct dmr_pool *pool)
 }
 
 /* Resolve and check the sources and the pool. dmr_lock held. */
-static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
+static u32 dmr_resolve(const struct dmr_create_req *req, struct dmr_source **srcs,
 		       struct dmr_pool **poolp, char *msg, size_t len)
 {
-	struct dm_replica_create_group *req = a->req;
 	u64 used, total;
 	unsigned int i, j;
 	dev_t devt;
 
 	for (i = 0; i < req->nr_sources; i++) {
-		struct dm_replica_dev *d = &a->sources[i];
+		const struct dmr_dev_nr *d = &req->sources[i];
 
 		devt = MKDEV(d->major, d->minor);
 		if (MAJOR(devt) != d->major || MINOR(devt) != d->minor) {
@@ -1080,7 +1078,9 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 			return DM_REPLICA_RET_INVALID_PARAM;
 		}
 		for (j = 0; j < i; j++) {
-			if (a->sources[j].major == d->major && a->sources[j].minor == d->minor) {
+			const struct dmr_dev_nr *e = &req->sources[j];
+
+			if (e->major == d->major && e->minor == d->minor) {
 				snprintf(msg, len,
 					 "SourceElements[%u]: %u:%u is the same as SourceElements[%u]",
 					 i, d->major, d->minor, j);
@@ -1109,11 +1109,11 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		}
 	}
 
-	devt = MKDEV(req->target_pool.major, req->target_pool.minor);
+	devt = MKDEV(req->pool.major, req->pool.minor);
 	*poolp = dmr_pool_find(devt);
 	if (!*poolp) {
 		snprintf(msg, len, "TargetPool: %u:%u is not a replica-pool device",
-			 req->target_pool.major, req->target_pool.minor);
+			 req->pool.major, req->pool.minor);
 		return DM_REPLICA_RET_INVALID_PARAM;
 	}
 	dmr_pool_usage(*poolp, &used, &total);
@@ -1151,8 +1151,7 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 		if (dmr_pool_uses_dev(*poolp, dmr_source_origin(srcs[i]))) {
 			snprintf(msg, len,
 				 "SourceElements[%u]: %s lies on the device of TargetPool %u:%u",
-				 i, dmr_source_name(srcs[i]), req->target_pool.major,
-				 req->target_pool.minor);
+				 i, dmr_source_name(srcs[i]), req->pool.major, req->pool.minor);
 			return DM_REPLICA_RET_INVALID_PARAM;
 		}
 	}
@@ -1167,44 +1166,27 @@ static u32 dmr_resolve(struct dmr_create_args *a, struct dmr_source **srcs,
 	return 0;
 }
 
-int dmr_group_create(struct dmr_create_args *a)
+u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg, size_t len)
 {
-	struct dm_replica_create_group *req = a->req;
-	struct dm_replica_hdr *hdr = &req->hdr;
 	struct dmr_source **srcs = NULL;
 	struct dmr_group_rec *rec = NULL;
-	struct dmr_create_params params;
 	struct dmr_pool *pool = NULL;
 	struct dmr_group *g = NULL;
-	struct dmr_job *job;
 	char *error = "";
 	unsigned int i;
 	int slot, r;
 	u32 res;
 
-	/* Every call yields a job, the refused ones included. */
-	job = dmr_job_new(DM_REPLICA_CMD_CREATE_GROUP);
-	if (!job) {
-		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
-		return -ENOMEM;
-	}
-	req->job_id = dmr_job_id(job);
-
-	res = dmr_check_create(req, a->settings, a->goal, &params, hdr->message,
-			       sizeof(hdr->message));
-	if (res)
-		goto refuse;
-
 	srcs = kcalloc(req->nr_sources, sizeof(*srcs), GFP_KERNEL);
 	rec = kvzalloc(sizeof(*rec), GFP_KERNEL);
 	if (!srcs || !rec) {
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
+		snprintf(msg, len, "out of memory");
 		goto refuse;
 	}
 
 	mutex_lock(&dmr_lock);
-	res = dmr_resolve(a, srcs, &pool, hdr->message, sizeof(hdr->message));
+	res = dmr_resolve(req, srcs, &pool, msg, len);
 	if (res)
 		goto refuse_locked;
 
@@ -1212,8 +1194,7 @@ int dmr_group_create(struct dmr_create_args *a)
 	r = dmr_md_group_read(dmr_pool_md(pool), slot, rec);
 	if (r) {
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message),
-			 "TargetPool: cannot read group slot %d: %d", slot, r);
+		snprintf(msg, len, "TargetPool: cannot read group slot %d: %d", slot, r);
 		goto refuse_locked;
 	}
 
@@ -1222,10 +1203,10 @@ int dmr_group_create(struct dmr_create_args *a)
 	rec->gen++;
 	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
-	rec->mode = params.mode;
-	rec->consistency = params.consistency;
+	rec->mode = req->params.mode;
+	rec->consistency = req->params.consistency;
 	rec->nr_members = req->nr_sources;
-	rec->job_id = req->job_id;
+	rec->job_id = dmr_job_id(job);
 	rec->broken_reason[0] = 0;
 	if (!req->relationship_name[0])
 		snprintf(req->relationship_name, sizeof(req->relationship_name), "replica%u",
@@ -1251,16 +1232,15 @@ int dmr_group_create(struct dmr_create_args *a)
 	g = dmr_group_alloc(pool, slot, rec, &error);
 	if (!g) {
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message), "%s", error);
+		snprintf(msg, len, "%s", error);
 		goto refuse_locked;
 	}
-	g->params = params;
+	g->params = req->params;
 	for (i = 0; i < req->nr_sources; i++) {
 		r = dmr_origin_attach(g->members[i].org, srcs[i]);
 		if (r) {
 			res = DM_REPLICA_RET_FAILED;
-			snprintf(hdr->message, sizeof(hdr->message),
-				 "SourceElements[%u]: cannot open %s: %d", i,
+			snprintf(msg, len, "SourceElements[%u]: cannot open %s: %d", i,
 				 dmr_source_name(srcs[i]), r);
 			goto refuse_group;
 		}
@@ -1279,65 +1259,36 @@ int dmr_group_create(struct dmr_create_args *a)
 	mutex_unlock(&g->rec_lock);
 	if (r) {
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message),
-			 "TargetPool: cannot write the group record: %d", r);
+		snprintf(msg, len, "TargetPool: cannot write the group record: %d", r);
 		mutex_lock(&dmr_lock);
 		list_del(&g->list);
 		goto refuse_group;
 	}
 
+	/* The group's own reference: the caller may drop its own at once. */
+	dmr_job_get_ref(job);
 	g->job = job;
 	dmr_job_set_group(job, g->rec.id);
 	req->group_id = g->rec.id;
 	req->nr_replicas = g->nr_members;
 	INIT_WORK(&g->create_work, dmr_group_create_work);
-	/* The wait's own reference: the job outlives an aborted group. */
-	if (req->wait_for_copy_state)
-		dmr_job_get_ref(job);
 	queue_work(dmr_group_wq, &g->create_work);
 	kvfree(rec);
 	kfree(srcs);
-
-	if (req->wait_for_copy_state) {
-		struct dm_replica_job info;
-
-		/* Uninterrupted by the timeout: the barrier has its own. */
-		while ((r = dmr_job_wait_job(job, 1000, &info)) == -ETIMEDOUT)
-			;
-		dmr_job_put(job);
-		if (r) {
-			dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED,
-				  "job %llu started; the wait was interrupted", req->job_id);
-			return 0;
-		}
-		if (info.job_state != DM_REPLICA_JOB_COMPLETED) {
-			dmr_reply(hdr, info.error_code ?: DM_REPLICA_RET_FAILED, "%s",
-				  info.error_description);
-			return dmr_result_errno(hdr->result);
-		}
-		dmr_reply(hdr, DM_REPLICA_RET_OK, "Synchronized");
-		return 0;
-	}
-	dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED, "job %llu started", req->job_id);
 	return 0;
 
 refuse_group:
 	/* No snapshot started: nothing to release. */
 	__dmr_group_free(g, true);
-	mutex_unlock(&dmr_lock);
-	goto refuse;
 refuse_locked:
 	mutex_unlock(&dmr_lock);
 refuse:
 	kvfree(rec);
 	kfree(srcs);
-	hdr->result = res;
-	dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
-	dmr_job_put(job);
-	return dmr_result_errno(res);
+	return res;
 }
 
-int dmr_group_list(struct dm_replica_group_list *req, u32 *ids, u32 cap)
+u32 dmr_group_ids(u32 *ids, u32 cap)
 {
 	struct dmr_group *g;
 	u32 n = 0;
@@ -1351,120 +1302,87 @@ int dmr_group_list(struct dm_replica_group_list *req, u32 *ids, u32 cap)
 		n++;
 	}
 	mutex_unlock(&dmr_lock);
-	req->nr_groups = n;
-	return 0;
+	return n;
 }
 
-int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *members, u32 cap)
+int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *members,
+		   u32 cap)
 {
 	struct dmr_group *g;
 	unsigned int i;
 
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(req->group_id);
+	g = dmr_group_find(id);
 	if (!g) {
 		mutex_unlock(&dmr_lock);
-		dmr_reply(&req->hdr, DM_REPLICA_RET_INVALID_PARAM, "group_id: no group %u",
-			  req->group_id);
-		return -EINVAL;
+		return -ENOENT;
 	}
 
 	mutex_lock(&g->rec_lock);
-	req->nr_members = g->nr_members;
-	req->sync_type = g->rec.sync_type;
-	req->mode = g->rec.mode;
-	req->consistency = g->rec.consistency;
-	req->copy_state = __dmr_group_copy_state(g);
-	req->pool.major = MAJOR(dmr_pool_devt(g->pool));
-	req->pool.minor = MINOR(dmr_pool_devt(g->pool));
-	req->chunk_sectors = dmr_pool_chunk_sectors(g->pool);
-	dmr_pool_usage(g->pool, &req->pool_used_chunks, &req->pool_total_chunks);
-	req->barrier_hold_ns = g->rec.barrier_hold_ns;
-	req->created_ns = g->rec.created_ns;
-	req->job_id = g->rec.job_id;
-	strscpy(req->relationship_name, g->rec.relationship_name, sizeof(req->relationship_name));
-	strscpy(req->source_group_name, g->rec.source_group_name, sizeof(req->source_group_name));
-	strscpy(req->target_group, g->rec.target_group, sizeof(req->target_group));
-	strscpy(req->broken_reason, g->rec.broken_reason, sizeof(req->broken_reason));
-	req->group_chunks = 0;
+	info->nr_members = g->nr_members;
+	info->sync_type = g->rec.sync_type;
+	info->mode = g->rec.mode;
+	info->consistency = g->rec.consistency;
+	info->copy_state = __dmr_group_copy_state(g);
+	info->pool = dmr_pool_devt(g->pool);
+	info->chunk_sectors = dmr_pool_chunk_sectors(g->pool);
+	dmr_pool_usage(g->pool, &info->pool_used_chunks, &info->pool_total_chunks);
+	info->barrier_hold_ns = g->rec.barrier_hold_ns;
+	info->created_ns = g->rec.created_ns;
+	info->job_id = g->rec.job_id;
+	strscpy(info->relationship_name, g->rec.relationship_name,
+		sizeof(info->relationship_name));
+	strscpy(info->source_group_name, g->rec.source_group_name,
+		sizeof(info->source_group_name));
+	strscpy(info->target_group, g->rec.target_group, sizeof(info->target_group));
+	strscpy(info->broken_reason, g->rec.broken_reason, sizeof(info->broken_reason));
+	info->group_chunks = 0;
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
+		struct dmr_member_info *mi = &members[i];
 		u64 copied = dmr_snap_copied_chunks(m->snap);
 
-		req->group_chunks += copied;
+		info->group_chunks += copied;
 		if (i >= cap)
 			continue;
-		memset(&members[i], 0, sizeof(members[i]));
-		if (m->org->src) {
-			members[i].source.major = MAJOR(dmr_source_devt(m->org->src));
-			members[i].source.minor = MINOR(dmr_source_devt(m->org->src));
-		}
-		if (m->org->bdev.bdev) {
-			members[i].source_dev.major = MAJOR(m->org->bdev.bdev->bd_dev);
-			members[i].source_dev.minor = MINOR(m->org->bdev.bdev->bd_dev);
-		}
-		members[i].sectors = g->rec.members[i].sectors;
-		members[i].copy_state = g->rec.members[i].copy_state;
-		members[i].copied_chunks = copied;
-		strscpy(members[i].source_name, g->rec.members[i].source_name,
-			sizeof(members[i].source_name));
+		memset(mi, 0, sizeof(*mi));
+		if (m->org->src)
+			mi->source = dmr_source_devt(m->org->src);
+		if (m->org->bdev.bdev)
+			mi->source_dev = m->org->bdev.bdev->bd_dev;
+		mi->sectors = g->rec.members[i].sectors;
+		mi->copy_state = g->rec.members[i].copy_state;
+		mi->copied_chunks = copied;
+		strscpy(mi->source_name, g->rec.members[i].source_name, sizeof(mi->source_name));
 	}
 	mutex_unlock(&g->rec_lock);
 	mutex_unlock(&dmr_lock);
 	return 0;
 }
 
-/* ModifyReplicaSynchronization: Return To ResourcePool (delete). */
-int dmr_group_modify(struct dm_replica_modify_sync *req)
+u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len)
 {
-	struct dm_replica_hdr *hdr = &req->hdr;
 	struct dmr_group *g;
-	struct dmr_job *job;
 	unsigned int i;
 	u32 res = 0;
 	int r;
 
-	job = dmr_job_new(DM_REPLICA_CMD_MODIFY_SYNC);
-	if (!job) {
-		dmr_reply(hdr, DM_REPLICA_RET_FAILED, "out of memory");
-		return -ENOMEM;
-	}
-	req->job_id = dmr_job_id(job);
-	dmr_job_set_group(job, req->group_id);
-
-	if (req->pad || !dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
-		res = DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
-			 req->pad ? "pad" : "reserved");
-		goto out;
-	}
-	if (req->operation != DM_REPLICA_OP_RETURN_TO_POOL) {
-		res = req->operation >= 2 && req->operation <= 25 ?
-			DM_REPLICA_RET_NOT_SUPPORTED : DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "Operation: %u is %s", req->operation,
-			 res == DM_REPLICA_RET_NOT_SUPPORTED ? "not supported yet" :
-			 "not an operation of ModifyReplicaSynchronization");
-		goto out;
-	}
-
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(req->group_id);
+	g = dmr_group_find(id);
 	if (!g) {
 		res = DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "Synchronization: no group %u",
-			 req->group_id);
+		snprintf(msg, len, "Synchronization: no group %u", id);
 		goto out_locked;
 	}
 	if (!g->ready) {
 		res = DM_REPLICA_RET_IN_USE;
-		snprintf(hdr->message, sizeof(hdr->message),
-			 "Synchronization: group %u is still being created", g->rec.id);
+		snprintf(msg, len, "Synchronization: group %u is still being created", g->rec.id);
 		goto out_locked;
 	}
 	for (i = 0; i < g->nr_members; i++) {
 		if (g->members[i].nr_replicas) {
 			res = DM_REPLICA_RET_IN_USE;
-			snprintf(hdr->message, sizeof(hdr->message),
+			snprintf(msg, len,
 				 "Synchronization: replica %.60s_%u of group %u is still in use",
 				 g->rec.relationship_name, i + 1, g->rec.id);
 			goto out_locked;
@@ -1491,24 +1409,15 @@ int dmr_group_modify(struct dm_replica_modify_sync *req)
 	if (r) {
 		g->dying = false;
 		res = DM_REPLICA_RET_FAILED;
-		snprintf(hdr->message, sizeof(hdr->message),
-			 "Synchronization: cannot delete group %u: %d", g->rec.id, r);
+		snprintf(msg, len, "Synchronization: cannot delete group %u: %d", g->rec.id, r);
 		goto out_locked;
 	}
 	mutex_unlock(&dmr_lock);
 	dmr_group_end(g);
-	goto out;
+	return 0;
 out_locked:
 	mutex_unlock(&dmr_lock);
-out:
-	hdr->result = res;
-	if (res)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
-	else
-		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-			    "group returned to the pool");
-	dmr_job_put(job);
-	return dmr_result_errno(res);
+	return res;
 }
 
 int dmr_group_init(void)

@@ -4,7 +4,9 @@
  *
  * A group is the N sources of one CreateGroupReplicaFromElements request,
  * their N replicas and the point in time that binds them. Its state lives
- * in group.c; the record of it in the pool's metadata.
+ * in group.c; the record of it in the pool's metadata. group.c never sees
+ * the user's structs: control.c translates them to and from the ones
+ * below.
  */
 #ifndef DM_REPLICA_GROUP_H
 #define DM_REPLICA_GROUP_H
@@ -13,6 +15,9 @@
 
 #include <uapi/linux/dm-replica.h>
 
+#include "request.h"
+
+struct dmr_job;
 struct dmr_pool;
 struct dmr_source;
 struct dmr_member;
@@ -41,20 +46,102 @@ u32 dmr_member_chunk_sectors(struct dmr_member *m);
 u16 dmr_member_copy_state(struct dmr_member *m);
 
 /*
- * control.c: the commands. Each fills @hdr->result and @hdr->message and
- * returns 0 or a negative errno. May sleep.
+ * The commands, as control.c hands them over once it has checked and
+ * translated the user's structs (it alone speaks those). Messages go to
+ * @msg: the reason of a refusal, naming the field at fault. May sleep.
  */
-struct dmr_create_args {
-	struct dm_replica_create_group *req;
-	struct dm_replica_dev *sources;	/* req->nr_sources entries */
-	char *settings;			/* NUL-terminated, or NULL */
-	char *goal;			/* NUL-terminated, or NULL */
+
+/* A device as the request numbers it; group.c checks it is a dev_t. */
+struct dmr_dev_nr {
+	u32 major;
+	u32 minor;
 };
 
-int dmr_group_create(struct dmr_create_args *args);
-int dmr_group_list(struct dm_replica_group_list *req, u32 *ids, u32 cap);
-int dmr_group_get(struct dm_replica_group *req, struct dm_replica_member *members,
-		  u32 cap);
-int dmr_group_modify(struct dm_replica_modify_sync *req);
+/*
+ * struct dmr_create_req - CreateGroupReplicaFromElements, checked by
+ * dmr_check_create()
+ * @params:    what dmr_check_create() made of mode, consistency, settings.
+ * @sync_type: SyncType.
+ * @pool:      TargetPool.
+ * @sources:   SourceElements, @nr_sources of them (1 to the maximum).
+ * @relationship_name, @source_group_name, @target_group: in: the names
+ *             asked for, "" for made up; out: the group's names.
+ * @group_id, @nr_replicas: out, when the creation started.
+ */
+struct dmr_create_req {
+	struct dmr_create_params params;
+	u16 sync_type;
+	struct dmr_dev_nr pool;
+	unsigned int nr_sources;
+	struct dmr_dev_nr sources[DM_REPLICA_MAX_MEMBERS];
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	u32 group_id;
+	u32 nr_replicas;
+};
+
+/*
+ * Start the creation of a group as @job, which it ends. Returns 0 when the
+ * creation started (the group holds its own reference to @job), else the
+ * SMI-S result of the refusal; @job is the caller's to end then.
+ */
+u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg, size_t len);
+
+/* The ids of the groups, up to @cap of them; returns how many there are. */
+u32 dmr_group_ids(u32 *ids, u32 cap);
+
+/*
+ * struct dmr_member_info - one member as GROUP_GET shows it
+ * @source:     the replica-source device, 0 while it is absent.
+ * @source_dev: the device under it, 0 until it has been seen.
+ * @sectors:    the source's size at the point in time.
+ */
+struct dmr_member_info {
+	dev_t source;
+	dev_t source_dev;
+	u64 sectors;
+	u16 copy_state;
+	u64 copied_chunks;
+	char source_name[DM_REPLICA_NAME_LEN];
+};
+
+/*
+ * struct dmr_group_info - a group as GROUP_GET shows it
+ * @group_chunks: the members' copied chunks, all of them counted.
+ */
+struct dmr_group_info {
+	u32 nr_members;
+	u16 sync_type;
+	u16 mode;
+	u16 consistency;
+	u16 copy_state;
+	dev_t pool;
+	u32 chunk_sectors;
+	u64 pool_used_chunks;
+	u64 pool_total_chunks;
+	u64 group_chunks;
+	u64 barrier_hold_ns;
+	u64 created_ns;
+	u64 job_id;
+	char relationship_name[DM_REPLICA_NAME_LEN];
+	char source_group_name[DM_REPLICA_NAME_LEN];
+	char target_group[DM_REPLICA_NAME_LEN];
+	char broken_reason[DM_REPLICA_MESSAGE_LEN];
+};
+
+/*
+ * Describe group @id, and its first @cap members in @members. -ENOENT
+ * when there is no such group.
+ */
+int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *members,
+		   u32 cap);
+
+/*
+ * Return To ResourcePool: delete group @id as @job, which the caller ends.
+ * The job is started once the deletion is under way. Returns the SMI-S
+ * result.
+ */
+u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */
