@@ -264,7 +264,7 @@ static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 		container_of(hdr, struct dm_replica_create_group, hdr);
 	struct dm_replica_dev *sources = NULL;
 	char *settings = NULL, *goal = NULL;
-	struct dm_replica_job info;
+	struct dmr_job_status info;
 	struct dmr_job *job;
 	u32 res;
 	int r;
@@ -377,10 +377,26 @@ static int dmr_job_answer(struct dm_replica_job *j, int r)
 	}
 }
 
+static void dmr_job_out(struct dm_replica_job *j, const struct dmr_job_status *st)
+{
+	j->job_state = st->job_state;
+	j->percent_complete = st->percent_complete;
+	j->error_code = st->error_code;
+	j->group_id = st->group_id;
+	j->operation = st->operation;
+	j->time_submitted_ns = st->time_submitted_ns;
+	j->start_time_ns = st->start_time_ns;
+	j->elapsed_ns = st->elapsed_ns;
+	j->time_before_removal_ns = st->time_before_removal_ns;
+	j->barrier_hold_ns = st->barrier_hold_ns;
+	strscpy(j->error_description, st->error_description, sizeof(j->error_description));
+}
+
 /* DM_REPLICA_IOC_JOB_GET, _WAIT, _CANCEL: the job's state. */
 static int dmr_cmd_job(struct dm_replica_hdr *hdr, unsigned int nr)
 {
 	struct dm_replica_job *j = container_of(hdr, struct dm_replica_job, hdr);
+	struct dmr_job_status st;
 	u16 request = j->request;
 	int r;
 
@@ -398,10 +414,10 @@ static int dmr_cmd_job(struct dm_replica_hdr *hdr, unsigned int nr)
 
 	switch (nr) {
 	case DM_REPLICA_CMD_JOB_GET:
-		r = dmr_job_info(j->job_id, j);
+		r = dmr_job_info(j->job_id, &st);
 		break;
 	case DM_REPLICA_CMD_JOB_WAIT:
-		r = dmr_job_wait(j->job_id, j->timeout_ms, j);
+		r = dmr_job_wait(j->job_id, j->timeout_ms, &st);
 		break;
 	default:
 		if (request == DM_REPLICA_JOB_REQ_START || request == DM_REPLICA_JOB_REQ_SUSPEND ||
@@ -417,9 +433,12 @@ static int dmr_cmd_job(struct dm_replica_hdr *hdr, unsigned int nr)
 				  "request: %u is not a RequestStateChange value", request);
 			return -EINVAL;
 		}
-		r = dmr_job_cancel(j->job_id, request, j);
+		r = dmr_job_cancel(j->job_id, request, &st);
 		break;
 	}
+	/* Whatever the answer, an existing job is shown. */
+	if (r != -ENOENT)
+		dmr_job_out(j, &st);
 	return dmr_job_answer(j, r);
 }
 

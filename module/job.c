@@ -315,7 +315,7 @@ static void __dmr_job_set_told(struct dmr_job *job)
 }
 
 /* dmr_jobs_lock held. */
-static void __dmr_job_fill(struct dmr_job *job, struct dm_replica_job *out)
+static void __dmr_job_fill(struct dmr_job *job, struct dmr_job_status *out)
 {
 	u64 now = ktime_get_ns();
 
@@ -345,7 +345,7 @@ void dmr_job_told(u64 id)
 	spin_unlock(&dmr_jobs_lock);
 }
 
-int dmr_job_info(u64 id, struct dm_replica_job *out)
+int dmr_job_info(u64 id, struct dmr_job_status *out)
 {
 	struct dmr_job *job;
 	int r = -ENOENT;
@@ -371,7 +371,7 @@ static bool dmr_job_ended(struct dmr_job *job)
 	return r;
 }
 
-int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dm_replica_job *out)
+int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dmr_job_status *out)
 {
 	long t;
 
@@ -386,7 +386,7 @@ int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dm_rep
 	return t < 0 ? t : -ETIMEDOUT;
 }
 
-int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out)
+int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dmr_job_status *out)
 {
 	struct dmr_job *job;
 	int r;
@@ -404,7 +404,7 @@ int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out)
 	return r;
 }
 
-int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out)
+int dmr_job_cancel(u64 id, u16 request, struct dmr_job_status *out)
 {
 	struct dmr_job *job;
 	int r = -ENOENT;

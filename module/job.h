@@ -51,14 +51,38 @@ u64 dmr_job_refused(u32 operation, u32 result, const char *desc);
 /* The caller of the request has been answered with the job's end. */
 void dmr_job_told(u64 id);
 
-/* Control commands: fill @out; -ENOENT for an unknown job. */
-int dmr_job_info(u64 id, struct dm_replica_job *out);
+/*
+ * struct dmr_job_status - what a job shows (CIM_ConcreteJob); control.c
+ * turns it into the JOB_GET answer.
+ * @operation:        DM_REPLICA_CMD_* of the call that started the job.
+ * @time_submitted_ns, @start_time_ns: CLOCK_REALTIME; 0 before the start.
+ * @elapsed_ns:       time running, up to the end.
+ */
+struct dmr_job_status {
+	u16 job_state;
+	u16 percent_complete;
+	u32 error_code;
+	u32 group_id;
+	u32 operation;
+	u64 time_submitted_ns;
+	u64 start_time_ns;
+	u64 elapsed_ns;
+	u64 time_before_removal_ns;
+	u64 barrier_hold_ns;
+	char error_description[DM_REPLICA_MESSAGE_LEN];
+};
+
+/*
+ * Control commands: fill @out whenever the job exists; -ENOENT for an
+ * unknown job (@out untouched).
+ */
+int dmr_job_info(u64 id, struct dmr_job_status *out);
 /* Waits, interruptibly: -ETIMEDOUT, -ERESTARTSYS. */
-int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dm_replica_job *out);
+int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dmr_job_status *out);
 /* Likewise, for a job the caller holds a reference to. */
-int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dm_replica_job *out);
+int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dmr_job_status *out);
 /* -EALREADY when the job has ended. */
-int dmr_job_cancel(u64 id, u16 request, struct dm_replica_job *out);
+int dmr_job_cancel(u64 id, u16 request, struct dmr_job_status *out);
 
 /* The job state machine, for the KUnit suite and the checks above. */
 bool dmr_job_transition_ok(u16 from, u16 to);

@@ -31,7 +31,7 @@ static void dmr_test_job_transitions(struct kunit *test)
 
 static void dmr_test_job_life(struct kunit *test)
 {
-	struct dm_replica_job info = {};
+	struct dmr_job_status info = {};
 	struct dmr_job *job = dmr_job_new(7);
 	u64 id;
 
@@ -68,7 +68,7 @@ static void dmr_test_job_life(struct kunit *test)
 
 static void dmr_test_job_unknown(struct kunit *test)
 {
-	struct dm_replica_job info = {};
+	struct dmr_job_status info = {};
 
 	KUNIT_EXPECT_EQ(test, dmr_job_info(~0ULL, &info), -ENOENT);
 	KUNIT_EXPECT_EQ(test, dmr_job_wait(~0ULL, 1, &info), -ENOENT);
@@ -77,7 +77,7 @@ static void dmr_test_job_unknown(struct kunit *test)
 
 static void dmr_test_job_exception(struct kunit *test)
 {
-	struct dm_replica_job info = {};
+	struct dmr_job_status info = {};
 	struct dmr_job *job = dmr_job_new(1);
 
 	KUNIT_ASSERT_NOT_NULL(test, job);
@@ -98,7 +98,7 @@ static void dmr_test_job_exception(struct kunit *test)
 static void dmr_test_job_bound(struct kunit *test)
 {
 	static const unsigned int end_order[] = { 3, 0, 1, 4, 2 };
-	struct dm_replica_job info = {};
+	struct dmr_job_status info = {};
 	struct dmr_job *jobs[5], *running;
 	unsigned int i, old;
 	u64 ids[5];
@@ -143,7 +143,7 @@ static void dmr_test_job_bound(struct kunit *test)
  */
 static void dmr_test_job_keep_zero(struct kunit *test)
 {
-	struct dm_replica_job info = {};
+	struct dmr_job_status info = {};
 	struct dmr_job *job = dmr_job_new(1), *other;
 	unsigned int old;
 	u64 id;
