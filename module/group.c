@@ -153,7 +153,7 @@ static struct dmr_group *dmr_group_in_slot(struct dmr_pool *pool, unsigned int s
 	return NULL;
 }
 
-unsigned int dmr_groups_count(struct dmr_pool *pool)
+static unsigned int dmr_groups_count(struct dmr_pool *pool)
 {
 	struct dmr_group *g;
 	unsigned int n = 0;
@@ -626,7 +626,7 @@ static int dmr_group_renumber(struct dmr_pool *pool, unsigned int slot,
 	return r;
 }
 
-int dmr_groups_load(struct dmr_pool *pool, char **error)
+static int dmr_groups_load(struct dmr_pool *pool, char **error)
 {
 	const struct dmr_geometry *geo = dmr_md_geo(dmr_pool_md(pool));
 	struct dmr_origin *org, *otmp;
@@ -803,7 +803,7 @@ out:
 	return r;
 }
 
-void dmr_groups_source_added(struct dmr_source *src)
+static void dmr_groups_source_added(struct dmr_source *src)
 {
 	struct dmr_origin *org;
 
@@ -818,7 +818,7 @@ void dmr_groups_source_added(struct dmr_source *src)
 	}
 }
 
-void dmr_groups_source_removed(struct dmr_source *src)
+static void dmr_groups_source_removed(struct dmr_source *src)
 {
 	struct dmr_origin *org;
 
@@ -1420,15 +1420,33 @@ out_locked:
 	return res;
 }
 
+/* What pools and sources tell the groups, and ask of them. */
+static const struct dmr_pool_user_ops dmr_group_pool_ops = {
+	.load = dmr_groups_load,
+	.count = dmr_groups_count,
+};
+
+static const struct dmr_source_watch_ops dmr_group_source_ops = {
+	.added = dmr_groups_source_added,
+	.removed = dmr_groups_source_removed,
+};
+
+/* Before the targets are registered (main.c), after they are gone. */
 int dmr_group_init(void)
 {
 	dmr_group_wq = alloc_workqueue("dmr-group", WQ_MEM_RECLAIM, 0);
-	return dmr_group_wq ? 0 : -ENOMEM;
+	if (!dmr_group_wq)
+		return -ENOMEM;
+	dmr_pool_set_user_ops(&dmr_group_pool_ops);
+	dmr_source_set_watch_ops(&dmr_group_source_ops);
+	return 0;
 }
 
 void dmr_group_exit(void)
 {
 	/* Groups hold a module reference: none is left at unload. */
 	WARN_ON(!list_empty(&dmr_groups));
+	dmr_source_set_watch_ops(NULL);
+	dmr_pool_set_user_ops(NULL);
 	destroy_workqueue(dmr_group_wq);
 }

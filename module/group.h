@@ -18,20 +18,8 @@
 #include "request.h"
 
 struct dmr_job;
-struct dmr_pool;
-struct dmr_source;
 struct dmr_member;
 struct dmr_rep_engine;
-
-/* pool.c, with dmr_lock held: bring back a pool's groups when it is
- * loaded; count them; forget them when the pool object goes.
- */
-int dmr_groups_load(struct dmr_pool *pool, char **error);
-unsigned int dmr_groups_count(struct dmr_pool *pool);
-
-/* source.c, with dmr_lock held: a source device appeared or went. */
-void dmr_groups_source_added(struct dmr_source *src);
-void dmr_groups_source_removed(struct dmr_source *src);
 
 /* replica.c: the member @n (from 1) of group @group_id in the pool shown
  * by the dm device @pool_devt.

@@ -18,7 +18,6 @@
 #include "alloc.h"
 #include "compat.h"
 #include "dm-replica.h"
-#include "group.h"
 #include "metadata.h"
 #include "pool.h"
 #include "source.h"
@@ -52,6 +51,14 @@ struct pool_target {
 };
 
 static LIST_HEAD(dmr_pools);
+
+/* The groups' side (group.c); constant while the target is registered. */
+static const struct dmr_pool_user_ops *dmr_pool_users;
+
+void dmr_pool_set_user_ops(const struct dmr_pool_user_ops *ops)
+{
+	dmr_pool_users = ops;
+}
 
 struct dmr_pool *dmr_pool_find(dev_t md_devt)
 {
@@ -253,7 +260,7 @@ static struct dmr_pool *dmr_pool_open(struct block_device *bdev, char **error)
 	}
 
 	list_add(&pool->list, &dmr_pools);
-	r = dmr_groups_load(pool, error);
+	r = dmr_pool_users->load(pool, error);
 	if (r) {
 		/* Groups loaded so far hold references: drop ours last. */
 		dmr_pool_put(pool);
@@ -440,7 +447,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	case STATUSTYPE_INFO:
 		dmr_pool_usage(pool, &used, &total);
 		mutex_lock(&dmr_lock);
-		groups = dmr_groups_count(pool);
+		groups = dmr_pool_users->count(pool);
 		mutex_unlock(&dmr_lock);
 		health = dmr_pool_failed(pool) ? "failed" : used == total ? "full" : "ok";
 		DMEMIT("%u %llu/%llu %u %s", pool->chunk_sectors, used, total, groups, health);

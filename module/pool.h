@@ -64,4 +64,25 @@ void dmr_pool_seen_epoch(struct dmr_pool *pool, u32 epoch);
 /* Has a metadata write failed? */
 bool dmr_pool_failed(struct dmr_pool *pool);
 
+/*
+ * struct dmr_pool_user_ops - what a pool asks of the groups that draw from
+ * it. The pool knows groups only through these, so that it need not call
+ * up into the code that uses it. Both are called with dmr_lock held.
+ * @load:  bring back the groups recorded in @pool, which is being loaded
+ *         and already listed. On failure, with *@error set, no group of
+ *         @pool is left.
+ * @count: the number of groups of @pool, for its status.
+ */
+struct dmr_pool_user_ops {
+	int (*load)(struct dmr_pool *pool, char **error);
+	unsigned int (*count)(struct dmr_pool *pool);
+};
+
+/*
+ * Set (or clear, with NULL) the groups' ops: at module init before the
+ * replica-pool target is registered, and at exit after it is gone, so
+ * that no pool ever sees them change.
+ */
+void dmr_pool_set_user_ops(const struct dmr_pool_user_ops *ops);
+
 #endif /* DM_REPLICA_POOL_H */

@@ -22,7 +22,6 @@
 #include "compat.h"
 #include "engine.h"
 #include "dm-replica.h"
-#include "group.h"
 #include "pool.h"
 #include "source.h"
 
@@ -86,6 +85,14 @@ struct replica_source {
 };
 
 static LIST_HEAD(dmr_sources);
+
+/* The groups' side (group.c); constant while the target is registered. */
+static const struct dmr_source_watch_ops *dmr_source_watch;
+
+void dmr_source_set_watch_ops(const struct dmr_source_watch_ops *ops)
+{
+	dmr_source_watch = ops;
+}
 
 struct dmr_source *dmr_source_find(dev_t md_devt)
 {
@@ -335,7 +342,7 @@ static struct dmr_source *dmr_source_get_or_create(struct dm_target *ti,
 	atomic_set(&src->entering, 0);
 	init_waitqueue_head(&src->drained);
 	list_add(&src->list, &dmr_sources);
-	dmr_groups_source_added(src);
+	dmr_source_watch->added(src);
 	return src;
 }
 
@@ -418,7 +425,7 @@ static void source_dtr(struct dm_target *ti)
 	if (!--src->nr_targets) {
 		/* The device goes away: its group member loses its source. */
 		list_del(&src->list);
-		dmr_groups_source_removed(src);
+		dmr_source_watch->removed(src);
 	}
 	mutex_unlock(&dmr_lock);
 	dmr_source_put(src);

@@ -45,6 +45,25 @@ void *dmr_source_member(struct dmr_source *src);
 void dmr_source_set_member(struct dmr_source *src, void *member, u32 chunk_sectors);
 
 /*
+ * struct dmr_source_watch_ops - what the groups are told of sources, so
+ * that a group can find its source again and let go of it. Called with
+ * dmr_lock held, from the target's constructor and destructor.
+ * @added:   @src appeared (a new device; a reloaded table of the same
+ *           device and start is no new source).
+ * @removed: the last table of @src is gone; it is off the list already.
+ */
+struct dmr_source_watch_ops {
+	void (*added)(struct dmr_source *src);
+	void (*removed)(struct dmr_source *src);
+};
+
+/*
+ * Set (or clear, with NULL) the watcher: at module init before the
+ * replica-source target is registered, and at exit after it is gone.
+ */
+void dmr_source_set_watch_ops(const struct dmr_source_watch_ops *ops);
+
+/*
  * The barrier steps (barrier.c). dmr_source_hold() makes new writes wait;
  * dmr_source_drain() waits until the writes already sent on have ended,
  * at most @timeout jiffies (returns 0 on timeout); dmr_source_attach()
