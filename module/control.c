@@ -10,9 +10,9 @@
  * once its struct could be read and written. The errno of each answer is
  * the table of Documentation/dm-replica.rst, "Errors".
  *
- * This is the only piece that speaks the user's structs: it checks their
- * reserved fields and buffers, has request.c check a create request, and
- * translates them to and from the structs of group.h.
+ * This is the only piece that translates the user's structs to and from
+ * the internal ones (group.h, job.h): it checks their reserved fields and
+ * buffers and has request.c check a create request as given.
  *
  * The handlers keep no state of their own between calls, so the control
  * device needs no lock; what a handler touches is protected by the lock of
