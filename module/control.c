@@ -197,9 +197,9 @@ static int dmr_copy_settings(struct dm_replica_hdr *hdr, u64 uptr, u32 len,
 }
 
 /* The create request as group.c takes it; dmr_check_create() passed it. */
-static void dmr_create_req_in(struct dmr_create_req *c,
-			      const struct dm_replica_create_group *req,
-			      const struct dm_replica_dev *sources)
+VISIBLE_IF_KUNIT void dmr_create_req_in(struct dmr_create_req *c,
+					const struct dm_replica_create_group *req,
+					const struct dm_replica_dev *sources)
 {
 	unsigned int i;
 
@@ -217,8 +217,8 @@ static void dmr_create_req_in(struct dmr_create_req *c,
 }
 
 /* What group.c made of the request: names, and the group once started. */
-static void dmr_create_req_out(struct dm_replica_create_group *req,
-			       const struct dmr_create_req *c)
+VISIBLE_IF_KUNIT void dmr_create_req_out(struct dm_replica_create_group *req,
+					 const struct dmr_create_req *c)
 {
 	strscpy(req->relationship_name, c->relationship_name, sizeof(req->relationship_name));
 	strscpy(req->source_group_name, c->source_group_name, sizeof(req->source_group_name));
@@ -377,7 +377,7 @@ static int dmr_job_answer(struct dm_replica_job *j, int r)
 	}
 }
 
-static void dmr_job_out(struct dm_replica_job *j, const struct dmr_job_status *st)
+VISIBLE_IF_KUNIT void dmr_job_out(struct dm_replica_job *j, const struct dmr_job_status *st)
 {
 	j->job_state = st->job_state;
 	j->percent_complete = st->percent_complete;
@@ -502,7 +502,8 @@ static void dmr_dev_out(struct dm_replica_dev *d, dev_t devt)
 	d->minor = MINOR(devt);
 }
 
-static void dmr_group_out(struct dm_replica_group *req, const struct dmr_group_info *info)
+VISIBLE_IF_KUNIT void dmr_group_out(struct dm_replica_group *req,
+				    const struct dmr_group_info *info)
 {
 	req->nr_members = info->nr_members;
 	req->sync_type = info->sync_type;
@@ -523,7 +524,8 @@ static void dmr_group_out(struct dm_replica_group *req, const struct dmr_group_i
 	strscpy(req->broken_reason, info->broken_reason, sizeof(req->broken_reason));
 }
 
-static void dmr_member_out(struct dm_replica_member *m, const struct dmr_member_info *mi)
+VISIBLE_IF_KUNIT void dmr_member_out(struct dm_replica_member *m,
+				     const struct dmr_member_info *mi)
 {
 	memset(m, 0, sizeof(*m));
 	dmr_dev_out(&m->source, mi->source);

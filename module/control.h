@@ -14,10 +14,22 @@ void dmr_reply(struct dm_replica_hdr *hdr, u32 result, const char *fmt, ...);
 int dmr_result_errno(u32 result);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+struct dmr_create_req;
+struct dmr_group_info;
+struct dmr_member_info;
+struct dmr_job_status;
+
 int dmr_check_hdr(struct dm_replica_hdr *hdr);
 int dmr_cmd_version(struct dm_replica_hdr *hdr);
 int dmr_check_buffer(struct dm_replica_hdr *hdr, u64 uptr, u32 n, u32 max,
 		     const char *field, const char *count);
+/* The translations between the user's structs and the internal ones. */
+void dmr_create_req_in(struct dmr_create_req *c, const struct dm_replica_create_group *req,
+		       const struct dm_replica_dev *sources);
+void dmr_create_req_out(struct dm_replica_create_group *req, const struct dmr_create_req *c);
+void dmr_group_out(struct dm_replica_group *req, const struct dmr_group_info *info);
+void dmr_member_out(struct dm_replica_member *m, const struct dmr_member_info *mi);
+void dmr_job_out(struct dm_replica_job *j, const struct dmr_job_status *st);
 #endif
 
 #endif /* DM_REPLICA_CONTROL_H */

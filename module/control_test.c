@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for the request checking of the control device.
+ * KUnit tests for the request checking of the control device, and for its
+ * translations between the user's structs and the internal ones.
  */
 #include <kunit/test.h>
+#include <linux/kdev_t.h>
 #include <linux/string.h>
 
 #include <uapi/linux/dm-replica.h>
 
 #include "control.h"
+#include "group.h"
+#include "job.h"
 
 static void dmr_test_hdr_ok(struct kunit *test)
 {
@@ -158,6 +162,143 @@ static void dmr_test_reply_truncates(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, hdr.result, (u32)DM_REPLICA_RET_INVALID_PARAM);
 }
 
+/*
+ * A create request reaches group.c with every field group.c needs, and
+ * the names group.c made up, with the group, come back to the caller.
+ */
+static void dmr_test_create_req(struct kunit *test)
+{
+	struct dm_replica_create_group *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct dmr_create_req *c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	struct dm_replica_dev sources[2] = { { 253, 1 }, { 8, 16 } };
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	req->sync_type = DM_REPLICA_SYNC_SNAPSHOT;
+	req->target_pool.major = 253;
+	req->target_pool.minor = 9;
+	req->nr_sources = 2;
+	strscpy(req->relationship_name, "nightly", sizeof(req->relationship_name));
+	dmr_create_req_in(c, req, sources);
+	KUNIT_EXPECT_EQ(test, c->sync_type, DM_REPLICA_SYNC_SNAPSHOT);
+	KUNIT_EXPECT_EQ(test, c->pool.major, 253U);
+	KUNIT_EXPECT_EQ(test, c->pool.minor, 9U);
+	KUNIT_EXPECT_EQ(test, c->nr_sources, 2U);
+	KUNIT_EXPECT_EQ(test, c->sources[0].major, 253U);
+	KUNIT_EXPECT_EQ(test, c->sources[0].minor, 1U);
+	KUNIT_EXPECT_EQ(test, c->sources[1].major, 8U);
+	KUNIT_EXPECT_EQ(test, c->sources[1].minor, 16U);
+	KUNIT_EXPECT_STREQ(test, c->relationship_name, "nightly");
+	KUNIT_EXPECT_STREQ(test, c->source_group_name, "");
+	KUNIT_EXPECT_STREQ(test, c->target_group, "");
+
+	strscpy(c->source_group_name, "nightly_sources", sizeof(c->source_group_name));
+	strscpy(c->target_group, "nightly_targets", sizeof(c->target_group));
+	c->group_id = 12;
+	c->nr_replicas = 2;
+	dmr_create_req_out(req, c);
+	KUNIT_EXPECT_STREQ(test, req->relationship_name, "nightly");
+	KUNIT_EXPECT_STREQ(test, req->source_group_name, "nightly_sources");
+	KUNIT_EXPECT_STREQ(test, req->target_group, "nightly_targets");
+	KUNIT_EXPECT_EQ(test, req->group_id, 12U);
+	KUNIT_EXPECT_EQ(test, req->nr_replicas, 2U);
+}
+
+/* Every field of GROUP_GET's answer comes from the group's summary. */
+static void dmr_test_group_out(struct kunit *test)
+{
+	struct dm_replica_group *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	struct dmr_group_info *info = kunit_kzalloc(test, sizeof(*info), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	KUNIT_ASSERT_NOT_NULL(test, info);
+	memset(req, 0xa5, sizeof(*req));
+	*info = (struct dmr_group_info) {
+		.nr_members = 3, .sync_type = DM_REPLICA_SYNC_SNAPSHOT,
+		.mode = DM_REPLICA_MODE_SYNCHRONOUS,
+		.consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL,
+		.copy_state = DM_REPLICA_COPY_MIXED, .pool = MKDEV(253, 7),
+		.chunk_sectors = 128, .pool_used_chunks = 5, .pool_total_chunks = 6,
+		.group_chunks = 4, .barrier_hold_ns = 8, .created_ns = 9, .job_id = 10,
+	};
+	strscpy(info->relationship_name, "r", sizeof(info->relationship_name));
+	strscpy(info->source_group_name, "s", sizeof(info->source_group_name));
+	strscpy(info->target_group, "t", sizeof(info->target_group));
+	strscpy(info->broken_reason, "b", sizeof(info->broken_reason));
+	dmr_group_out(req, info);
+	KUNIT_EXPECT_EQ(test, req->nr_members, 3U);
+	KUNIT_EXPECT_EQ(test, req->sync_type, DM_REPLICA_SYNC_SNAPSHOT);
+	KUNIT_EXPECT_EQ(test, req->mode, DM_REPLICA_MODE_SYNCHRONOUS);
+	KUNIT_EXPECT_EQ(test, req->consistency, DM_REPLICA_CONSISTENCY_SEQUENTIAL);
+	KUNIT_EXPECT_EQ(test, req->copy_state, DM_REPLICA_COPY_MIXED);
+	KUNIT_EXPECT_EQ(test, req->pool.major, 253U);
+	KUNIT_EXPECT_EQ(test, req->pool.minor, 7U);
+	KUNIT_EXPECT_EQ(test, req->chunk_sectors, 128U);
+	KUNIT_EXPECT_EQ(test, req->pool_used_chunks, 5ULL);
+	KUNIT_EXPECT_EQ(test, req->pool_total_chunks, 6ULL);
+	KUNIT_EXPECT_EQ(test, req->group_chunks, 4ULL);
+	KUNIT_EXPECT_EQ(test, req->barrier_hold_ns, 8ULL);
+	KUNIT_EXPECT_EQ(test, req->created_ns, 9ULL);
+	KUNIT_EXPECT_EQ(test, req->job_id, 10ULL);
+	KUNIT_EXPECT_STREQ(test, req->relationship_name, "r");
+	KUNIT_EXPECT_STREQ(test, req->source_group_name, "s");
+	KUNIT_EXPECT_STREQ(test, req->target_group, "t");
+	KUNIT_EXPECT_STREQ(test, req->broken_reason, "b");
+}
+
+/* A member: an absent device is 0:0, and the padding is zero. */
+static void dmr_test_member_out(struct kunit *test)
+{
+	struct dmr_member_info mi = {
+		.source = MKDEV(253, 4), .sectors = 2048,
+		.copy_state = DM_REPLICA_COPY_BROKEN, .copied_chunks = 11,
+	};
+	struct dm_replica_member m;
+
+	memset(&m, 0xa5, sizeof(m));
+	strscpy(mi.source_name, "vg-data", sizeof(mi.source_name));
+	dmr_member_out(&m, &mi);
+	KUNIT_EXPECT_EQ(test, m.source.major, 253U);
+	KUNIT_EXPECT_EQ(test, m.source.minor, 4U);
+	KUNIT_EXPECT_EQ(test, m.source_dev.major, 0U);
+	KUNIT_EXPECT_EQ(test, m.source_dev.minor, 0U);
+	KUNIT_EXPECT_EQ(test, m.sectors, 2048ULL);
+	KUNIT_EXPECT_EQ(test, m.copy_state, DM_REPLICA_COPY_BROKEN);
+	KUNIT_EXPECT_TRUE(test, !m.pad[0] && !m.pad[1] && !m.pad[2]);
+	KUNIT_EXPECT_EQ(test, m.copied_chunks, 11ULL);
+	KUNIT_EXPECT_STREQ(test, m.source_name, "vg-data");
+}
+
+/* Every output field of a job command comes from the job's status. */
+static void dmr_test_job_out(struct kunit *test)
+{
+	struct dm_replica_job *j = kunit_kzalloc(test, sizeof(*j), GFP_KERNEL);
+	struct dmr_job_status st = {
+		.job_state = DM_REPLICA_JOB_EXCEPTION, .percent_complete = 40,
+		.error_code = DM_REPLICA_RET_TIMEOUT, .group_id = 3,
+		.operation = DM_REPLICA_CMD_CREATE_GROUP, .time_submitted_ns = 5,
+		.start_time_ns = 6, .elapsed_ns = 7, .time_before_removal_ns = 8,
+		.barrier_hold_ns = 9,
+	};
+
+	KUNIT_ASSERT_NOT_NULL(test, j);
+	strscpy(st.error_description, "late", sizeof(st.error_description));
+	j->job_id = 77;
+	dmr_job_out(j, &st);
+	KUNIT_EXPECT_EQ(test, j->job_id, 77ULL);
+	KUNIT_EXPECT_EQ(test, j->job_state, DM_REPLICA_JOB_EXCEPTION);
+	KUNIT_EXPECT_EQ(test, j->percent_complete, 40);
+	KUNIT_EXPECT_EQ(test, j->error_code, (u32)DM_REPLICA_RET_TIMEOUT);
+	KUNIT_EXPECT_EQ(test, j->group_id, 3U);
+	KUNIT_EXPECT_EQ(test, j->operation, (u32)DM_REPLICA_CMD_CREATE_GROUP);
+	KUNIT_EXPECT_EQ(test, j->time_submitted_ns, 5ULL);
+	KUNIT_EXPECT_EQ(test, j->start_time_ns, 6ULL);
+	KUNIT_EXPECT_EQ(test, j->elapsed_ns, 7ULL);
+	KUNIT_EXPECT_EQ(test, j->time_before_removal_ns, 8ULL);
+	KUNIT_EXPECT_EQ(test, j->barrier_hold_ns, 9ULL);
+	KUNIT_EXPECT_STREQ(test, j->error_description, "late");
+}
+
 static struct kunit_case dmr_control_cases[] = {
 	KUNIT_CASE(dmr_test_hdr_ok),
 	KUNIT_CASE(dmr_test_hdr_flags),
@@ -168,6 +309,10 @@ static struct kunit_case dmr_control_cases[] = {
 	KUNIT_CASE(dmr_test_result_errno),
 	KUNIT_CASE(dmr_test_buffer_rows),
 	KUNIT_CASE(dmr_test_reply_truncates),
+	KUNIT_CASE(dmr_test_create_req),
+	KUNIT_CASE(dmr_test_group_out),
+	KUNIT_CASE(dmr_test_member_out),
+	KUNIT_CASE(dmr_test_job_out),
 	{}
 };
 
