@@ -13,9 +13,10 @@
 #          dm-delay with a delay on flushes only (FLUSH_MS): every
 #          REQ_PREFLUSH costs a timer tick and the cache's write-back.
 #          The device has FUA: a write with PREFLUSH and FUA costs one.
-#   nofua  loop devices on tmpfs files (a write cache without FUA, as
-#          virtio-blk and many disks have), under the same dm-delay: a
-#          FUA write costs a flush before it and one after it.
+#   nofua  the flush model's devices under loop devices, which have a
+#          write cache without FUA (as virtio-blk and many disks do): the
+#          block layer turns a FUA write into the write and a flush
+#          after it, and each flush reaches dm-delay below.
 # Each model has two devices: A holds the origins, B the stores (the
 # dm-replica pool, the dm-snapshot exception stores, the thin pool).
 #
@@ -212,7 +213,7 @@ model_up() {
 		dm_create bA "0 $((A_MB * 2048)) linear /dev/ram0 0" || return 1
 		A=/dev/mapper/bA B=/dev/ram1
 		;;
-	flush)
+	flush | nofua)
 		modprobe null_blk nr_devices=0 || return 1
 		grep -q configfs /proc/mounts ||
 			mount -t configfs configfs /sys/kernel/config || return 1
@@ -230,19 +231,10 @@ model_up() {
 				return 1
 		done
 		A=/dev/mapper/fl0 B=/dev/mapper/fl1
-		;;
-	nofua)
-		mkdir -p /tmp/nofua &&
-			mount -t tmpfs -o size=$((A_MB + B_MB + 16))m tmpfs /tmp/nofua || return 1
-		for _n in 0 1; do
-			if [ "$_n" = 0 ]; then _mb=$A_MB; else _mb=$B_MB; fi
-			truncate -s "${_mb}M" "/tmp/nofua/d$_n" &&
-				losetup "/dev/loop$_n" "/tmp/nofua/d$_n" || return 1
-			_s=$(sectors "/dev/loop$_n")
-			dm_create "nf$_n" "0 $_s delay /dev/loop$_n 0 0 /dev/loop$_n 0 0 /dev/loop$_n 0 $FLUSH_MS" ||
-				return 1
-		done
-		A=/dev/mapper/nf0 B=/dev/mapper/nf1
+		if [ "$1" = nofua ]; then
+			losetup /dev/loop0 "$A" && losetup /dev/loop1 "$B" || return 1
+			A=/dev/loop0 B=/dev/loop1
+		fi
 		;;
 	esac
 	B_S=$(sectors "$B")
@@ -256,16 +248,14 @@ model_down() {
 		dmsetup remove bA
 		rmmod brd
 		;;
-	flush)
+	flush | nofua)
+		if [ "$1" = nofua ]; then
+			losetup -d /dev/loop0
+			losetup -d /dev/loop1
+		fi
 		dmsetup remove fl0 fl1
 		rmdir /sys/kernel/config/nullb/nullb0 /sys/kernel/config/nullb/nullb1
 		rmmod null_blk
-		;;
-	nofua)
-		dmsetup remove nf0 nf1
-		losetup -d /dev/loop0
-		losetup -d /dev/loop1
-		umount /tmp/nofua
 		;;
 	esac
 }
@@ -583,7 +573,7 @@ echo "# done in $(($(date +%s) - start)) s"
 # ---- the table and the JSON ------------------------------------------
 
 echo "dm-replica bench on Linux $(uname -r): $((CHUNK / 2)) KiB chunks, ${REGION_MB} MiB origins, $REPEATS repeat(s), median and min..max"
-echo "devices: brd memory disks; flush = null_blk with a ${NULLB_CACHE_MB} MiB write cache (FUA) under dm-delay, ${FLUSH_MS} ms asked per flush (what one costs: the flush latency figure); nofua = loop on tmpfs (write cache, no FUA) under the same dm-delay"
+echo "devices: brd memory disks; flush = null_blk with a ${NULLB_CACHE_MB} MiB write cache (FUA) under dm-delay, ${FLUSH_MS} ms asked per flush (what one costs: the flush latency figure); nofua = loop devices (write cache, no FUA) over the flush model"
 awk -v kernel="$(uname -r)" -v repeats="$REPEATS" -v chunk_kib=$((CHUNK / 2)) \
 	-v flush_ms="$FLUSH_MS" -v region_mb="$REGION_MB" '
 function isnum(v) { return v ~ /^[0-9.]+$/ }
