@@ -966,9 +966,12 @@ static void dmr_pending_start(struct dmr_pending *p)
 	struct dmr_cow *cow = p->cow;
 	sector_t start = p->src_chunk << cow->chunk_shift;
 	struct dm_io_region from, to;
+	int r;
 
-	if (dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk)) {
-		dmr_pending_fail(p, "the pool is full");
+	r = dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk);
+	if (r) {
+		dmr_pending_fail(p, r == -ENOSPC ? "the pool is full" :
+				 "out of memory for the pool's owner table");
 		return;
 	}
 	p->have_chunk = true;
@@ -1009,11 +1012,13 @@ static bool dmr_overwrite_start(struct dmr_pending *p, struct bio *bio)
 {
 	struct dmr_cow *cow = p->cow;
 	struct dmr_cow_io *io = dm_per_bio_data(bio, sizeof(*io));
+	int r = dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk);
 
-	if (dmr_pool_alloc_chunk(cow->pool, &p->pool_chunk)) {
+	if (r) {
 		/* The write waits on the entry, and fails with the cow. */
 		bio_list_add(&p->rep_waiters, bio);
-		dmr_pending_fail(p, "the pool is full");
+		dmr_pending_fail(p, r == -ENOSPC ? "the pool is full" :
+				 "out of memory for the pool's owner table");
 		return true;
 	}
 	p->have_chunk = true;

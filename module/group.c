@@ -541,6 +541,13 @@ static void dmr_group_end(struct dmr_group *g)
 
 	for (i = 0; i < g->nr_members; i++)
 		dmr_snap_release(g->members[i].snap);
+	/*
+	 * Write the cleared entries now rather than with some later copy:
+	 * their owner blocks leave memory once written, and the table on
+	 * disk says what the allocator says. A failure fails the pool's
+	 * metadata (logged there); the deletion goes on either way.
+	 */
+	dmr_md_sync(dmr_pool_md(g->pool));
 	mutex_lock(&dmr_lock);
 	list_del(&g->list);
 	mutex_unlock(&dmr_lock);
@@ -628,7 +635,6 @@ static int dmr_group_renumber(struct dmr_pool *pool, unsigned int slot,
 
 static int dmr_groups_load(struct dmr_pool *pool, char **error)
 {
-	const struct dmr_geometry *geo = dmr_md_geo(dmr_pool_md(pool));
 	struct dmr_origin *org, *otmp;
 	struct dmr_group *g, *tmp;
 	struct dmr_group_rec *rec;
@@ -693,8 +699,7 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 	 * uses, is stale (left by a deletion) and freed; anything else that
 	 * does not fit fails the load rather than lose a copy.
 	 */
-	for (chunk = 0; chunk < geo->nr_chunks; chunk++) {
-		dmr_md_owner(dmr_pool_md(pool), chunk, &o);
+	for (chunk = 0; dmr_md_next_owner(dmr_pool_md(pool), &chunk, &o); chunk++) {
 		if (o.slot) {
 			g = o.slot <= DMR_MAX_GROUPS ? dmr_group_in_slot(pool, o.slot - 1) : NULL;
 			if (!g || g->rec.gen != o.gen) {

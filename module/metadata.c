@@ -39,18 +39,23 @@
  *    PREFLUSH, so that its data is durable first.
  * So a commit of shared copies costs one flush, and one with a private
  * chunk two, however many entries it holds.
+ *
+ * Only the owner blocks that describe chunks in use (or changes not yet
+ * written) are held in memory: a block not held is all free on disk. See
+ * struct dmr_md and dmr_md_reserve().
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
 #include <linux/crc32c.h>
 #include <linux/device-mapper.h>
 #include <linux/dm-io.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
-#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <linux/xarray.h>
 
 #include "dm-replica.h"
 #include "metadata.h"
@@ -157,14 +162,22 @@ struct dmr_disk_owner_sector {
 
 /*
  * struct dmr_md - an open pool's metadata
- * @lock:    protects @owners contents, @dirty, @waiters and @failed.
- * @owners:  the owner table, an image of the on-disk sectors.
- * @dirty:   one bit per 4 KiB block of @owners changed since its last write.
- * @waiters: dmr_md_waiter to call at the end of the next commit round.
- * @bounce:  the commit worker's copies of the blocks it writes; only the
- *           worker uses it (@wq is ordered).
- * @commit:  the number of the last commit begun; the worker's (and
- *           dmr_md_open()'s, before the worker exists).
+ * @lock:     protects the contents of the images in @blocks, @reserved,
+ *            @dirty, @waiters and @failed; @blocks is changed only with it
+ *            held, except for inserts (see dmr_md_reserve()).
+ * @blocks:   the owner blocks held in memory, by block number. A block is
+ *            held while a chunk it describes is reserved or has an entry,
+ *            or while it has changes not yet taken by a commit; any other
+ *            block is all free on disk and reads as free. So the memory
+ *            follows the chunks in use, not the size of the pool.
+ * @reserved: per owner block, how many of its chunks are reserved
+ *            (allocated in the pool, see dmr_md_reserve()).
+ * @dirty:    one bit per owner block changed since its last write.
+ * @waiters:  dmr_md_waiter to call at the end of the next commit round.
+ * @bounce:   the commit worker's copies of the blocks it writes; only the
+ *            worker uses it (@wq is ordered).
+ * @commit:   the number of the last commit begun; the worker's (and
+ *            dmr_md_open()'s, before the worker exists).
  */
 struct dmr_md {
 	struct block_device *bdev;
@@ -173,7 +186,9 @@ struct dmr_md {
 	u64 nr_owner_blocks;
 
 	spinlock_t lock;	/* see above */
-	void *owners;
+	struct xarray blocks;
+	atomic_long_t nr_held;	/* entries of @blocks */
+	u8 *reserved;
 	unsigned long *dirty;
 	struct list_head waiters;
 	bool failed;
@@ -640,10 +655,73 @@ out:
 	return r;
 }
 
+#define DMR_BLOCK_BYTES		(DMR_BLOCK_SECTORS * SECTOR_SIZE)
+#define DMR_OWNERS_PER_BLOCK	(DMR_BLOCK_SECTORS * DMR_OWNERS_PER_SECTOR)
+
+static u64 dmr_owner_block(u64 chunk)
+{
+	return div_u64(chunk, DMR_OWNERS_PER_BLOCK);
+}
+
+/*
+ * The sector of @chunk's entry in its block's image, or NULL when the
+ * block is not held (all free). md->lock held, or the pool not yet shared.
+ */
 static void *dmr_owner_sector(struct dmr_md *md, u64 chunk, unsigned int *i)
 {
-	*i = do_div(chunk, DMR_OWNERS_PER_SECTOR);
-	return md->owners + chunk * SECTOR_SIZE;
+	u32 rem;
+	u64 s = div_u64_rem(chunk, DMR_OWNERS_PER_SECTOR, &rem);
+	void *img = xa_load(&md->blocks, s / DMR_BLOCK_SECTORS);
+
+	*i = rem;
+	return img ? img + (s % DMR_BLOCK_SECTORS) * SECTOR_SIZE : NULL;
+}
+
+/* Does the image of a block hold any entry? */
+static bool dmr_block_used(const void *img)
+{
+	struct dmr_owner o;
+	unsigned int s, i;
+
+	for (s = 0; s < DMR_BLOCK_SECTORS; s++) {
+		for (i = 0; i < DMR_OWNERS_PER_SECTOR; i++) {
+			dmr_get_owner(img + s * SECTOR_SIZE, i, &o);
+			if (o.slot || o.origin)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Let go of block @b's image if nothing keeps it: no reserved chunk, no
+ * entry, no change to write. md->lock held (irqs off): the image cannot
+ * be found again once it is erased, as lookups take md->lock too.
+ */
+static void __dmr_md_maybe_drop(struct dmr_md *md, u64 b)
+{
+	void *img = xa_load(&md->blocks, b);
+
+	if (!img || md->reserved[b] || test_bit(b, md->dirty) || dmr_block_used(img))
+		return;
+	xa_lock(&md->blocks);
+	__xa_erase(&md->blocks, b);
+	xa_unlock(&md->blocks);
+	atomic_long_dec(&md->nr_held);
+	kfree(img);
+}
+
+/*
+ * Hold @img as block @b's image. Process context; not with md->lock
+ * (the xarray may allocate). -EBUSY when the block is held already.
+ */
+static int dmr_md_hold(struct dmr_md *md, u64 b, void *img)
+{
+	int r = xa_insert_irq(&md->blocks, b, img, GFP_NOIO);
+
+	if (!r)
+		atomic_long_inc(&md->nr_held);
+	return r;
 }
 
 static void dmr_md_commit_work(struct work_struct *ws);
@@ -657,51 +735,50 @@ static int dmr_md_write_dirty(struct dmr_md *md);
  */
 static int dmr_md_check_last_commit(struct dmr_md *md, char **error)
 {
-	u64 chunk, last = 0, dropped = 0, checked = 0;
+	u64 chunk, dropped = 0, checked = 0;
 	size_t len = md->geo.chunk_sectors << SECTOR_SHIFT;
+	unsigned long b;
 	struct dmr_owner o;
-	unsigned int i;
-	void *buf = NULL, *sec;
+	unsigned int i, j;
+	void *buf = NULL, *img, *sec;
 	int r = 0;
 
-	for (chunk = 0; chunk < md->geo.nr_chunks; chunk++) {
-		sec = dmr_owner_sector(md, chunk, &i);
-		dmr_get_owner(sec, i, &o);
-		last = max(last, o.commit);
-	}
-	md->commit = last;
-
-	for (chunk = 0; chunk < md->geo.nr_chunks; chunk++) {
-		sec = dmr_owner_sector(md, chunk, &i);
-		dmr_get_owner(sec, i, &o);
-		if (!dmr_owner_unproven(&o, last))
-			continue;
-		if (!buf) {
-			buf = kvmalloc(len, GFP_KERNEL);
+	xa_for_each(&md->blocks, b, img) {
+		for (j = 0; j < DMR_OWNERS_PER_BLOCK; j++) {
+			chunk = (u64)b * DMR_OWNERS_PER_BLOCK + j;
+			if (chunk >= md->geo.nr_chunks)
+				break;
+			sec = img + (j / DMR_OWNERS_PER_SECTOR) * SECTOR_SIZE;
+			i = j % DMR_OWNERS_PER_SECTOR;
+			dmr_get_owner(sec, i, &o);
+			if (!dmr_owner_unproven(&o, md->commit))
+				continue;
+			if (!buf)
+				buf = kvmalloc(len, GFP_KERNEL);
 			if (!buf) {
 				*error = "Cannot allocate a buffer to check the last commit";
 				return -ENOMEM;
 			}
+			r = dmr_md_io(md->bdev, md->io, REQ_OP_READ,
+				      md->geo.data_start + chunk * md->geo.chunk_sectors,
+				      md->geo.chunk_sectors, buf);
+			if (r) {
+				*error = "Cannot read a pool chunk to check the last commit";
+				goto out;
+			}
+			checked++;
+			if (dmr_md_data_csum(buf, len) == o.csum)
+				continue;
+			memset(&o, 0, sizeof(o));
+			dmr_put_owner(sec, i, &o);
+			__set_bit(b, md->dirty);
+			dropped++;
+			cond_resched();
 		}
-		r = dmr_md_io(md->bdev, md->io, REQ_OP_READ,
-			      md->geo.data_start + chunk * md->geo.chunk_sectors,
-			      md->geo.chunk_sectors, buf);
-		if (r) {
-			*error = "Cannot read a pool chunk to check the last commit";
-			goto out;
-		}
-		checked++;
-		if (dmr_md_data_csum(buf, len) == o.csum)
-			continue;
-		memset(&o, 0, sizeof(o));
-		dmr_put_owner(sec, i, &o);
-		__set_bit(div_u64(chunk, DMR_OWNERS_PER_SECTOR) / DMR_BLOCK_SECTORS, md->dirty);
-		dropped++;
-		cond_resched();
 	}
 	if (dropped) {
 		DMWARN("%pg: %llu of %llu copies of commit %llu were not durable: dropped",
-		       md->bdev, dropped, checked, last);
+		       md->bdev, dropped, checked, md->commit);
 		r = dmr_md_write_dirty(md);
 		if (r)
 			*error = "Cannot write the pool owner table";
@@ -711,10 +788,65 @@ out:
 	return r;
 }
 
+/*
+ * Read the owner table in pieces of DMR_COMMIT_BATCH blocks through the
+ * bounce buffer, check every sector, and hold the blocks that have
+ * entries. Sets md->commit to the highest commit number on disk.
+ */
+static int dmr_md_load_owners(struct dmr_md *md, char **error)
+{
+	u64 b, n, k, s, last = 0;
+	struct dmr_owner o;
+	unsigned int j;
+	void *blk, *img;
+	int r;
+
+	for (b = 0; b < md->nr_owner_blocks; b += n) {
+		n = min_t(u64, DMR_COMMIT_BATCH, md->nr_owner_blocks - b);
+		r = dmr_md_io(md->bdev, md->io, REQ_OP_READ,
+			      md->geo.owner_start + b * DMR_BLOCK_SECTORS,
+			      n * DMR_BLOCK_SECTORS, md->bounce);
+		if (r) {
+			*error = "Cannot read the pool owner table";
+			return r;
+		}
+		for (k = 0; k < n; k++) {
+			blk = md->bounce + k * DMR_BLOCK_BYTES;
+			for (s = 0; s < DMR_BLOCK_SECTORS; s++) {
+				if (dmr_check_owner_sector(blk + s * SECTOR_SIZE,
+							   (b + k) * DMR_BLOCK_SECTORS + s)) {
+					*error = "Pool owner table checksum mismatch";
+					return -EILSEQ;
+				}
+				for (j = 0; j < DMR_OWNERS_PER_SECTOR; j++) {
+					dmr_get_owner(blk + s * SECTOR_SIZE, j, &o);
+					if (o.slot || o.origin)
+						last = max(last, o.commit);
+				}
+			}
+			if (!dmr_block_used(blk))
+				continue;
+			img = kmemdup(blk, DMR_BLOCK_BYTES, GFP_KERNEL);
+			if (!img) {
+				*error = "Out of memory loading the owner table";
+				return -ENOMEM;
+			}
+			r = dmr_md_hold(md, b + k, img);
+			if (r) {
+				kfree(img);
+				*error = "Out of memory loading the owner table";
+				return r;
+			}
+		}
+		cond_resched();
+	}
+	md->commit = last;
+	return 0;
+}
+
 struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 {
 	struct dmr_md *md;
-	u64 s, off;
 	int r;
 
 	md = kzalloc(sizeof(*md), GFP_KERNEL);
@@ -722,6 +854,7 @@ struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 		goto nomem;
 	md->bdev = bdev;
 	spin_lock_init(&md->lock);
+	xa_init_flags(&md->blocks, XA_FLAGS_LOCK_IRQ);
 	INIT_LIST_HEAD(&md->waiters);
 	INIT_WORK(&md->commit_work, dmr_md_commit_work);
 
@@ -752,29 +885,13 @@ struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 	}
 
 	md->nr_owner_blocks = md->geo.owner_sectors / DMR_BLOCK_SECTORS;
-	md->owners = vmalloc(md->geo.owner_sectors * SECTOR_SIZE);
+	md->reserved = kvcalloc(md->nr_owner_blocks, sizeof(*md->reserved), GFP_KERNEL);
 	md->dirty = bitmap_zalloc(md->nr_owner_blocks, GFP_KERNEL);
-	if (!md->owners || !md->dirty)
+	if (!md->reserved || !md->dirty)
 		goto nomem_md;
-
-	/* Read the owner table in pieces of at most 1 MiB. */
-	for (off = 0; off < md->geo.owner_sectors; off += 2048) {
-		u64 n = min_t(u64, 2048, md->geo.owner_sectors - off);
-
-		r = dmr_md_io(bdev, md->io, REQ_OP_READ, md->geo.owner_start + off, n,
-			      md->owners + off * SECTOR_SIZE);
-		if (r) {
-			*error = "Cannot read the pool owner table";
-			goto bad;
-		}
-	}
-	for (s = 0; s < md->geo.owner_sectors; s++) {
-		if (dmr_check_owner_sector(md->owners + s * SECTOR_SIZE, s)) {
-			*error = "Pool owner table checksum mismatch";
-			r = -EILSEQ;
-			goto bad;
-		}
-	}
+	r = dmr_md_load_owners(md, error);
+	if (r)
+		goto bad;
 	r = dmr_md_check_last_commit(md, error);
 	if (r)
 		goto bad;
@@ -795,6 +912,9 @@ bad:
 
 void dmr_md_close(struct dmr_md *md)
 {
+	unsigned long b;
+	void *img;
+
 	if (!md)
 		return;
 	if (md->wq) {
@@ -802,8 +922,11 @@ void dmr_md_close(struct dmr_md *md)
 		destroy_workqueue(md->wq);
 	}
 	WARN_ON(!list_empty(&md->waiters));
+	xa_for_each(&md->blocks, b, img)
+		kfree(img);
+	xa_destroy(&md->blocks);
 	bitmap_free(md->dirty);
-	vfree(md->owners);
+	kvfree(md->reserved);
 	kvfree(md->bounce);
 	if (md->io)
 		dm_io_client_destroy(md->io);
@@ -903,8 +1026,39 @@ void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o)
 
 	spin_lock_irqsave(&md->lock, flags);
 	s = dmr_owner_sector(md, chunk, &i);
-	dmr_get_owner(s, i, o);
+	if (s)
+		dmr_get_owner(s, i, o);
+	else
+		memset(o, 0, sizeof(*o));
 	spin_unlock_irqrestore(&md->lock, flags);
+}
+
+bool dmr_md_next_owner(struct dmr_md *md, u64 *chunk, struct dmr_owner *o)
+{
+	unsigned long b = dmr_owner_block(*chunk);
+	u64 c = *chunk;
+	void *img;
+
+	spin_lock_irq(&md->lock);
+	while (c < md->geo.nr_chunks &&
+	       (img = xa_find(&md->blocks, &b, ULONG_MAX, XA_PRESENT))) {
+		unsigned int j;
+
+		c = max_t(u64, c, (u64)b * DMR_OWNERS_PER_BLOCK);
+		for (j = c - (u64)b * DMR_OWNERS_PER_BLOCK;
+		     j < DMR_OWNERS_PER_BLOCK && c < md->geo.nr_chunks; j++, c++) {
+			dmr_get_owner(img + (j / DMR_OWNERS_PER_SECTOR) * SECTOR_SIZE,
+				      j % DMR_OWNERS_PER_SECTOR, o);
+			if (o->slot || o->origin) {
+				spin_unlock_irq(&md->lock);
+				*chunk = c;
+				return true;
+			}
+		}
+		b++;
+	}
+	spin_unlock_irq(&md->lock);
+	return false;
 }
 
 void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o)
@@ -918,8 +1072,18 @@ void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o)
 	e.commit = 0;
 	spin_lock_irqsave(&md->lock, flags);
 	s = dmr_owner_sector(md, chunk, &i);
-	dmr_put_owner(s, i, &e);
-	__set_bit(((s - md->owners) / SECTOR_SIZE) / DMR_BLOCK_SECTORS, md->dirty);
+	if (s) {
+		dmr_put_owner(s, i, &e);
+		__set_bit(dmr_owner_block(chunk), md->dirty);
+	} else if (e.slot || e.origin) {
+		/*
+		 * An entry for a chunk nobody reserved: it cannot be written,
+		 * so no later commit may claim it is durable.
+		 */
+		WARN_ONCE(1, "dm-replica: owner entry for unreserved pool chunk %llu", chunk);
+		md->failed = true;
+	}
+	/* else: a free entry in a block not held, which is all free already */
 	spin_unlock_irqrestore(&md->lock, flags);
 }
 
@@ -930,6 +1094,60 @@ void dmr_md_clear_owner(struct dmr_md *md, u64 chunk)
 	dmr_md_set_owner(md, chunk, &free_owner);
 }
 
+int dmr_md_reserve(struct dmr_md *md, u64 chunk)
+{
+	u64 b = dmr_owner_block(chunk);
+	void *img = NULL;
+	int r;
+
+	for (;;) {
+		spin_lock_irq(&md->lock);
+		if (xa_load(&md->blocks, b)) {
+			md->reserved[b]++;
+			spin_unlock_irq(&md->lock);
+			kfree(img);
+			return 0;
+		}
+		spin_unlock_irq(&md->lock);
+		/*
+		 * Not held: all its entries are free on disk, so an image of
+		 * zeroes is the block (the seals are set when it is written).
+		 */
+		if (!img) {
+			img = kzalloc(DMR_BLOCK_BYTES, GFP_NOIO);
+			if (!img)
+				return -ENOMEM;
+		}
+		r = dmr_md_hold(md, b, img);
+		if (!r)
+			img = NULL;
+		else if (r != -EBUSY)
+			break;
+		/* Held now, by us or another: take the reservation. */
+	}
+	kfree(img);
+	return r;
+}
+
+void dmr_md_unreserve(struct dmr_md *md, u64 chunk)
+{
+	u64 b = dmr_owner_block(chunk);
+	unsigned long flags;
+
+	spin_lock_irqsave(&md->lock, flags);
+	if (!WARN_ON_ONCE(!md->reserved[b])) {
+		md->reserved[b]--;
+		__dmr_md_maybe_drop(md, b);
+	}
+	spin_unlock_irqrestore(&md->lock, flags);
+}
+
+void dmr_md_usage(struct dmr_md *md, u64 *held, u64 *blocks)
+{
+	*held = atomic_long_read(&md->nr_held);
+	*blocks = md->nr_owner_blocks;
+}
+
 void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w)
 {
 	unsigned long flags;
@@ -938,6 +1156,30 @@ void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w)
 	list_add_tail(&w->list, &md->waiters);
 	spin_unlock_irqrestore(&md->lock, flags);
 	queue_work(md->wq, &md->commit_work);
+}
+
+struct dmr_md_sync {
+	struct dmr_md_waiter w;
+	struct completion done;
+	int err;
+};
+
+static void dmr_md_sync_done(struct dmr_md_waiter *w, int err)
+{
+	struct dmr_md_sync *sw = container_of(w, struct dmr_md_sync, w);
+
+	sw->err = err;
+	complete(&sw->done);
+}
+
+int dmr_md_sync(struct dmr_md *md)
+{
+	struct dmr_md_sync sw = { .w.fn = dmr_md_sync_done };
+
+	init_completion(&sw.done);
+	dmr_md_commit(md, &sw.w);
+	wait_for_completion(&sw.done);
+	return sw.err;
 }
 
 bool dmr_md_failed(struct dmr_md *md)
@@ -963,7 +1205,14 @@ static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks, bool *or
 	unsigned long b;
 
 	for_each_set_bit(b, md->dirty, md->nr_owner_blocks) {
-		void *src = md->owners + b * DMR_BLOCK_SECTORS * SECTOR_SIZE;
+		void *src = xa_load(&md->blocks, b);
+
+		/* A dirty block is held until it is taken (see above). */
+		if (WARN_ON_ONCE(!src)) {
+			__clear_bit(b, md->dirty);
+			md->failed = true;
+			continue;
+		}
 
 		for (j = 0; j < DMR_BLOCK_SECTORS; j++) {
 			if (dmr_stamp_owner_sector(src + j * SECTOR_SIZE, md->commit))
@@ -974,6 +1223,7 @@ static unsigned int __dmr_md_take_dirty(struct dmr_md *md, u64 *blocks, bool *or
 		memcpy(md->bounce + n * DMR_BLOCK_SECTORS * SECTOR_SIZE, src,
 		       DMR_BLOCK_SECTORS * SECTOR_SIZE);
 		__clear_bit(b, md->dirty);
+		__dmr_md_maybe_drop(md, b);
 		blocks[n++] = b;
 		if (n == DMR_COMMIT_BATCH)
 			break;
@@ -997,6 +1247,12 @@ static int dmr_md_write_dirty(struct dmr_md *md)
 	blk_opf_t opf;
 	int r = 0;
 
+	/* A commit with nothing to write takes no number (and no flush). */
+	spin_lock_irq(&md->lock);
+	n = find_first_bit(md->dirty, md->nr_owner_blocks) < md->nr_owner_blocks;
+	spin_unlock_irq(&md->lock);
+	if (!n)
+		return 0;
 	md->commit++;
 	do {
 		ordered = false;

@@ -9,8 +9,10 @@
  *    a torn write never loses the previous state;
  *  - the owner table: for every data chunk of the pool, which group slot
  *    (and generation of it), which member and which source chunk it holds
- *    the data of. It is kept whole in memory and written back sector-wise
- *    by dmr_md_commit(), each commit numbered and ended by one flush.
+ *    the data of. Only its 4 KiB blocks that describe chunks in use are
+ *    held in memory (a chunk is in use from dmr_md_reserve() until
+ *    dmr_md_unreserve()); changes are written back block-wise by
+ *    dmr_md_commit(), each commit numbered and ended by one flush.
  * Documentation/dm-replica.rst describes the layout and its crash
  * behaviour.
  */
@@ -160,11 +162,35 @@ void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o);
 void dmr_md_clear_owner(struct dmr_md *md, u64 chunk);
 
 /*
+ * The first chunk at or after *@chunk that has an entry: true with
+ * *@chunk and *@o set, false when there is none. Walks only the blocks
+ * held, so a load costs the chunks in use, not the size of the pool.
+ */
+bool dmr_md_next_owner(struct dmr_md *md, u64 *chunk, struct dmr_owner *o);
+
+/*
+ * A chunk is reserved while the pool has it allocated: its owner block is
+ * held in memory from then on, so that dmr_md_set_owner() never has to
+ * read or allocate (it runs in any context). dmr_md_reserve() may sleep
+ * (GFP_NOIO); dmr_md_unreserve() runs in any context, after the chunk's
+ * entry was cleared. An entry set on a chunk not reserved is a bug: it
+ * warns and fails the metadata.
+ */
+int dmr_md_reserve(struct dmr_md *md, u64 chunk);
+void dmr_md_unreserve(struct dmr_md *md, u64 chunk);
+
+/* How many owner blocks are held in memory, of how many. */
+void dmr_md_usage(struct dmr_md *md, u64 *held, u64 *blocks);
+
+/*
  * Make every change so far durable, then call @w->fn. Any context. An
  * entry set without a checksum must have its data written (completed)
  * before dmr_md_set_owner(): the commit flushes that data first.
  */
 void dmr_md_commit(struct dmr_md *md, struct dmr_md_waiter *w);
+
+/* dmr_md_commit() and wait for it. Process context, no lock held. */
+int dmr_md_sync(struct dmr_md *md);
 
 /* Has a metadata write failed? Then every later commit fails too. */
 bool dmr_md_failed(struct dmr_md *md);

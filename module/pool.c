@@ -135,17 +135,32 @@ void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total)
 
 int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk)
 {
-	return dmr_alloc_get(&pool->alloc, chunk);
+	int r = dmr_alloc_get(&pool->alloc, chunk);
+
+	if (r)
+		return r;
+	r = dmr_md_reserve(pool->md, *chunk);
+	if (r)
+		dmr_alloc_put(&pool->alloc, *chunk);
+	return r;
 }
 
 void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk)
 {
+	dmr_md_unreserve(pool->md, chunk);
 	dmr_alloc_put(&pool->alloc, chunk);
 }
 
 int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk)
 {
-	return dmr_alloc_mark(&pool->alloc, chunk);
+	int r = dmr_alloc_mark(&pool->alloc, chunk);
+
+	if (r)
+		return r;
+	r = dmr_md_reserve(pool->md, chunk);
+	if (r)
+		dmr_alloc_put(&pool->alloc, chunk);
+	return r;
 }
 
 u32 dmr_pool_new_epoch(struct dmr_pool *pool)
@@ -440,7 +455,7 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 	struct pool_target *pt = ti->private;
 	struct dmr_pool *pool = pt->pool;
 	unsigned int sz = 0, groups;
-	u64 used, total;
+	u64 used, total, held, blocks;
 	const char *health;
 
 	switch (type) {
@@ -450,7 +465,9 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		groups = dmr_pool_users->count(pool);
 		mutex_unlock(&dmr_lock);
 		health = dmr_pool_failed(pool) ? "failed" : used == total ? "full" : "ok";
-		DMEMIT("%u %llu/%llu %u %s", pool->chunk_sectors, used, total, groups, health);
+		dmr_md_usage(pool->md, &held, &blocks);
+		DMEMIT("%u %llu/%llu %u %s %llu/%llu", pool->chunk_sectors, used, total, groups,
+		       health, held, blocks);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s", pt->dev->name);

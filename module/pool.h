@@ -34,8 +34,12 @@ u32 dmr_pool_chunk_sectors(struct dmr_pool *pool);
 sector_t dmr_pool_chunk_sector(struct dmr_pool *pool, u64 chunk);
 void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total);
 
-/* Any context. */
+/*
+ * Allocate a chunk: -ENOSPC when the pool is full, -ENOMEM when its owner
+ * block cannot be held in memory. Process context, may sleep (GFP_NOIO).
+ */
 int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk);
+/* Any context, once the chunk's owner entry is cleared. */
 void dmr_pool_free_chunk(struct dmr_pool *pool, u64 chunk);
 /* While loading. */
 int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk);

@@ -215,6 +215,22 @@ pool_used() {
 	dmsetup status "$1" | awk '{ split($5, a, "/"); print a[1] }'
 }
 
+# md_held NAME: owner table blocks the pool holds in memory; md_blocks
+# NAME: how many the table has.
+md_held() {
+	dmsetup status "$1" | awk '{ split($8, a, "/"); print a[1] }'
+}
+md_blocks() {
+	dmsetup status "$1" | awk '{ split($8, a, "/"); print a[2] }'
+}
+
+# md_blocks_used DEV: owner table blocks (136 entries each) with an entry
+# in use, read from the pool device DEV.
+md_blocks_used() {
+	dmr_io owner-list "$1" | awk '$1 != "data_start" {
+		k = int($1 / 136); if (!(k in b)) { b[k] = 1; n++ } } END { print n + 0 }'
+}
+
 # json_valid: stdin is one well-formed JSON value and nothing else. The
 # VM has no JSON parser, so this is a small recursive-descent one in awk.
 json_valid() {

@@ -414,6 +414,12 @@ restart_many_snapshots() {
 	check "many: slices again" ms_slices
 	check "many: open the pool again" dm_create ms-pool \
 		"0 $(sectors /dev/mapper/ms-pool-d) replica-pool /dev/mapper/ms-pool-d"
+	# Loading holds the owner blocks with entries, and no other.
+	held=$(md_held ms-pool)
+	withent=$(md_blocks_used /dev/mapper/ms-pool-d)
+	diag "many: $held owner blocks held of $(md_blocks ms-pool), $withent with entries"
+	check "many: the pool holds owner blocks" test "$held" -gt 0
+	check "many: only blocks with entries" test "$held" -le "$withent"
 	check "many: source 1 again" source_create ms-s1 /dev/mapper/ms-s1-d
 	check "many: source 2 again" source_create ms-s2 /dev/mapper/ms-s2-d
 	pool=$(cat "$(sysblk /dev/mapper/ms-pool)/dev")

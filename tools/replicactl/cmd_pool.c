@@ -291,6 +291,7 @@ struct pool_status {
 	unsigned long long used, total;
 	unsigned int groups;
 	char health[32];
+	unsigned long long md_held, md_blocks;	/* owner table blocks in memory, of */
 };
 
 /* Read the status line of pool @name; returns an exit code. */
@@ -313,10 +314,11 @@ static int pool_status_get(const char *name, struct pool_status *st)
 	if (strcmp(type, DM_REPLICA_TARGET_POOL)) {
 		err("%s: a %s device, not a %s", name, type, DM_REPLICA_TARGET_POOL);
 		r = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (sscanf(params, "%u %llu/%llu %u %31s", &st->chunk_sectors, &st->used,
-			  &st->total, &st->groups, st->health) != 5) {
-		err("%s: status '%s' is not <chunk_sectors> <used>/<total> <groups> <health>",
-		    name, params);
+	} else if (sscanf(params, "%u %llu/%llu %u %31s %llu/%llu", &st->chunk_sectors,
+			  &st->used, &st->total, &st->groups, st->health, &st->md_held,
+			  &st->md_blocks) != 7) {
+		err("%s: status '%s' is not <chunk_sectors> <used>/<total> <groups> <health> "
+		    "<held>/<owner_blocks>", name, params);
 		r = DM_REPLICA_RET_FAILED;
 	}
 	free(params);
@@ -342,11 +344,15 @@ static int pool_status_run(struct ctx *ctx, int argc, char **argv)
 	out_u64("total_chunks", NULL, st.total);
 	out_u64("groups", NULL, st.groups);
 	out_str("health", NULL, st.health);
+	out_u64("owner_blocks_held", NULL, st.md_held);
+	out_u64("owner_blocks", NULL, st.md_blocks);
 	out_end();
 	if (!out_is_json())
-		printf("pool %s: %llu of %llu chunks of %u sectors used (%.1f%%), %u groups, %s\n",
+		printf("pool %s: %llu of %llu chunks of %u sectors used (%.1f%%), %u groups, %s; "
+		       "owner table: %llu of %llu blocks in memory\n",
 		       name, st.used, st.total, st.chunk_sectors,
-		       st.total ? 100.0 * st.used / st.total : 0.0, st.groups, st.health);
+		       st.total ? 100.0 * st.used / st.total : 0.0, st.groups, st.health,
+		       st.md_held, st.md_blocks);
 	return 0;
 }
 
