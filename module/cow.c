@@ -99,6 +99,7 @@ struct dmr_copy {
 	u64 pool_chunk;
 	u32 lo;		/* the oldest snapshot it was made for */
 	u32 hi;		/* the newest */
+	bool gc_deferred;	/* a look at the chunk waits for its reads */
 };
 
 struct dmr_snap {
@@ -326,6 +327,17 @@ VISIBLE_IF_KUNIT bool __dmr_tracked(struct dmr_cow *cow, u64 chunk)
 static struct hlist_head *dmr_pin_bucket(struct dmr_cow *cow, u64 chunk)
 {
 	return &cow->pinned[hash_64(chunk, DMR_TRACK_BITS)];
+}
+
+/* Was a look at @chunk's copies put off by a read? cow->lock held. */
+static bool __dmr_gc_deferred(struct dmr_cow *cow, u64 chunk)
+{
+	struct dmr_copy *cp;
+
+	for (cp = xa_load(&cow->map, chunk); cp; cp = cp->next)
+		if (cp->gc_deferred)
+			return true;
+	return false;
 }
 
 /* Is a replica read of a copy of @chunk in flight? cow->lock held. */
@@ -719,8 +731,12 @@ int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_statu
 		spin_lock_irqsave(&cow->lock, flags);
 		hlist_del(&io->node);
 		io->pinned = false;
-		/* The last read lets go of copies a private version made useless. */
-		if (!__dmr_pinned(cow, io->chunk))
+		/*
+		 * The last read lets go of copies a private version or a
+		 * deletion made useless while it ran; the chunk is looked at
+		 * again only if such a look was put off.
+		 */
+		if (!__dmr_pinned(cow, io->chunk) && __dmr_gc_deferred(cow, io->chunk))
 			__dmr_chunk_gc(cow, io->chunk, 0, true, &freed);
 		spin_unlock_irqrestore(&cow->lock, flags);
 		dmr_cow_free_list(cow, freed);
@@ -1532,9 +1548,14 @@ static void __dmr_chunk_gc(struct dmr_cow *cow, u64 chunk, u32 epoch, bool all,
 	struct dmr_copy *head = xa_load(&cow->map, chunk);
 	struct dmr_copy **link = &head, *cp;
 
-	if (!head || __dmr_pinned(cow, chunk))
+	if (!head)
 		return;
+	if (__dmr_pinned(cow, chunk)) {
+		head->gc_deferred = true;
+		return;
+	}
 	while ((cp = *link)) {
+		cp->gc_deferred = false;
 		if ((all || (epoch >= cp->lo && epoch <= cp->hi)) &&
 		    !__dmr_copy_needed(cow, chunk, cp->lo, cp->hi)) {
 			*link = cp->next;
