@@ -421,6 +421,7 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 static void __dmr_group_free(struct dmr_group *g, bool locked)
 {
 	struct dmr_origin *gone[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_pool *pool;
 	unsigned int i;
 
 	for (i = 0; i < g->nr_members; i++)
@@ -440,9 +441,12 @@ static void __dmr_group_free(struct dmr_group *g, bool locked)
 		dmr_job_put(g->job);
 	if (!locked)
 		mutex_lock(&dmr_lock);
-	dmr_pool_put(g->pool);
+	pool = dmr_pool_put(g->pool);
 	if (!locked)
 		mutex_unlock(&dmr_lock);
+	/* A load that failed (@locked) holds the pool: never the last put. */
+	if (!WARN_ON_ONCE(pool && locked))
+		dmr_pool_free(pool);
 	kfree(g);
 	module_put(THIS_MODULE);
 }

@@ -23,6 +23,20 @@
 #include "source.h"
 
 /*
+ * A pool device being formatted or opened: that reads and writes the
+ * device, so it is done without dmr_lock (a stalled device must not hold
+ * up every other pool, group and control command). Meanwhile the device
+ * is listed here, and another table for it, or a replica-source on it,
+ * is refused; the same while a pool's last reference is gone and it
+ * is being closed (its last commits written). On the stack of the
+ * constructor, or in the pool; the list is dmr_lock's.
+ */
+struct dmr_pool_opening {
+	struct list_head list;
+	struct block_device *bdev;
+};
+
+/*
  * struct dmr_pool - one pool
  * @list:       in dmr_pools; dmr_lock.
  * @ref:        tables and groups using it; dmr_lock.
@@ -42,6 +56,7 @@ struct dmr_pool {
 	u32 chunk_sectors;
 	sector_t data_start;
 	atomic_t epoch;		/* the newest epoch given (see cow.h) */
+	struct dmr_pool_opening closing;	/* once the last reference is gone */
 };
 
 /* One table instance. */
@@ -51,6 +66,7 @@ struct pool_target {
 };
 
 static LIST_HEAD(dmr_pools);
+static LIST_HEAD(dmr_pools_opening);
 
 /* The groups' side (group.c); constant while the target is registered. */
 static const struct dmr_pool_user_ops *dmr_pool_users;
@@ -77,6 +93,11 @@ void dmr_pool_get_ref(struct dmr_pool *pool)
 	pool->ref++;
 }
 
+/*
+ * Close a pool nobody uses: its last commits are written first. Without
+ * dmr_lock (it waits on the device); a pool that was listed is on
+ * dmr_pools_opening until its device is closed.
+ */
 static void dmr_pool_destroy(struct dmr_pool *pool)
 {
 	if (pool->md)
@@ -86,15 +107,29 @@ static void dmr_pool_destroy(struct dmr_pool *pool)
 	dmr_md_close(pool->md);
 	dmr_alloc_exit(&pool->alloc);
 	dmr_bdev_close(&pool->bdev);
+	if (pool->closing.bdev) {
+		mutex_lock(&dmr_lock);
+		list_del(&pool->closing.list);
+		mutex_unlock(&dmr_lock);
+	}
 	kfree(pool);
 }
 
-void dmr_pool_put(struct dmr_pool *pool)
+struct dmr_pool *dmr_pool_put(struct dmr_pool *pool)
 {
 	lockdep_assert_held(&dmr_lock);
 	if (--pool->ref)
-		return;
+		return NULL;
 	list_del(&pool->list);
+	pool->closing.bdev = pool->bdev.bdev;
+	list_add(&pool->closing.list, &dmr_pools_opening);
+	return pool;
+}
+
+void dmr_pool_free(struct dmr_pool *pool)
+{
+	if (!pool)
+		return;
 	dmr_pool_destroy(pool);
 }
 
@@ -189,15 +224,26 @@ bool dmr_bdevs_overlap(struct block_device *a, struct block_device *b)
 	       b_start < a_start + bdev_nr_sectors(a);
 }
 
-struct dmr_pool *dmr_pool_on_bdev(struct block_device *bdev)
+static bool dmr_pool_opening(struct block_device *bdev)
+{
+	struct dmr_pool_opening *o;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(o, &dmr_pools_opening, list)
+		if (dmr_bdevs_overlap(o->bdev, bdev))
+			return true;
+	return false;
+}
+
+bool dmr_pool_on_bdev(struct block_device *bdev)
 {
 	struct dmr_pool *pool;
 
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(pool, &dmr_pools, list)
 		if (dmr_bdevs_overlap(pool->bdev.bdev, bdev))
-			return pool;
-	return NULL;
+			return true;
+	return dmr_pool_opening(bdev);
 }
 
 bool dmr_pool_uses_dev(struct dmr_pool *pool, dev_t devt)
@@ -232,7 +278,10 @@ static bool dmr_bdev_held_by_others(struct block_device *bdev)
 	return READ_ONCE(bdev->bd_holders) > ours;
 }
 
-/* Open the pool on @dev: metadata, allocator, groups. dmr_lock held. */
+/*
+ * Open the pool on @dev: its metadata (read whole and checked), allocator
+ * and copy client. Not listed yet; no lock held (it waits on the device).
+ */
 static struct dmr_pool *dmr_pool_open(struct block_device *bdev, char **error)
 {
 	const struct dmr_geometry *geo;
@@ -273,19 +322,28 @@ static struct dmr_pool *dmr_pool_open(struct block_device *bdev, char **error)
 		*error = "Cannot create a copy engine client";
 		goto bad;
 	}
-
-	list_add(&pool->list, &dmr_pools);
-	r = dmr_pool_users->load(pool, error);
-	if (r) {
-		/* Groups loaded so far hold references: drop ours last. */
-		dmr_pool_put(pool);
-		return ERR_PTR(r);
-	}
 	return pool;
 
 bad:
 	dmr_pool_destroy(pool);
 	return ERR_PTR(r);
+}
+
+/*
+ * List an opened pool and load its groups. dmr_lock held. On failure,
+ * *@gone is the pool for dmr_pool_free() once dmr_lock is dropped.
+ */
+static int dmr_pool_add(struct dmr_pool *pool, struct dmr_pool **gone, char **error)
+{
+	int r;
+
+	lockdep_assert_held(&dmr_lock);
+	list_add(&pool->list, &dmr_pools);
+	r = dmr_pool_users->load(pool, error);
+	if (r)
+		/* Groups loaded so far hold references: drop ours last. */
+		*gone = dmr_pool_put(pool);
+	return r;
 }
 
 /*
@@ -311,6 +369,8 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	};
 	dev_t md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	struct dmr_pool_opening opening;
+	struct dmr_pool *gone = NULL;
 	struct pool_target *pt;
 	unsigned int nr_opt, chunk_sectors = 0;
 	const char *arg, *name;
@@ -354,6 +414,11 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	list_for_each_entry(pt->pool, &dmr_pools, list)
 		if (pt->pool->bdev.bdev->bd_dev == pt->dev->bdev->bd_dev)
 			goto found;
+	if (dmr_pool_opening(pt->dev->bdev)) {
+		ti->error = "Device is being opened or closed as a pool by another table";
+		r = -EBUSY;
+		goto bad_locked;
+	}
 
 	/* A live replica-source writes there: neither open nor format it. */
 	name = dmr_source_on_bdev(pt->dev->bdev);
@@ -371,16 +436,25 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		r = -EBUSY;
 		goto bad_locked;
 	}
-	if (chunk_sectors) {
+	opening.bdev = pt->dev->bdev;
+	list_add(&opening.list, &dmr_pools_opening);
+	mutex_unlock(&dmr_lock);
+
+	r = 0;
+	if (chunk_sectors)
 		r = dmr_md_format(pt->dev->bdev, chunk_sectors, &ti->error);
-		if (r)
-			goto bad_locked;
+	if (!r) {
+		pt->pool = dmr_pool_open(pt->dev->bdev, &ti->error);
+		if (IS_ERR(pt->pool))
+			r = PTR_ERR(pt->pool);
 	}
-	pt->pool = dmr_pool_open(pt->dev->bdev, &ti->error);
-	if (IS_ERR(pt->pool)) {
-		r = PTR_ERR(pt->pool);
+
+	mutex_lock(&dmr_lock);
+	list_del(&opening.list);
+	if (!r)
+		r = dmr_pool_add(pt->pool, &gone, &ti->error);
+	if (r)
 		goto bad_locked;
-	}
 	goto opened;
 found:
 	if (chunk_sectors) {
@@ -392,7 +466,7 @@ found:
 opened:
 	if (pt->pool->md_devt && pt->pool->md_devt != md_devt) {
 		ti->error = "Pool is already shown by another dm device";
-		dmr_pool_put(pt->pool);
+		gone = dmr_pool_put(pt->pool);
 		r = -EBUSY;
 		goto bad_locked;
 	}
@@ -406,6 +480,7 @@ opened:
 
 bad_locked:
 	mutex_unlock(&dmr_lock);
+	dmr_pool_free(gone);
 	dm_put_device(ti, pt->dev);
 bad_dev:
 	kfree(pt);
@@ -416,11 +491,14 @@ static void pool_dtr(struct dm_target *ti)
 {
 	struct pool_target *pt = ti->private;
 
+	struct dmr_pool *gone;
+
 	mutex_lock(&dmr_lock);
 	if (!--pt->pool->nr_targets)
 		pt->pool->md_devt = 0;
-	dmr_pool_put(pt->pool);
+	gone = dmr_pool_put(pt->pool);
 	mutex_unlock(&dmr_lock);
+	dmr_pool_free(gone);
 	dm_put_device(ti, pt->dev);
 	kfree(pt);
 }

@@ -20,11 +20,15 @@ struct dm_kcopyd_client;
 
 /*
  * Find a pool by the dev_t of the dm device showing it, and take or drop
- * references. dmr_lock held for all three: the last put frees the pool.
+ * references. dmr_lock held for all three. The last put unlists the pool
+ * and returns it: give it to dmr_pool_free() once dmr_lock is dropped
+ * (closing waits for the pool's last commits); NULL otherwise.
  */
 struct dmr_pool *dmr_pool_find(dev_t md_devt);
 void dmr_pool_get_ref(struct dmr_pool *pool);
-void dmr_pool_put(struct dmr_pool *pool);
+struct dmr_pool * __must_check dmr_pool_put(struct dmr_pool *pool);
+/* No lock held; NULL is ignored. */
+void dmr_pool_free(struct dmr_pool *pool);
 
 dev_t dmr_pool_devt(struct dmr_pool *pool);
 struct dmr_md *dmr_pool_md(struct dmr_pool *pool);
@@ -47,13 +51,13 @@ int dmr_pool_mark_chunk(struct dmr_pool *pool, u64 chunk);
  * Device checks, so that no pool and source write into each other.
  * dmr_bdevs_overlap(): do two block devices share sectors (the same
  * device, or a partition and its disk)? Any context.
- * dmr_pool_on_bdev(): the loaded pool whose device overlaps @bdev, or
- * NULL; dmr_lock held.
+ * dmr_pool_on_bdev(): does a loaded pool's device, or one being opened,
+ * overlap @bdev? dmr_lock held.
  * dmr_pool_uses_dev(): is @devt the pool's device or its dm device?
  * dmr_lock held.
  */
 bool dmr_bdevs_overlap(struct block_device *a, struct block_device *b);
-struct dmr_pool *dmr_pool_on_bdev(struct block_device *bdev);
+bool dmr_pool_on_bdev(struct block_device *bdev);
 bool dmr_pool_uses_dev(struct dmr_pool *pool, dev_t devt);
 
 /*

@@ -396,3 +396,34 @@ dwc_wait() {
 	echo "the dependent-write writer stopped before record $1"
 	return 1
 }
+
+# ended PID: the background process PID has exited (reaped or a zombie).
+ended() {
+	[ ! -e "/proc/$1/stat" ] && return 0
+	[ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = Z ]
+}
+
+# wait_ended SECONDS PID...: poll until every PID has exited or SECONDS
+# have passed; true when all have exited. (A task asleep in the kernel
+# cannot be killed, so "timeout" alone would not bound the test.)
+wait_ended() {
+	_end=$(($(date +%s) + $1))
+	shift
+	while :; do
+		_all=1
+		for _p in "$@"; do
+			ended "$_p" || { _all=0; break; }
+		done
+		[ "$_all" = 1 ] && return 0
+		[ "$(date +%s)" -ge "$_end" ] && return 1
+		sleep 0.1
+	done
+}
+
+# in_ioctl PID DEV: PID sleeps in an ioctl on DEV.
+in_ioctl() {
+	# shellcheck disable=SC2034 # the arguments after the fd are not used
+	read -r _nr _fd _rest <"/proc/$1/syscall" 2>/dev/null || return 1
+	[ "$_nr" = 16 ] || return 1
+	[ "$(readlink "/proc/$1/fd/$((_fd))")" = "$2" ]
+}

@@ -41,37 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# ended PID: the background process PID has exited (reaped or a zombie).
-ended() {
-	[ ! -e "/proc/$1/stat" ] && return 0
-	[ "$(sed 's/.*) //' "/proc/$1/stat" | cut -d' ' -f1)" = Z ]
-}
-
-# wait_ended SECONDS PID...: poll until every PID has exited or SECONDS
-# have passed; true when all have exited. (A task asleep in the kernel
-# cannot be killed, so "timeout" alone would not bound the test.)
-wait_ended() {
-	_end=$(($(date +%s) + $1))
-	shift
-	while :; do
-		_all=1
-		for _p in "$@"; do
-			ended "$_p" || { _all=0; break; }
-		done
-		[ "$_all" = 1 ] && return 0
-		[ "$(date +%s)" -ge "$_end" ] && return 1
-		sleep 0.1
-	done
-}
-
-# in_control_ioctl PID: PID sleeps in an ioctl on /dev/dm-replica.
-in_control_ioctl() {
-	# shellcheck disable=SC2034 # the arguments after the fd are not used
-	read -r _nr _fd _rest <"/proc/$1/syscall" 2>/dev/null || return 1
-	[ "$_nr" = 16 ] || return 1
-	[ "$(readlink "/proc/$1/fd/$((_fd))")" = /dev/dm-replica ]
-}
-
 # bg NAME COMMAND...: run COMMAND in the background ($! is its pid); its
 # output goes to /tmp/stall.NAME.
 bg() {
@@ -116,13 +85,13 @@ check "a write to source A waits on the stalled device" \
 bg delete replicactl group delete "$stall_id"
 pid_delete=$!
 _end=$(($(date +%s) + 30))
-until in_control_ioctl "$pid_delete" || ended "$pid_delete" ||
+until in_ioctl "$pid_delete" /dev/dm-replica || ended "$pid_delete" ||
       [ "$(date +%s)" -ge "$_end" ]; do
 	sleep 0.1
 done
 # shellcheck disable=SC2317 # called through check_do
 delete_started() {
-	in_control_ioctl "$pid_delete" || ended "$pid_delete"
+	in_ioctl "$pid_delete" /dev/dm-replica || ended "$pid_delete"
 }
 check_do "the delete of group $stall_id is under way" delete_started
 
