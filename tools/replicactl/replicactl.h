@@ -167,8 +167,18 @@ void job_print(const struct dm_replica_job *j);
 int group_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
 	      struct dm_replica_member *m, uint32_t cap);
 int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr);
-int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id);
+int group_return_to_pool(struct ctx *ctx, uint32_t id, const char *what, uint64_t *job_id);
 void replica_name(char *buf, const char *relationship, unsigned int n);
+
+/* cmd_group.c: group delete, which modify-sync does for Return To ResourcePool. */
+struct group_deletion {
+	struct dm_replica_group g;
+	bool removed[DM_REPLICA_MAX_MEMBERS];	/* replica device n + 1 was removed */
+	uint64_t job_id;
+};
+
+int group_delete(struct ctx *ctx, uint32_t id, const char *what, struct group_deletion *d);
+void group_deletion_print(const struct group_deletion *d);
 
 /* mapper.c */
 
