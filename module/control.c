@@ -582,8 +582,107 @@ out:
 	return r;
 }
 
+/*
+ * The operations of ModifyReplicaSynchronization, by the standard's names,
+ * so that a refusal says which one it refused.
+ */
+static const char *const dmr_op_names[] = {
+	[DM_REPLICA_OP_ABORT] = "Abort",
+	[DM_REPLICA_OP_ACTIVATE_CONSISTENCY] = "Activate Consistency",
+	[DM_REPLICA_OP_ACTIVATE] = "Activate",
+	[DM_REPLICA_OP_ADD_SYNC_PAIR] = "AddSyncPair",
+	[DM_REPLICA_OP_DEACTIVATE_CONSISTENCY] = "Deactivate Consistency",
+	[DM_REPLICA_OP_DEACTIVATE] = "Deactivate",
+	[DM_REPLICA_OP_DETACH] = "Detach",
+	[DM_REPLICA_OP_DISSOLVE] = "Dissolve",
+	[DM_REPLICA_OP_FAILOVER] = "Failover",
+	[DM_REPLICA_OP_FAILBACK] = "Failback",
+	[DM_REPLICA_OP_FRACTURE] = "Fracture",
+	[DM_REPLICA_OP_REMOVE_SYNC_PAIR] = "RemoveSyncPair",
+	[DM_REPLICA_OP_RESYNC_REPLICA] = "Resync Replica",
+	[DM_REPLICA_OP_RESTORE_FROM_REPLICA] = "Restore from Replica",
+	[DM_REPLICA_OP_RESUME] = "Resume",
+	[DM_REPLICA_OP_RESET_TO_SYNC] = "Reset To Sync",
+	[DM_REPLICA_OP_RESET_TO_ASYNC] = "Reset To Async",
+	[DM_REPLICA_OP_RETURN_TO_POOL] = "Return To ResourcePool",
+	[DM_REPLICA_OP_REVERSE_ROLES] = "Reverse Roles",
+	[DM_REPLICA_OP_SPLIT] = "Split",
+	[DM_REPLICA_OP_SUSPEND] = "Suspend",
+	[DM_REPLICA_OP_UNPREPARE] = "Unprepare",
+	[DM_REPLICA_OP_PREPARE] = "Prepare",
+	[DM_REPLICA_OP_RESET_TO_ADAPTIVE] = "Reset To Adaptive",
+};
+
+/* The standard's name of operation @op, NULL when it is none of its values. */
+VISIBLE_IF_KUNIT const char *dmr_op_name(u16 op)
+{
+	return op < ARRAY_SIZE(dmr_op_names) ? dmr_op_names[op] : NULL;
+}
+
+/* What a group of SyncType @sync_type is called in a message. */
+static const char *dmr_sync_type_word(u16 sync_type)
+{
+	switch (sync_type) {
+	case DM_REPLICA_SYNC_MIRROR:
+		return "mirror";
+	case DM_REPLICA_SYNC_SNAPSHOT:
+		return "snapshot";
+	case DM_REPLICA_SYNC_CLONE:
+		return "clone";
+	default:
+		return "these";
+	}
+}
+
+/*
+ * Operation @op is not one of the standard's values: Invalid Parameter
+ * naming the field. Returns 0 for one of them.
+ */
+VISIBLE_IF_KUNIT u32 dmr_check_operation(u16 op, char *msg, size_t len)
+{
+	if (dmr_op_name(op))
+		return 0;
+	snprintf(msg, len, "Operation: %u is not an operation of ModifyReplicaSynchronization",
+		 op);
+	return DM_REPLICA_RET_INVALID_PARAM;
+}
+
+/* The refusal of operation @op, which the module does not carry out yet. */
+VISIBLE_IF_KUNIT u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t len)
+{
+	snprintf(msg, len, "Operation: %s (%u) is not supported for %s groups yet",
+		 dmr_op_name(op) ?: "?", op, dmr_sync_type_word(sync_type));
+	return DM_REPLICA_RET_NOT_SUPPORTED;
+}
+
+/*
+ * An operation other than Return To ResourcePool, on group @id: a group
+ * that does not exist is answered as dmr_group_delete() answers it, so
+ * that the caller learns of the wrong id before it learns that the
+ * operation would not have worked anyway.
+ */
+static u32 dmr_modify_other(u32 id, u16 op, char *msg, size_t len)
+{
+	struct dmr_group_info *info;
+	u32 res;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info) {
+		snprintf(msg, len, "out of memory");
+		return DM_REPLICA_RET_FAILED;
+	}
+	if (dmr_group_info(id, info, NULL, 0)) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else {
+		res = dmr_unsupported_op(op, info->sync_type, msg, len);
+	}
+	kfree(info);
+	return res;
+}
+
 /* DM_REPLICA_IOC_MODIFY_SYNC: ModifyReplicaSynchronization */
-static int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
+VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 {
 	struct dm_replica_modify_sync *req = container_of(hdr, struct dm_replica_modify_sync, hdr);
 	struct dmr_job *job;
@@ -601,15 +700,14 @@ static int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 		res = DM_REPLICA_RET_INVALID_PARAM;
 		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
 			 req->pad ? "pad" : "reserved");
-	} else if (req->operation != DM_REPLICA_OP_RETURN_TO_POOL) {
-		res = req->operation >= 2 && req->operation <= 25 ?
-			DM_REPLICA_RET_NOT_SUPPORTED : DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "Operation: %u is %s", req->operation,
-			 res == DM_REPLICA_RET_NOT_SUPPORTED ? "not supported yet" :
-			 "not an operation of ModifyReplicaSynchronization");
 	} else {
-		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+		res = dmr_check_operation(req->operation, hdr->message, sizeof(hdr->message));
 	}
+	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
+		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+	else if (!res)
+		res = dmr_modify_other(req->group_id, req->operation, hdr->message,
+				       sizeof(hdr->message));
 
 	hdr->result = res;
 	if (res)

@@ -30,6 +30,11 @@ void dmr_create_req_out(struct dm_replica_create_group *req, const struct dmr_cr
 void dmr_group_out(struct dm_replica_group *req, const struct dmr_group_info *info);
 void dmr_member_out(struct dm_replica_member *m, const struct dmr_member_info *mi);
 void dmr_job_out(struct dm_replica_job *j, const struct dmr_job_status *st);
+/* ModifyReplicaSynchronization: the operations' names and refusals. */
+const char *dmr_op_name(u16 op);
+u32 dmr_check_operation(u16 op, char *msg, size_t len);
+u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t len);
+int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr);
 #endif
 
 #endif /* DM_REPLICA_CONTROL_H */

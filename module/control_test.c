@@ -299,6 +299,133 @@ static void dmr_test_job_out(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, j->error_description, "late");
 }
 
+/*
+ * ModifyReplicaSynchronization: each of the standard's operations has the
+ * standard's name, and only those numbers (2 to 25) are operations; any
+ * other is Invalid Parameter naming the field.
+ */
+static void dmr_test_operation_rows(struct kunit *test)
+{
+	static const struct {
+		u16 op;
+		const char *name;
+	} rows[] = {
+		{ 2, "Abort" }, { 3, "Activate Consistency" }, { 4, "Activate" },
+		{ 5, "AddSyncPair" }, { 6, "Deactivate Consistency" }, { 7, "Deactivate" },
+		{ 8, "Detach" }, { 9, "Dissolve" }, { 10, "Failover" }, { 11, "Failback" },
+		{ 12, "Fracture" }, { 13, "RemoveSyncPair" }, { 14, "Resync Replica" },
+		{ 15, "Restore from Replica" }, { 16, "Resume" }, { 17, "Reset To Sync" },
+		{ 18, "Reset To Async" }, { 19, "Return To ResourcePool" },
+		{ 20, "Reverse Roles" }, { 21, "Split" }, { 22, "Suspend" },
+		{ 23, "Unprepare" }, { 24, "Prepare" }, { 25, "Reset To Adaptive" },
+	};
+	static const u16 bad[] = { 0, 1, 26, 99, U16_MAX };
+	char msg[DM_REPLICA_MESSAGE_LEN], want[DM_REPLICA_MESSAGE_LEN];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		KUNIT_EXPECT_STREQ_MSG(test, dmr_op_name(rows[i].op) ?: "(null)", rows[i].name,
+				       "operation %u", rows[i].op);
+		msg[0] = '\0';
+		KUNIT_EXPECT_EQ_MSG(test, dmr_check_operation(rows[i].op, msg, sizeof(msg)), 0U,
+				    "operation %u", rows[i].op);
+		KUNIT_EXPECT_STREQ(test, msg, "");
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_NULL(test, dmr_op_name(bad[i]));
+		KUNIT_EXPECT_EQ(test, dmr_check_operation(bad[i], msg, sizeof(msg)),
+				(u32)DM_REPLICA_RET_INVALID_PARAM);
+		snprintf(want, sizeof(want),
+			 "Operation: %u is not an operation of ModifyReplicaSynchronization",
+			 bad[i]);
+		KUNIT_EXPECT_STREQ(test, msg, want);
+	}
+}
+
+/* A refused operation is named by the standard's name and number, and the group's kind. */
+static void dmr_test_operation_unsupported(struct kunit *test)
+{
+	static const struct {
+		u16 op, sync_type;
+		const char *msg;
+	} rows[] = {
+		{ DM_REPLICA_OP_RESYNC_REPLICA, DM_REPLICA_SYNC_SNAPSHOT,
+		  "Operation: Resync Replica (14) is not supported for snapshot groups yet" },
+		{ DM_REPLICA_OP_DETACH, DM_REPLICA_SYNC_CLONE,
+		  "Operation: Detach (8) is not supported for clone groups yet" },
+		{ DM_REPLICA_OP_RESTORE_FROM_REPLICA, DM_REPLICA_SYNC_SNAPSHOT,
+		  "Operation: Restore from Replica (15) is not supported for snapshot groups yet"
+		},
+		/* The longest name still fits the message whole. */
+		{ DM_REPLICA_OP_DEACTIVATE_CONSISTENCY, DM_REPLICA_SYNC_SNAPSHOT,
+		  "Operation: Deactivate Consistency (6) is not supported for snapshot groups yet"
+		},
+	};
+	char msg[DM_REPLICA_MESSAGE_LEN];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, dmr_unsupported_op(rows[i].op, rows[i].sync_type, msg,
+							     sizeof(msg)),
+				    (u32)DM_REPLICA_RET_NOT_SUPPORTED, "row %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, msg, rows[i].msg, "row %u", i);
+	}
+}
+
+/*
+ * The handler: a refused call answers with the result and the message,
+ * and its job ends in Exception with the same. A group that does not exist
+ * is answered as Return To ResourcePool answers it, whatever the
+ * (supported or not) operation; an operation that is none is refused first.
+ */
+static void dmr_test_modify_sync_refused(struct kunit *test)
+{
+	static const struct {
+		u16 op, pad;
+		u32 result;
+		int err;
+		const char *msg;
+	} rows[] = {
+		{ DM_REPLICA_OP_RESYNC_REPLICA, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "Synchronization: no group 4294967040" },
+		{ DM_REPLICA_OP_DETACH, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "Synchronization: no group 4294967040" },
+		{ DM_REPLICA_OP_RETURN_TO_POOL, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "Synchronization: no group 4294967040" },
+		{ 99, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "Operation: 99 is not an operation of ModifyReplicaSynchronization" },
+		{ DM_REPLICA_OP_DETACH, 1, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "pad: must be zero" },
+	};
+	struct dm_replica_modify_sync *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	struct dmr_job_status *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	KUNIT_ASSERT_NOT_NULL(test, st);
+	for (i = 0; i < ARRAY_SIZE(rows); i++) {
+		memset(m, 0, sizeof(*m));
+		m->hdr.size = sizeof(*m);
+		/* No group has this id: the module loaded just now has none. */
+		m->group_id = 0xffffff00;
+		m->operation = rows[i].op;
+		m->pad = rows[i].pad;
+		KUNIT_EXPECT_EQ_MSG(test, dmr_cmd_modify_sync(&m->hdr), rows[i].err, "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, m->hdr.result, rows[i].result, "row %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, m->hdr.message, rows[i].msg, "row %u", i);
+		KUNIT_ASSERT_NE(test, m->job_id, 0ULL);
+		KUNIT_ASSERT_EQ(test, dmr_job_info(m->job_id, st), 0);
+		KUNIT_EXPECT_EQ_MSG(test, st->job_state, DM_REPLICA_JOB_EXCEPTION, "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->error_code, rows[i].result, "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->operation, (u32)DM_REPLICA_CMD_MODIFY_SYNC,
+				    "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->group_id, 0xffffff00U, "row %u", i);
+		KUNIT_EXPECT_STREQ_MSG(test, st->error_description, rows[i].msg, "row %u", i);
+		/* As the ioctl does once the answer is given: the job may go. */
+		dmr_job_told(m->job_id);
+	}
+}
+
 static struct kunit_case dmr_control_cases[] = {
 	KUNIT_CASE(dmr_test_hdr_ok),
 	KUNIT_CASE(dmr_test_hdr_flags),
@@ -313,6 +440,9 @@ static struct kunit_case dmr_control_cases[] = {
 	KUNIT_CASE(dmr_test_group_out),
 	KUNIT_CASE(dmr_test_member_out),
 	KUNIT_CASE(dmr_test_job_out),
+	KUNIT_CASE(dmr_test_operation_rows),
+	KUNIT_CASE(dmr_test_operation_unsupported),
+	KUNIT_CASE(dmr_test_modify_sync_refused),
 	{}
 };
 

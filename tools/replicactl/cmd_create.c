@@ -236,7 +236,7 @@ static int create_undo(struct ctx *ctx, const char *rel, const struct dm_replica
 		if (mapper_remove(name))
 			err("cannot remove the replica device %s", name);
 	}
-	r = group_return_to_pool(ctx, g->group_id, &job_id);
+	r = group_return_to_pool(ctx, g->group_id, "group delete", &job_id);
 	if (r) {
 		err("group %u stays, without replica devices: 'group delete %u' deletes it",
 		    g->group_id, g->group_id);

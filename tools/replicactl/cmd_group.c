@@ -174,18 +174,19 @@ static int group_remove_replicas(const struct dm_replica_group *g, bool *removed
 	return 0;
 }
 
-static void group_delete_print(const struct dm_replica_group *g, uint64_t job_id,
-			       const bool *removed)
+/*
+ * The "removed" list and, in text, what was done. The caller opens the
+ * object, so that modify-sync can put its own fields before.
+ */
+void group_deletion_print(const struct group_deletion *d)
 {
+	const struct dm_replica_group *g = &d->g;
 	char name[REPLICA_NAME_LEN];
 	uint32_t n;
 
-	out_begin(NULL);
-	out_u64("group_id", NULL, g->group_id);
-	out_u64("job_id", NULL, job_id);
 	out_list("removed", NULL);
 	for (n = 1; n <= g->nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++) {
-		if (!removed[n - 1])
+		if (!d->removed[n - 1])
 			continue;
 		replica_name(name, g->relationship_name, n);
 		out_str(NULL, NULL, name);
@@ -193,17 +194,31 @@ static void group_delete_print(const struct dm_replica_group *g, uint64_t job_id
 			printf("removed %s\n", name);
 	}
 	out_list_end();
-	out_end();
 	if (!out_is_json())
-		printf("group %u returned to the pool (job %" PRIu64 ")\n", g->group_id, job_id);
+		printf("group %u returned to the pool (job %" PRIu64 ")\n", g->group_id, d->job_id);
 }
 
-/* The replica devices go first: the module refuses to delete a group in use. */
+/*
+ * Return To ResourcePool of group @id, with the control device open. The
+ * replica devices go first: the module refuses to delete a group in use.
+ * @what names the command in messages. Returns an exit code.
+ */
+int group_delete(struct ctx *ctx, uint32_t id, const char *what, struct group_deletion *d)
+{
+	int r;
+
+	memset(d, 0, sizeof(*d));
+	r = group_get(ctx, id, &d->g, NULL, 0);
+	if (!r)
+		r = group_remove_replicas(&d->g, d->removed);
+	if (!r)
+		r = group_return_to_pool(ctx, id, what, &d->job_id);
+	return r;
+}
+
 static int group_delete_run(struct ctx *ctx, int argc, char **argv)
 {
-	bool removed[DM_REPLICA_MAX_MEMBERS] = { false };
-	struct dm_replica_group g;
-	uint64_t job_id;
+	struct group_deletion d;
 	uint32_t id;
 	int r;
 
@@ -211,14 +226,15 @@ static int group_delete_run(struct ctx *ctx, int argc, char **argv)
 	r = group_start(ctx, argv, &id);
 	if (r)
 		return r;
-	r = group_get(ctx, id, &g, NULL, 0);
-	if (!r)
-		r = group_remove_replicas(&g, removed);
-	if (!r)
-		r = group_return_to_pool(ctx, id, &job_id);
-	if (!r)
-		group_delete_print(&g, job_id, removed);
-	return r;
+	r = group_delete(ctx, id, "group delete", &d);
+	if (r)
+		return r;
+	out_begin(NULL);
+	out_u64("group_id", NULL, d.g.group_id);
+	out_u64("job_id", NULL, d.job_id);
+	group_deletion_print(&d);
+	out_end();
+	return 0;
 }
 
 const struct cmd cmd_group_list = {

@@ -335,8 +335,11 @@ int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr)
 	return 0;
 }
 
-/* ModifyReplicaSynchronization Return To ResourcePool, and its job. */
-int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id)
+/*
+ * ModifyReplicaSynchronization Return To ResourcePool, and its job; @what
+ * names the command in messages.
+ */
+int group_return_to_pool(struct ctx *ctx, uint32_t id, const char *what, uint64_t *job_id)
 {
 	struct dm_replica_modify_sync req;
 	struct dm_replica_job j;
@@ -345,7 +348,7 @@ int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id)
 	REQ_INIT(&req);
 	req.group_id = id;
 	req.operation = DM_REPLICA_OP_RETURN_TO_POOL;
-	r = ctl_call(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr, "group delete");
+	r = ctl_call(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr, what);
 	*job_id = req.job_id;
 	if (r || req.hdr.result != DM_REPLICA_RET_JOB_STARTED)
 		return r;

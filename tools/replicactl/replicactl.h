@@ -66,7 +66,7 @@ struct value_table {
 };
 
 extern const struct value_table sync_types, modes, consistencies, copy_states,
-	job_states, job_operations, return_values;
+	job_states, job_operations, sync_operations, return_values;
 
 const char *value_name(const struct value_table *t, unsigned int v);
 int parse_value(const struct value_table *t, const char *s, unsigned int *v);
@@ -126,7 +126,7 @@ struct cmd {
 extern const struct cmd cmd_version, cmd_create, cmd_job_show, cmd_job_wait,
 	cmd_job_cancel, cmd_group_list, cmd_group_show, cmd_group_delete,
 	cmd_pool_create, cmd_pool_status, cmd_source_create, cmd_activate,
-	cmd_deactivate;
+	cmd_deactivate, cmd_modify_sync;
 
 /* output.c */
 void out_init(bool json);
@@ -167,8 +167,18 @@ void job_print(const struct dm_replica_job *j);
 int group_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
 	      struct dm_replica_member *m, uint32_t cap);
 int group_ids(struct ctx *ctx, uint32_t **ids, uint32_t *nr);
-int group_return_to_pool(struct ctx *ctx, uint32_t id, uint64_t *job_id);
+int group_return_to_pool(struct ctx *ctx, uint32_t id, const char *what, uint64_t *job_id);
 void replica_name(char *buf, const char *relationship, unsigned int n);
+
+/* cmd_group.c: group delete, which modify-sync does for Return To ResourcePool. */
+struct group_deletion {
+	struct dm_replica_group g;
+	bool removed[DM_REPLICA_MAX_MEMBERS];	/* replica device n + 1 was removed */
+	uint64_t job_id;
+};
+
+int group_delete(struct ctx *ctx, uint32_t id, const char *what, struct group_deletion *d);
+void group_deletion_print(const struct group_deletion *d);
 
 /* mapper.c */
 

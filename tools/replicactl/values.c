@@ -3,9 +3,9 @@
  * replicactl: the values of the SMI-S replication service, with the
  * standard's names for output and one word each for the command line.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "replicactl.h"
 
@@ -76,6 +76,41 @@ static const struct value_name job_operations_v[] = {
 
 const struct value_table job_operations = TABLE("Operation", job_operations_v);
 
+/*
+ * Operation of ModifyReplicaSynchronization. On the command line a word
+ * matches the standard's name, too: case and the separators between words
+ * do not count (see word_matches()).
+ */
+static const struct value_name sync_operations_v[] = {
+	{ DM_REPLICA_OP_ABORT, "Abort", "abort" },
+	{ DM_REPLICA_OP_ACTIVATE_CONSISTENCY, "Activate Consistency", "activate-consistency" },
+	{ DM_REPLICA_OP_ACTIVATE, "Activate", "activate" },
+	{ DM_REPLICA_OP_ADD_SYNC_PAIR, "AddSyncPair", "addsyncpair" },
+	{ DM_REPLICA_OP_DEACTIVATE_CONSISTENCY, "Deactivate Consistency",
+	  "deactivate-consistency" },
+	{ DM_REPLICA_OP_DEACTIVATE, "Deactivate", "deactivate" },
+	{ DM_REPLICA_OP_DETACH, "Detach", "detach" },
+	{ DM_REPLICA_OP_DISSOLVE, "Dissolve", "dissolve" },
+	{ DM_REPLICA_OP_FAILOVER, "Failover", "failover" },
+	{ DM_REPLICA_OP_FAILBACK, "Failback", "failback" },
+	{ DM_REPLICA_OP_FRACTURE, "Fracture", "fracture" },
+	{ DM_REPLICA_OP_REMOVE_SYNC_PAIR, "RemoveSyncPair", "removesyncpair" },
+	{ DM_REPLICA_OP_RESYNC_REPLICA, "Resync Replica", "resync-replica" },
+	{ DM_REPLICA_OP_RESTORE_FROM_REPLICA, "Restore from Replica", "restore-from-replica" },
+	{ DM_REPLICA_OP_RESUME, "Resume", "resume" },
+	{ DM_REPLICA_OP_RESET_TO_SYNC, "Reset To Sync", "reset-to-sync" },
+	{ DM_REPLICA_OP_RESET_TO_ASYNC, "Reset To Async", "reset-to-async" },
+	{ DM_REPLICA_OP_RETURN_TO_POOL, "Return To ResourcePool", "return-to-resourcepool" },
+	{ DM_REPLICA_OP_REVERSE_ROLES, "Reverse Roles", "reverse-roles" },
+	{ DM_REPLICA_OP_SPLIT, "Split", "split" },
+	{ DM_REPLICA_OP_SUSPEND, "Suspend", "suspend" },
+	{ DM_REPLICA_OP_UNPREPARE, "Unprepare", "unprepare" },
+	{ DM_REPLICA_OP_PREPARE, "Prepare", "prepare" },
+	{ DM_REPLICA_OP_RESET_TO_ADAPTIVE, "Reset To Adaptive", "reset-to-adaptive" },
+};
+
+const struct value_table sync_operations = TABLE("Operation", sync_operations_v);
+
 static const struct value_name return_values_v[] = {
 	{ DM_REPLICA_RET_OK, "Completed with No Error", NULL },
 	{ DM_REPLICA_RET_NOT_SUPPORTED, "Not Supported", NULL },
@@ -100,6 +135,33 @@ const char *value_name(const struct value_table *t, unsigned int v)
 	return v ? "unknown" : "absent";
 }
 
+/* Between the words of a value: "Resync Replica", "resync-replica", "resync_replica". */
+static bool word_separator(char c)
+{
+	return c == ' ' || c == '-' || c == '_';
+}
+
+/*
+ * Does @s name @word? Case does not count, nor do separators, so that the
+ * standard's name as it is written ("Return To ResourcePool") is as good
+ * as the word ("return-to-resourcepool").
+ */
+static bool word_matches(const char *s, const char *word)
+{
+	for (;;) {
+		while (word_separator(*s))
+			s++;
+		while (word_separator(*word))
+			word++;
+		if (!*s || !*word)
+			return !*s && !*word;
+		if (tolower((unsigned char)*s) != tolower((unsigned char)*word))
+			return false;
+		s++;
+		word++;
+	}
+}
+
 /*
  * A word of @t, or a number. Numbers pass through unchanged, whether the
  * tool knows them or not, so that the kernel's checks answer for them.
@@ -110,7 +172,7 @@ int parse_value(const struct value_table *t, const char *s, unsigned int *v)
 	size_t i;
 
 	for (i = 0; i < t->n; i++) {
-		if (t->v[i].word && !strcasecmp(s, t->v[i].word)) {
+		if (t->v[i].word && word_matches(s, t->v[i].word)) {
 			*v = t->v[i].value;
 			return 0;
 		}

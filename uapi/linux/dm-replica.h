@@ -154,8 +154,38 @@ struct dm_replica_hdr {
 #define DM_REPLICA_JOB_REQ_KILL		5
 #define DM_REPLICA_JOB_REQ_SERVICE	6
 
-/* Operation of ModifyReplicaSynchronization (those with a number here). */
+/*
+ * Operation of ModifyReplicaSynchronization. Return To ResourcePool is the
+ * one the module carries out; the others of the standard answer Not
+ * Supported (1), and any other number Invalid Parameter.
+ */
 #define DM_REPLICA_OP_RETURN_TO_POOL	19
+
+/* The standard's other operations, by the standard's names. */
+#define DM_REPLICA_OP_ABORT			2
+#define DM_REPLICA_OP_ACTIVATE_CONSISTENCY	3
+#define DM_REPLICA_OP_ACTIVATE			4
+#define DM_REPLICA_OP_ADD_SYNC_PAIR		5
+#define DM_REPLICA_OP_DEACTIVATE_CONSISTENCY	6
+#define DM_REPLICA_OP_DEACTIVATE		7
+#define DM_REPLICA_OP_DETACH			8
+#define DM_REPLICA_OP_DISSOLVE			9
+#define DM_REPLICA_OP_FAILOVER			10
+#define DM_REPLICA_OP_FAILBACK			11
+#define DM_REPLICA_OP_FRACTURE			12
+#define DM_REPLICA_OP_REMOVE_SYNC_PAIR		13
+#define DM_REPLICA_OP_RESYNC_REPLICA		14
+#define DM_REPLICA_OP_RESTORE_FROM_REPLICA	15
+#define DM_REPLICA_OP_RESUME			16
+#define DM_REPLICA_OP_RESET_TO_SYNC		17
+#define DM_REPLICA_OP_RESET_TO_ASYNC		18
+#define DM_REPLICA_OP_RETURN_TO_RESOURCE_POOL	DM_REPLICA_OP_RETURN_TO_POOL
+#define DM_REPLICA_OP_REVERSE_ROLES		20
+#define DM_REPLICA_OP_SPLIT			21
+#define DM_REPLICA_OP_SUSPEND			22
+#define DM_REPLICA_OP_UNPREPARE			23
+#define DM_REPLICA_OP_PREPARE			24
+#define DM_REPLICA_OP_RESET_TO_ADAPTIVE		25
 
 /**
  * struct dm_replica_dev - a block device, by number
@@ -407,8 +437,10 @@ struct dm_replica_group_list {
  *	ModifyReplicaSynchronization
  * @hdr:	common header.
  * @group_id:	in: the Synchronization (group).
- * @operation:	in: the operation; Return To ResourcePool (19) deletes the
- *		group and gives its pool space back. Others answer 1.
+ * @operation:	in: the operation (DM_REPLICA_OP_*); Return To ResourcePool
+ *		(19) deletes the group and gives its pool space back. The
+ *		standard's others (2 to 25) answer Not Supported (1), naming
+ *		the operation; any other number Invalid Parameter (5).
  * @pad:	in: must be zero.
  * @job_id:	out: the job of this call, refused or not.
  * @reserved:	in: must be zero.

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * replicactl modify-sync: ModifyReplicaSynchronization of a group, by the
+ * standard's operation name or number.
+ *
+ * Return To ResourcePool (19) is what "group delete" does, replica devices
+ * first, and shares its code. Any other operation goes to the module as
+ * it is, and its answer is printed: the module is the one that knows which
+ * operations it carries out (today only 19; the others of the standard
+ * answer Not Supported, other numbers Invalid Parameter).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "replicactl.h"
+
+struct modify_args {
+	uint16_t operation;
+	bool given;		/* --operation was given: 0 is a number too */
+};
+
+static struct modify_args modify_args;
+
+/* opt_value(), remembering that the option was there. */
+static int opt_operation(const struct opt_spec *s, const char *arg, void *field)
+{
+	modify_args.given = true;
+	return opt_value(s, arg, field);
+}
+
+static const struct opt_spec modify_opts[] = {
+	{ .name = "operation", .arg = "NAME|NUMBER",
+	  .help = "The Operation: the standard's name (case, spaces and dashes do not count: "
+		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
+		  "(19) works; the standard's others answer Not Supported (1).",
+	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
+	  .values = &sync_operations },
+};
+
+/* The module's answer to an operation other than 19. */
+static void modify_print(uint32_t id, const struct dm_replica_modify_sync *req)
+{
+	out_begin(NULL);
+	out_u64("group_id", "Group", id);
+	out_value("operation", "Operation", &sync_operations, req->operation);
+	out_u64("job_id", "Job", req->job_id);
+	out_value("return_value", "ReturnValue", &return_values, req->hdr.result);
+	out_str("message", "Message", req->hdr.message);
+	out_end();
+}
+
+static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
+{
+	struct dm_replica_modify_sync req;
+	struct dm_replica_job j;
+	int r;
+
+	REQ_INIT(&req);
+	req.group_id = id;
+	req.operation = op;
+	r = ctl_try(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr);
+	/* Without an answer in the header, there is nothing but the errno to tell. */
+	if (r && req.hdr.result == DM_REPLICA_RET_OK)
+		return ctl_report(&req.hdr, -r, "modify-sync");
+	modify_print(id, &req);
+	if (r)
+		return ctl_report(&req.hdr, -r, "modify-sync");
+	if (req.hdr.result == DM_REPLICA_RET_JOB_STARTED)
+		return job_finish(ctx, req.job_id, &j);
+	return 0;
+}
+
+/* Return To ResourcePool: group delete, with the fields of modify-sync. */
+static int modify_return_to_pool(struct ctx *ctx, uint32_t id)
+{
+	struct group_deletion d;
+	int r;
+
+	r = group_delete(ctx, id, "modify-sync", &d);
+	if (r)
+		return r;
+	out_begin(NULL);
+	out_u64("group_id", NULL, id);
+	out_value("operation", NULL, &sync_operations, DM_REPLICA_OP_RETURN_TO_POOL);
+	out_u64("job_id", NULL, d.job_id);
+	out_value("return_value", NULL, &return_values, DM_REPLICA_RET_OK);
+	group_deletion_print(&d);
+	out_end();
+	return 0;
+}
+
+static int modify_run(struct ctx *ctx, int argc, char **argv)
+{
+	uint64_t v;
+	int r;
+
+	(void)argc;
+	if (!modify_args.given) {
+		err("modify-sync: --operation is required");
+		return EXIT_USAGE;
+	}
+	if (parse_id(argv[0], "group id", UINT32_MAX, &v))
+		return EXIT_USAGE;
+	r = ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
+	if (r)
+		return r;
+	if (modify_args.operation == DM_REPLICA_OP_RETURN_TO_POOL)
+		return modify_return_to_pool(ctx, (uint32_t)v);
+	return modify_other(ctx, (uint32_t)v, modify_args.operation);
+}
+
+const struct cmd cmd_modify_sync = {
+	.name = "modify-sync",
+	.synopsis = "--operation NAME|NUMBER ID",
+	.summary = "ModifyReplicaSynchronization of group ID. Return To ResourcePool (19) "
+		   "removes the group's replica devices first, as group delete does; any other "
+		   "operation is sent as it is and the module's answer printed (today they "
+		   "answer Not Supported).",
+	.opts = modify_opts,
+	.nr_opts = ARRAY_SIZE(modify_opts),
+	.args = &modify_args,
+	.min_args = 1,
+	.max_args = 1,
+	.run = modify_run,
+};
