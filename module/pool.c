@@ -357,7 +357,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad_locked;
 	}
 	if (chunk_sectors) {
-		r = dmr_md_format(pt->dev->bdev, chunk_sectors, &ti->error);
+		r = dmr_md_format(pt->dev->bdev, chunk_sectors, DMR_DEFAULT_GROUPS, &ti->error);
 		if (r)
 			goto bad_locked;
 	}
