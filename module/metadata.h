@@ -24,9 +24,9 @@
 #include <uapi/linux/dm-replica.h>
 
 /*
- * Group slots of a pool: chosen when it is formatted, from 1 to
- * DMR_MAX_GROUPS_LIMIT, and kept in its superblock; DMR_DEFAULT_GROUPS
- * for a new pool.
+ * Group slots of a pool: chosen when it is formatted (the table's
+ * "groups <N>"), from 1 to DMR_MAX_GROUPS_LIMIT; DMR_DEFAULT_GROUPS when
+ * not given. Pools formatted before the count was a choice have 64.
  *
  * Why 1024 at most: a slot costs 64 KiB of metadata (two copies of a
  * 32 KiB record, room for 64 members), so 1024 slots are 64 MiB, which
@@ -37,7 +37,7 @@
  * stores slot + 1 in 15 bits of a u16 (0x8000 marks a shared copy).
  */
 #define DMR_MAX_GROUPS_LIMIT	1024
-#define DMR_DEFAULT_GROUPS	64
+#define DMR_DEFAULT_GROUPS	256
 #define DMR_MIN_CHUNK_SECTORS	8	/* 4 KiB */
 #define DMR_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
 
