@@ -18,6 +18,7 @@
  * (member.c), under rec_lock.
  */
 #include <kunit/visibility.h>
+#include <linux/bitmap.h>
 #include <linux/device-mapper.h>
 #include <linux/jiffies.h>
 #include <linux/kdev_t.h>
@@ -143,14 +144,10 @@ static u32 dmr_group_new_id(void)
 	return dmr_next_group_id++;
 }
 
-static struct dmr_group *dmr_group_in_slot(struct dmr_pool *pool, unsigned int slot)
+/* The pool's group slots, fixed when it was formatted. */
+static unsigned int dmr_pool_slots(struct dmr_pool *pool)
 {
-	struct dmr_group *g;
-
-	list_for_each_entry(g, &dmr_groups, list)
-		if (g->pool == pool && g->slot == slot)
-			return g;
-	return NULL;
+	return dmr_md_geo(dmr_pool_md(pool))->max_groups;
 }
 
 static unsigned int dmr_groups_count(struct dmr_pool *pool)
@@ -640,19 +637,25 @@ static int dmr_group_renumber(struct dmr_pool *pool, unsigned int slot,
 static int dmr_groups_load(struct dmr_pool *pool, char **error)
 {
 	struct dmr_origin *org, *otmp;
-	struct dmr_group *g, *tmp;
+	unsigned int slot, i, slots = dmr_pool_slots(pool);
+	struct dmr_group *g, *tmp, **by_slot;
 	struct dmr_group_rec *rec;
 	struct dmr_owner o;
-	unsigned int slot, i;
 	u64 chunk;
 	int r = 0;
 
 	lockdep_assert_held(&dmr_lock);
 	rec = kvmalloc(sizeof(*rec), GFP_KERNEL);
-	if (!rec)
+	/* The owner scan finds each entry's group here, not in the list. */
+	by_slot = kvcalloc(slots, sizeof(*by_slot), GFP_KERNEL);
+	if (!rec || !by_slot) {
+		kvfree(by_slot);
+		kvfree(rec);
+		*error = "Out of memory loading the pool's groups";
 		return -ENOMEM;
+	}
 
-	for (slot = 0; slot < DMR_MAX_GROUPS; slot++) {
+	for (slot = 0; slot < slots; slot++) {
 		r = dmr_md_group_read(dmr_pool_md(pool), slot, rec);
 		if (r) {
 			*error = "Pool group record unreadable or corrupt";
@@ -684,6 +687,7 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		}
 		g->ready = true;
 		list_add_tail(&g->list, &dmr_groups);
+		by_slot[slot] = g;
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
 		for (i = 0; i < g->nr_members; i++) {
 			r = dmr_snap_load(g->members[i].snap, rec->members[i].epoch);
@@ -705,7 +709,7 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 	 */
 	for (chunk = 0; dmr_md_next_owner(dmr_pool_md(pool), &chunk, &o); chunk++) {
 		if (o.slot) {
-			g = o.slot <= DMR_MAX_GROUPS ? dmr_group_in_slot(pool, o.slot - 1) : NULL;
+			g = o.slot <= slots ? by_slot[o.slot - 1] : NULL;
 			if (!g || g->rec.gen != o.gen) {
 				dmr_md_clear_owner(dmr_pool_md(pool), chunk);
 				continue;
@@ -808,6 +812,7 @@ out:
 		list_for_each_entry_safe(g, tmp, &undo, list)
 			__dmr_group_free(g, true);
 	}
+	kvfree(by_slot);
 	kvfree(rec);
 	return r;
 }
@@ -1058,15 +1063,23 @@ static void dmr_group_create_work(struct work_struct *ws)
 	dmr_job_put(job);
 }
 
-/* Find a free slot of @pool. dmr_lock held. */
+/*
+ * Find a free slot of @pool: one that no listed group has (a group stays
+ * listed until its slot is free on disk). dmr_lock held.
+ */
 static int dmr_pool_free_slot(struct dmr_pool *pool)
 {
-	unsigned int slot;
+	DECLARE_BITMAP(used, DMR_MAX_GROUPS_LIMIT);
+	unsigned int slot, slots = dmr_pool_slots(pool);
+	struct dmr_group *g;
 
-	for (slot = 0; slot < DMR_MAX_GROUPS; slot++)
-		if (!dmr_group_in_slot(pool, slot))
-			return slot;
-	return -ENOSPC;
+	lockdep_assert_held(&dmr_lock);
+	bitmap_zero(used, slots);
+	list_for_each_entry(g, &dmr_groups, list)
+		if (g->pool == pool)
+			__set_bit(g->slot, used);
+	slot = find_first_zero_bit(used, slots);
+	return slot < slots ? slot : -ENOSPC;
 }
 
 /* Resolve and check the sources and the pool. dmr_lock held. */
@@ -1169,7 +1182,9 @@ static u32 dmr_resolve(const struct dmr_create_req *req, struct dmr_source **src
 		return DM_REPLICA_RET_FAILED;
 	}
 	if (dmr_pool_free_slot(*poolp) < 0) {
-		snprintf(msg, len, "TargetPool: already holds %u groups", DMR_MAX_GROUPS);
+		snprintf(msg, len,
+			 "TargetPool: already holds %u groups, the most it was formatted for",
+			 dmr_pool_slots(*poolp));
 		return DM_REPLICA_RET_IN_USE;
 	}
 	return 0;

@@ -5,8 +5,11 @@
  * On-disk layout, in 512-byte sectors (all integers little-endian):
  *
  *   0                 superblock (one sector, crc32c), written once
- *   group_start       DMR_MAX_GROUPS slots x 2 copies x 32 sectors:
- *                     group records, crc32c over the record
+ *   group_start       max_groups slots x 2 copies x 64 sectors:
+ *                     group records, crc32c over the record; the
+ *                     superblock says how many slots (1 to
+ *                     DMR_MAX_GROUPS_LIMIT, 64 in pools made before
+ *                     that was a choice)
  *   owner_start       owner table: 17 entries of 28 bytes per sector,
  *                     with a trailer (crc32c, magic, sector index)
  *   data_start        nr_chunks data chunks, chunk aligned
@@ -54,6 +57,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/stringify.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
@@ -209,6 +213,15 @@ static bool dmr_all_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
+/* A private owner entry's slot + 1 must stay clear of the shared flag. */
+static_assert(DMR_MAX_GROUPS_LIMIT + 1 < DMR_OWNER_SHARED);
+
+/* Where the owner table starts: after two copies of every group slot. */
+static u64 dmr_owner_start(u64 group_start, u32 max_groups)
+{
+	return group_start + (u64)max_groups * 2 * DMR_GROUP_REC_SECTORS;
+}
+
 /* Set the superblock's checksum. */
 VISIBLE_IF_KUNIT void dmr_seal_sb(void *buf)
 {
@@ -231,7 +244,7 @@ VISIBLE_IF_KUNIT void dmr_encode_sb(void *buf, const struct dmr_geometry *geo, u
 	sb->owner_sectors = cpu_to_le64(geo->owner_sectors);
 	sb->data_start = cpu_to_le64(geo->data_start);
 	sb->created_ns = cpu_to_le64(created_ns);
-	sb->max_groups = cpu_to_le32(DMR_MAX_GROUPS);
+	sb->max_groups = cpu_to_le32(geo->max_groups);
 	sb->group_rec_sectors = cpu_to_le32(DMR_GROUP_REC_SECTORS);
 	dmr_seal_sb(buf);
 }
@@ -264,9 +277,15 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 			*error = "Pool has an unknown format version; this module reads version 4";
 		return -EINVAL;
 	}
-	if (le32_to_cpu(sb->max_groups) != DMR_MAX_GROUPS ||
-	    le32_to_cpu(sb->group_rec_sectors) != DMR_GROUP_REC_SECTORS) {
+	if (le32_to_cpu(sb->group_rec_sectors) != DMR_GROUP_REC_SECTORS) {
 		*error = "Unsupported pool group table layout";
+		return -EINVAL;
+	}
+	g.max_groups = le32_to_cpu(sb->max_groups);
+	if (!g.max_groups || g.max_groups > DMR_MAX_GROUPS_LIMIT) {
+		DMERR("pool superblock: max_groups %u, this module reads 1 to %u",
+		      g.max_groups, DMR_MAX_GROUPS_LIMIT);
+		*error = "Pool superblock max_groups (group slots) out of range";
 		return -EINVAL;
 	}
 
@@ -281,7 +300,7 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 	if (!is_power_of_2(g.chunk_sectors) || g.chunk_sectors < DMR_MIN_CHUNK_SECTORS ||
 	    g.chunk_sectors > DMR_MAX_CHUNK_SECTORS || !g.nr_chunks ||
 	    g.group_start != DMR_BLOCK_SECTORS ||
-	    g.owner_start != g.group_start + DMR_MAX_GROUPS * 2 * DMR_GROUP_REC_SECTORS ||
+	    g.owner_start != dmr_owner_start(g.group_start, g.max_groups) ||
 	    g.owner_sectors < DIV_ROUND_UP_ULL(g.nr_chunks, DMR_OWNERS_PER_SECTOR) ||
 	    g.owner_sectors % DMR_BLOCK_SECTORS ||
 	    g.data_start < g.owner_start + g.owner_sectors ||
@@ -498,8 +517,8 @@ u32 dmr_md_data_csum(const void *data, size_t len)
 	return dmr_csum(data, len, 0);
 }
 
-int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,
-		    char **error)
+int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, u32 max_groups,
+		    struct dmr_geometry *geo, char **error)
 {
 	u64 nr, owner_sectors, data_start;
 
@@ -508,12 +527,18 @@ int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo
 		*error = "Chunk size must be a power of two from 8 to 2048 sectors";
 		return -EINVAL;
 	}
+	if (!max_groups || max_groups > DMR_MAX_GROUPS_LIMIT) {
+		*error = "Invalid groups: the number of group slots must be from 1 to "
+			 __stringify(DMR_MAX_GROUPS_LIMIT);
+		return -EINVAL;
+	}
 
 	geo->chunk_sectors = chunk_sectors;
+	geo->max_groups = max_groups;
 	geo->group_start = DMR_BLOCK_SECTORS;
-	geo->owner_start = geo->group_start + DMR_MAX_GROUPS * 2 * DMR_GROUP_REC_SECTORS;
+	geo->owner_start = dmr_owner_start(geo->group_start, max_groups);
 	if (dev_sectors <= geo->owner_start) {
-		*error = "Pool device too small for its metadata";
+		*error = "Pool device too small for its metadata (fewer groups need less)";
 		return -ENOSPC;
 	}
 
@@ -591,7 +616,8 @@ static int dmr_md_range_blank(struct block_device *bdev, struct dm_io_client *io
 	return r;
 }
 
-int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error)
+int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, u32 max_groups,
+		  char **error)
 {
 	struct dmr_geometry geo;
 	struct dm_io_client *io;
@@ -599,7 +625,7 @@ int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error)
 	u64 found;
 	int r;
 
-	r = dmr_md_geometry(bdev_nr_sectors(bdev), chunk_sectors, &geo, error);
+	r = dmr_md_geometry(bdev_nr_sectors(bdev), chunk_sectors, max_groups, &geo, error);
 	if (r)
 		return r;
 
@@ -945,7 +971,8 @@ static sector_t dmr_slot_sector(struct dmr_md *md, unsigned int slot, unsigned i
 
 /*
  * Read a group slot: the valid copy with the higher sequence. A slot never
- * written reads as free. -EILSEQ when neither copy is valid.
+ * written reads as free. -EILSEQ when neither copy is valid. The two
+ * copies are adjacent and read in one request: a load reads every slot.
  */
 int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
 {
@@ -954,19 +981,21 @@ int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec
 	unsigned int c;
 	void *buf;
 
-	buf = kvmalloc(DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+	if (WARN_ON_ONCE(slot >= md->geo.max_groups))
+		return -EINVAL;
+	buf = kvmalloc(2 * DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
 	tmp = kvmalloc(sizeof(*tmp), GFP_KERNEL);
 	if (!buf || !tmp) {
 		r = -ENOMEM;
 		goto out;
 	}
 
+	r = dmr_md_io(md->bdev, md->io, REQ_OP_READ, dmr_slot_sector(md, slot, 0),
+		      2 * DMR_GROUP_REC_SECTORS, buf);
+	if (r)
+		goto out;
 	for (c = 0; c < 2; c++) {
-		r = dmr_md_io(md->bdev, md->io, REQ_OP_READ, dmr_slot_sector(md, slot, c),
-			      DMR_GROUP_REC_SECTORS, buf);
-		if (r)
-			goto out;
-		rc[c] = dmr_decode_group(buf, tmp);
+		rc[c] = dmr_decode_group(buf + c * DMR_GROUP_REC_SECTORS * SECTOR_SIZE, tmp);
 		if (!rc[c] && (best < 0 || tmp->seq > rec->seq)) {
 			memcpy(rec, tmp, sizeof(*rec));
 			best = c;
@@ -999,6 +1028,8 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 	void *buf;
 	int r;
 
+	if (WARN_ON_ONCE(slot >= md->geo.max_groups))
+		return -EINVAL;
 	/*
 	 * A member breaking writes its record while source writes wait for
 	 * it: no allocation here may wait for writeback of those writes.

@@ -25,7 +25,21 @@
 
 #include <uapi/linux/dm-replica.h>
 
-#define DMR_MAX_GROUPS		64
+/*
+ * Group slots of a pool: chosen when it is formatted (the table's
+ * "groups <N>"), from 1 to DMR_MAX_GROUPS_LIMIT; DMR_DEFAULT_GROUPS when
+ * not given. Pools formatted before the count was a choice have 64.
+ *
+ * Why 1024 at most: a slot costs 64 KiB of metadata (two copies of a
+ * 32 KiB record, room for 64 members), so 1024 slots are 64 MiB, which
+ * a format reads (the blank check) and writes, and which every load of
+ * the pool reads again, one slot after the other, under dmr_lock. Past
+ * that, the record table would be better read lazily or shrunk, which
+ * is a format change. The owner table's hard bound is far above: it
+ * stores slot + 1 in 15 bits of a u16 (0x8000 marks a shared copy).
+ */
+#define DMR_MAX_GROUPS_LIMIT	1024
+#define DMR_DEFAULT_GROUPS	256
 #define DMR_MIN_CHUNK_SECTORS	8	/* 4 KiB */
 #define DMR_MAX_CHUNK_SECTORS	2048	/* 1 MiB */
 
@@ -87,6 +101,7 @@ struct dmr_group_rec {
 /* The geometry of a pool, fixed when it is formatted. */
 struct dmr_geometry {
 	u32 chunk_sectors;
+	u32 max_groups;		/* group slots, 1 to DMR_MAX_GROUPS_LIMIT */
 	u64 nr_chunks;		/* data chunks */
 	u64 group_start;	/* sectors */
 	u64 owner_start;	/* sectors */
@@ -105,9 +120,12 @@ struct dmr_md_waiter {
 	void (*fn)(struct dmr_md_waiter *w, int err);
 };
 
-/* Compute the geometry for a device of @dev_sectors. Process context. */
-int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo,
-		    char **error);
+/*
+ * Compute the geometry for a device of @dev_sectors with @max_groups
+ * group slots. Process context.
+ */
+int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, u32 max_groups,
+		    struct dmr_geometry *geo, char **error);
 
 /*
  * Format @bdev as a pool. Refuses a device on which any byte of the range
@@ -115,7 +133,8 @@ int dmr_md_geometry(u64 dev_sectors, u32 chunk_sectors, struct dmr_geometry *geo
  * the geometry's data_start) is not zero, and logs the offset of the first
  * such byte: nothing is formatted silently. May sleep.
  */
-int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, char **error);
+int dmr_md_format(struct block_device *bdev, u32 chunk_sectors, u32 max_groups,
+		  char **error);
 
 /* Open the pool on @bdev: read and check all metadata. May sleep. */
 struct dmr_md *dmr_md_open(struct block_device *bdev, char **error);
@@ -123,7 +142,10 @@ void dmr_md_close(struct dmr_md *md);
 
 const struct dmr_geometry *dmr_md_geo(struct dmr_md *md);
 
-/* Group records. May sleep; the caller serialises writes to one slot. */
+/*
+ * Group records, of slots 0 to the geometry's max_groups - 1 (-EINVAL for
+ * another). May sleep; the caller serialises writes to one slot.
+ */
 int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
 int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
 

@@ -16,8 +16,9 @@ static void dmr_test_geometry(struct kunit *test)
 	char *err = NULL;
 	u64 dev = 131072;	/* 64 MiB */
 
-	KUNIT_ASSERT_EQ(test, dmr_md_geometry(dev, 128, &geo, &err), 0);
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(dev, 128, DMR_DEFAULT_GROUPS, &geo, &err), 0);
 	KUNIT_EXPECT_EQ(test, geo.chunk_sectors, 128U);
+	KUNIT_EXPECT_EQ(test, geo.max_groups, DMR_DEFAULT_GROUPS);
 	/* The owner table holds an entry for every chunk. */
 	KUNIT_EXPECT_GE(test, geo.owner_sectors * DMR_OWNERS_PER_SECTOR, geo.nr_chunks);
 	KUNIT_EXPECT_EQ(test, geo.data_start % 128, 0ULL);
@@ -32,12 +33,54 @@ static void dmr_test_geometry_bad(struct kunit *test)
 	struct dmr_geometry geo;
 	char *err = NULL;
 
-	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 96, &geo, &err), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 96, 64, &geo, &err), -EINVAL);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "power of two"));
-	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 4, &geo, &err), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 4096, &geo, &err), -EINVAL);
-	KUNIT_EXPECT_EQ(test, dmr_md_geometry(1000, 8, &geo, &err), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 4, 64, &geo, &err), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 4096, 64, &geo, &err), -EINVAL);
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(1000, 8, 64, &geo, &err), -ENOSPC);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "too small"));
+
+	/* The group slots: 1 to the limit, named in the refusal. */
+	err = NULL;
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(131072, 128, 0, &geo, &err), -EINVAL);
+	KUNIT_ASSERT_NOT_NULL(test, err);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "groups"));
+	err = NULL;
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(1 << 22, 128, DMR_MAX_GROUPS_LIMIT + 1, &geo, &err),
+			-EINVAL);
+	KUNIT_ASSERT_NOT_NULL(test, err);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "groups"));
+	/* 256 slots (16 MiB of records) do not fit a 16 MiB device. */
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(32768, 128, 256, &geo, &err), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, dmr_md_geometry(32768, 128, 64, &geo, &err), 0);
+}
+
+/*
+ * The group records take two copies of 64 sectors per slot after the
+ * superblock's block; the owner table follows them.
+ */
+static void dmr_test_geometry_slots(struct kunit *test)
+{
+	struct dmr_geometry geo;
+	char *err = NULL;
+
+	/* The layout of the pools made when every pool had 64 slots. */
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(131072, 128, 64, &geo, &err), 0);
+	KUNIT_EXPECT_EQ(test, geo.group_start, 8ULL);
+	KUNIT_EXPECT_EQ(test, geo.owner_start, 8ULL + 8192);
+
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(131072, 128, 256, &geo, &err), 0);
+	KUNIT_EXPECT_EQ(test, geo.owner_start, 8ULL + 256 * 2 * 64);
+
+	/* The limit: 64 MiB of records, on a 1 GiB device. */
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(2097152, 128, 1024, &geo, &err), 0);
+	KUNIT_EXPECT_EQ(test, DMR_MAX_GROUPS_LIMIT, 1024);
+	KUNIT_EXPECT_EQ(test, geo.max_groups, 1024U);
+	KUNIT_EXPECT_EQ(test, geo.owner_start, 8ULL + 1024 * 2 * 64);
+	KUNIT_EXPECT_EQ(test, geo.owner_start, 131080ULL);
+	KUNIT_EXPECT_GE(test, geo.data_start, geo.owner_start + geo.owner_sectors);
+	KUNIT_EXPECT_LE(test, geo.data_start + geo.nr_chunks * 128, 2097152ULL);
+	KUNIT_EXPECT_GT(test, geo.data_start + (geo.nr_chunks + 1) * 128, 2097152ULL);
 }
 
 static void *dmr_test_sb(struct kunit *test, struct dmr_geometry *geo)
@@ -46,7 +89,7 @@ static void *dmr_test_sb(struct kunit *test, struct dmr_geometry *geo)
 	char *err = NULL;
 
 	KUNIT_ASSERT_NOT_NULL(test, buf);
-	KUNIT_ASSERT_EQ(test, dmr_md_geometry(262144, 64, geo, &err), 0);
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(262144, 64, DMR_DEFAULT_GROUPS, geo, &err), 0);
 	dmr_encode_sb(buf, geo, 12345);
 	return buf;
 }
@@ -59,6 +102,68 @@ static void dmr_test_sb_roundtrip(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, dmr_decode_sb(buf, &back, &err), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(&geo, &back, sizeof(geo)), 0);
+}
+
+/* A pool's slot count other than the default survives the superblock. */
+static void dmr_test_sb_slots_roundtrip(struct kunit *test)
+{
+	void *buf = kunit_kzalloc(test, SECTOR_SIZE, GFP_KERNEL);
+	struct dmr_geometry geo, back;
+	char *err = NULL;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(262144, 64, 80, &geo, &err), 0);
+	dmr_encode_sb(buf, &geo, 1);
+	/* max_groups is the little-endian word at byte 64. */
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(*(__le32 *)(buf + 64)), 80U);
+	KUNIT_ASSERT_EQ(test, dmr_decode_sb(buf, &back, &err), 0);
+	KUNIT_EXPECT_EQ(test, back.max_groups, 80U);
+	KUNIT_EXPECT_EQ(test, back.owner_start, 8ULL + 80 * 2 * 64);
+	KUNIT_EXPECT_EQ(test, memcmp(&geo, &back, sizeof(geo)), 0);
+
+	/* The smallest and the largest. */
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(262144, 64, 1, &geo, &err), 0);
+	dmr_encode_sb(buf, &geo, 1);
+	KUNIT_ASSERT_EQ(test, dmr_decode_sb(buf, &back, &err), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&geo, &back, sizeof(geo)), 0);
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(1 << 22, 64, DMR_MAX_GROUPS_LIMIT, &geo, &err), 0);
+	dmr_encode_sb(buf, &geo, 1);
+	KUNIT_ASSERT_EQ(test, dmr_decode_sb(buf, &back, &err), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(&geo, &back, sizeof(geo)), 0);
+}
+
+/*
+ * A superblock whose max_groups is 0 or past the limit is refused by
+ * name, even when the layout agrees with it; one whose owner table does
+ * not start after its slots is inconsistent.
+ */
+static void dmr_test_sb_bad_slots(struct kunit *test)
+{
+	void *buf = kunit_kzalloc(test, SECTOR_SIZE, GFP_KERNEL);
+	struct dmr_geometry geo, back;
+	char *err = NULL;
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(1 << 22, 64, 64, &geo, &err), 0);
+
+	geo.max_groups = 0;
+	geo.owner_start = geo.group_start;
+	dmr_encode_sb(buf, &geo, 1);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "max_groups"));
+
+	geo.max_groups = DMR_MAX_GROUPS_LIMIT + 1;
+	geo.owner_start = geo.group_start + (DMR_MAX_GROUPS_LIMIT + 1) * 2 * 64;
+	dmr_encode_sb(buf, &geo, 1);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "max_groups"));
+
+	/* 65 slots in the field, the owner table where 64 put it. */
+	KUNIT_ASSERT_EQ(test, dmr_md_geometry(1 << 22, 64, 64, &geo, &err), 0);
+	geo.max_groups = 65;
+	dmr_encode_sb(buf, &geo, 1);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "inconsistent"));
 }
 
 static void dmr_test_sb_corrupt(struct kunit *test)
@@ -387,6 +492,9 @@ static struct kunit_case dmr_metadata_cases[] = {
 	KUNIT_CASE(dmr_test_owner_unproven),
 	KUNIT_CASE(dmr_test_geometry),
 	KUNIT_CASE(dmr_test_geometry_bad),
+	KUNIT_CASE(dmr_test_geometry_slots),
+	KUNIT_CASE(dmr_test_sb_slots_roundtrip),
+	KUNIT_CASE(dmr_test_sb_bad_slots),
 	KUNIT_CASE(dmr_test_sb_roundtrip),
 	KUNIT_CASE(dmr_test_sb_corrupt),
 	KUNIT_CASE(dmr_test_sb_bad_geometry),

@@ -12,6 +12,7 @@
 #include <linux/dm-kcopyd.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <linux/stringify.h>
 
 #include <uapi/linux/dm-replica.h>
 
@@ -347,9 +348,74 @@ static int dmr_pool_add(struct dmr_pool *pool, struct dmr_pool **gone, char **er
 }
 
 /*
+ * The optional arguments of pool_ctr(): "format <chunk_sectors>" and
+ * "groups <N>", each at most once, "groups" only with "format". Sets
+ * *@chunk_sectors (0 when not formatting) and *@groups.
+ */
+static int pool_parse_opts(struct dm_arg_set *as, unsigned int *chunk_sectors,
+			   unsigned int *groups, char **error)
+{
+	static const struct dm_arg _args[] = {
+		{0, 4, "Invalid number of optional arguments"},
+		{1, DMR_MAX_GROUPS_LIMIT,
+		 "Invalid groups: the number of group slots must be from 1 to "
+		 __stringify(DMR_MAX_GROUPS_LIMIT)},
+	};
+	bool format = false, have_groups = false;
+	unsigned int nr_opt;
+	const char *arg;
+	int r;
+
+	*chunk_sectors = 0;
+	*groups = DMR_DEFAULT_GROUPS;
+	if (!as->argc)
+		return 0;
+	r = dm_read_arg_group(_args, as, &nr_opt, error);
+	if (r)
+		return r;
+	while (nr_opt--) {
+		arg = dm_shift_arg(as);
+		if (strcasecmp(arg, "format") && strcasecmp(arg, "groups")) {
+			*error = "Expected optional arguments: format <chunk_sectors> [groups <N>]";
+			return -EINVAL;
+		}
+		if (!nr_opt--) {
+			*error = "Optional argument without its value (format, groups)";
+			return -EINVAL;
+		}
+		if (!strcasecmp(arg, "groups")) {
+			if (have_groups) {
+				*error = "Optional argument given twice: groups";
+				return -EINVAL;
+			}
+			have_groups = true;
+			r = dm_read_arg(&_args[1], as, groups, error);
+			if (r)
+				return r;
+			continue;
+		}
+		if (format) {
+			*error = "Optional argument given twice: format";
+			return -EINVAL;
+		}
+		format = true;
+		/* "format 0" would read as no format at all. */
+		if (kstrtouint(dm_shift_arg(as), 10, chunk_sectors) || !*chunk_sectors) {
+			*error = "Chunk size must be a power of two from 8 to 2048 sectors";
+			return -EINVAL;
+		}
+	}
+	if (have_groups && !format) {
+		*error = "Invalid groups: only a format (format <chunk_sectors>) sets them";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
  * Construct a replica-pool mapping:
  *
- *   replica-pool <dev_path> [<#opt_args> [format <chunk_sectors>]]
+ *   replica-pool <dev_path> [<#opt_args> [format <chunk_sectors>] [groups <N>]]
  *
  * <dev_path>:      the device holding the pool's metadata and data.
  * format <chunk_sectors>:
@@ -358,22 +424,22 @@ static int dmr_pool_add(struct dmr_pool *pool, struct dmr_pool **gone, char **er
  *                  byte the format writes (up to the first data chunk) is
  *                  zero, and no other device holds it. Without it, the
  *                  device must hold a pool.
+ * groups <N>:      with format: the pool's group slots, the most groups
+ *                  it can hold (1 to DMR_MAX_GROUPS_LIMIT; default
+ *                  DMR_DEFAULT_GROUPS). Each costs 64 KiB of metadata.
  *
  * The device of a live replica-source is refused either way: the source
  * would write into the pool's metadata (and source.c refuses the converse).
  */
 static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 {
-	static const struct dm_arg _args[] = {
-		{0, 2, "Invalid number of optional arguments"},
-	};
 	dev_t md_devt = disk_devt(dm_disk(dm_table_get_md(ti->table)));
 	struct dm_arg_set as = { .argc = argc, .argv = argv };
 	struct dmr_pool_opening opening;
 	struct dmr_pool *gone = NULL;
+	unsigned int chunk_sectors, groups;
 	struct pool_target *pt;
-	unsigned int nr_opt, chunk_sectors = 0;
-	const char *arg, *name;
+	const char *name;
 	int r;
 
 	if (argc < 1) {
@@ -381,19 +447,9 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -EINVAL;
 	}
 	dm_consume_args(&as, 1);
-	if (as.argc) {
-		r = dm_read_arg_group(_args, &as, &nr_opt, &ti->error);
-		if (r)
-			return r;
-		if (nr_opt) {
-			arg = dm_shift_arg(&as);
-			if (strcasecmp(arg, "format") || nr_opt != 2 ||
-			    kstrtouint(dm_shift_arg(&as), 10, &chunk_sectors)) {
-				ti->error = "Expected optional arguments: format <chunk_sectors>";
-				return -EINVAL;
-			}
-		}
-	}
+	r = pool_parse_opts(&as, &chunk_sectors, &groups, &ti->error);
+	if (r)
+		return r;
 	if (as.argc) {
 		ti->error = "Too many arguments";
 		return -EINVAL;
@@ -442,7 +498,7 @@ static int pool_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 
 	r = 0;
 	if (chunk_sectors)
-		r = dmr_md_format(pt->dev->bdev, chunk_sectors, &ti->error);
+		r = dmr_md_format(pt->dev->bdev, chunk_sectors, groups, &ti->error);
 	if (!r) {
 		pt->pool = dmr_pool_open(pt->dev->bdev, &ti->error);
 		if (IS_ERR(pt->pool))
@@ -523,8 +579,11 @@ static int pool_map(struct dm_target *ti, struct bio *bio)
  * Status:
  *
  *   INFO:  <chunk_sectors> <used_chunks>/<total_chunks> <nr_groups> <health>
+ *          <max_groups>
  *          <health> is "ok", "full" when every chunk is used, or "failed"
- *          when a metadata write failed.
+ *          when a metadata write failed. <max_groups> is the number of
+ *          group slots the pool was formatted with (last, so that readers
+ *          of the older five fields still parse it).
  *   TABLE: <dev>
  */
 static void pool_status(struct dm_target *ti, status_type_t type,
@@ -544,16 +603,16 @@ static void pool_status(struct dm_target *ti, status_type_t type,
 		mutex_unlock(&dmr_lock);
 		health = dmr_pool_failed(pool) ? "failed" : used == total ? "full" : "ok";
 		dmr_md_usage(pool->md, &held, &blocks);
-		DMEMIT("%u %llu/%llu %u %s %llu/%llu", pool->chunk_sectors, used, total, groups,
-		       health, held, blocks);
+		DMEMIT("%u %llu/%llu %u %s %u %llu/%llu", pool->chunk_sectors, used, total, groups,
+		       health, dmr_md_geo(pool->md)->max_groups, held, blocks);
 		break;
 	case STATUSTYPE_TABLE:
 		DMEMIT("%s", pt->dev->name);
 		break;
 	case STATUSTYPE_IMA:
 		DMEMIT_TARGET_NAME_VERSION(ti->type);
-		DMEMIT(",pool_device_name=%s,chunk_sectors=%u;", pt->dev->name,
-		       pool->chunk_sectors);
+		DMEMIT(",pool_device_name=%s,chunk_sectors=%u,max_groups=%u;", pt->dev->name,
+		       pool->chunk_sectors, dmr_md_geo(pool->md)->max_groups);
 		break;
 	}
 }

@@ -165,21 +165,38 @@ json_get() {
 	}'
 }
 
-# blank DEV: zero all that a pool format may write (superblock, group
-# records, owner table): 8200 sectors, an owner table of at most one
+# meta_len DEV [GROUPS]: the sectors a pool format of DEV with GROUPS
+# group slots (256, the default, when not given) may write: the
+# superblock's 8 sectors, 128 per slot, an owner table of at most one
 # sector per 136 (8-sector chunks), rounding up to a 2048-sector chunk;
 # all of a device smaller than that.
-blank() {
+meta_len() {
 	_n=$(sectors "$1")
-	_len=$((12288 + _n / 128))
+	_len=$((4096 + ${2:-256} * 128 + _n / 128))
 	[ "$_len" -le "$_n" ] || _len=$_n
-	dmr_io zeroout "$1" 0 "${_len}s" >/dev/null
+	echo "$_len"
 }
 
-# pool_create NAME DEV CHUNK_SECTORS: a pool on a blanked device.
+# blank DEV [GROUPS]: zero all that a pool format may write (superblock,
+# group records, owner table; see meta_len).
+blank() {
+	dmr_io zeroout "$1" 0 "$(meta_len "$1" "${2:-}")s" >/dev/null
+}
+
+# pool_create NAME DEV CHUNK_SECTORS [GROUPS]: a pool on a blanked device,
+# with GROUPS group slots (the module's default when not given).
 pool_create() {
-	blank "$2" &&
+	blank "$2" "${4:-}" || return 1
+	if [ -n "${4:-}" ]; then
+		dm_create "$1" "0 $(sectors "$2") replica-pool $2 4 format $3 groups $4"
+	else
 		dm_create "$1" "0 $(sectors "$2") replica-pool $2 2 format $3"
+	fi
+}
+
+# pool_max_groups NAME: the group slots, from the pool's status line.
+pool_max_groups() {
+	dmsetup status "$1" | awk '{ print $8 }'
 }
 
 # source_create NAME DEV [SECTORS]: with a dm UUID, which a group records
@@ -218,10 +235,10 @@ pool_used() {
 # md_held NAME: owner table blocks the pool holds in memory; md_blocks
 # NAME: how many the table has.
 md_held() {
-	dmsetup status "$1" | awk '{ split($8, a, "/"); print a[1] }'
+	dmsetup status "$1" | awk '{ split($9, a, "/"); print a[1] }'
 }
 md_blocks() {
-	dmsetup status "$1" | awk '{ split($8, a, "/"); print a[2] }'
+	dmsetup status "$1" | awk '{ split($9, a, "/"); print a[2] }'
 }
 
 # md_blocks_used DEV: owner table blocks (136 entries each) with an entry

@@ -151,7 +151,7 @@ ms_phase1() {
 	_f0=$_failed
 	rm -f /tmp/ms-fail /tmp/ms-note
 	check "many: slices" ms_slices
-	check "many: pool" pool_create ms-pool /dev/mapper/ms-pool-d 128
+	check "many: pool" pool_create ms-pool /dev/mapper/ms-pool-d 128 64
 	check "many: source 1" source_create ms-s1 /dev/mapper/ms-s1-d
 	check "many: source 2" source_create ms-s2 /dev/mapper/ms-s2-d
 	check "many: fill source 1" dmr_io write $MS1 0 2m 1001
@@ -208,11 +208,11 @@ phase1() {
 
 	# The order and broken scenarios.
 	check "slices" slices
-	check "order pool" pool_create ord-pool /dev/mapper/ord-pool-d 128
+	check "order pool" pool_create ord-pool /dev/mapper/ord-pool-d 128 64
 	check "order source" source_create ord-src /dev/mapper/ord-src-d
 	check "fill the order source" dmr_io write /dev/mapper/ord-src 0 8m 91
 	check_do "order group" group_create order ord-pool /dev/mapper/ord-src
-	check "broken pool" pool_create brk-pool /dev/mapper/brk-pool-d 128
+	check "broken pool" pool_create brk-pool /dev/mapper/brk-pool-d 128 64
 	check "broken source" source_create brk-src /dev/mapper/brk-src-d
 	check_do "broken group" group_create broken brk-pool /dev/mapper/brk-src
 	brk=$GROUP_ID
@@ -246,7 +246,7 @@ phase1() {
 # the note of the main group (lines 4 and 5).
 dr_phase1() {
 	check "dropped: slices" dr_slices
-	check "dropped: pool" pool_create dr-pool /dev/mapper/dr-pool-d 128
+	check "dropped: pool" pool_create dr-pool /dev/mapper/dr-pool-d 128 64
 	check "dropped: source" source_create dr-src /dev/mapper/dr-src-d
 	check "dropped: fill the source" dmr_io write $DR_SRC 0 1m 95
 	check_do "dropped: snapshot" group_create dr dr-pool $DR_SRC
@@ -374,9 +374,9 @@ restart_source_first() {
 restart_broken() {
 	# An owner table that names one source chunk twice fails the load
 	# instead of being "repaired" by dropping an entry.
-	meta=$((8 + 8192 + 64))
+	meta=$(dmr_io owner-list /dev/mapper/brk-pool-d | awk '$1 == "data_start" { print $2 }')
 	check "keep the pool's metadata" dd if=/dev/mapper/brk-pool-d of=/tmp/brk-meta bs=512 \
-		count=$meta
+		count="$meta"
 	check "damage its owner table" dmr_io owner-dup /dev/mapper/brk-pool-d
 	check_fails "a pool with a duplicate owner entry is refused" dm_create brk-pool \
 		"0 $(sectors /dev/mapper/brk-pool-d) replica-pool /dev/mapper/brk-pool-d"

@@ -34,14 +34,14 @@ check_fails "no pool device left" dmsetup info dmr-pool
 check_eq "every byte kept (checksum)" "$(sum "$DISK_B")" "$before"
 check "the data is untouched" dmr_io verify "$DISK_B" 1m 64k 31
 
-# The last byte of the smallest metadata range (8200 sectors of
-# superblock and group records) is looked at too.
+# The last byte of the group records (8 + 256 x 128 sectors of
+# superblock and records, with the default 256 slots) is looked at too.
 check "clear the data" dmr_io zeroout "$DISK_B" 1m 64k
 check "one byte at the end of the group records" sh -c \
-	"printf x | dd of=$DISK_B bs=1 seek=$((8200 * 512 - 1)) conv=notrunc,fsync 2>/dev/null"
+	"printf x | dd of=$DISK_B bs=1 seek=$((32776 * 512 - 1)) conv=notrunc,fsync 2>/dev/null"
 dmesg -c >/dev/null
 check_fails "refused" dm_create dmr-pool "0 $n replica-pool $DISK_B 2 format 128"
-check "logged: its offset" dmesg_has "non-zero data at byte offset $((8200 * 512 - 1))"
+check "logged: its offset" dmesg_has "non-zero data at byte offset $((32776 * 512 - 1))"
 
 # Data past the metadata range is the pool's data area: not looked at,
 # not written by a format.

@@ -87,7 +87,7 @@ check "the kernel refused: data at 64 KiB" dmesg_has "non-zero data at byte offs
 # --force formats it, and the kernel agrees: the range is zero.
 if [ "$md" ]; then
 check "an md 1.0 member" create_md 1.0
-check "its metadata range is zero" dmr_io zero-verify "$D" 0 "$((12288 + n / 128))s"
+check "its metadata range is zero" dmr_io zero-verify "$D" 0 "$(meta_len "$D")s"
 refused 5 "md 1.0" linux_raid_member
 check "--force formats it" replicactl pool create "$D" --name dmr-pool --force
 check_eq "a healthy pool" "$(dmsetup status dmr-pool | awk '{ print $7 }')" ok

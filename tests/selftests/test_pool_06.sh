@@ -12,7 +12,7 @@ require_disks
 trap 'replicactl group delete "$GROUP_ID" >/dev/null 2>&1; dm_cleanup sp_1 dmr-s1 dmr-pool' EXIT
 
 n=$(sectors "$DISK_C")
-check "pool of 4 KiB chunks" pool_create dmr-pool "$DISK_C" 8
+check "pool of 4 KiB chunks, 64 group slots" pool_create dmr-pool "$DISK_C" 8 64
 blocks=$(md_blocks dmr-pool)
 diag "owner table: $blocks blocks of 136 entries"
 check "a table of many blocks" test "$blocks" -ge 100

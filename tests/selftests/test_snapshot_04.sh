@@ -10,9 +10,10 @@ require_disks
 trap 'replicactl group delete "$GROUP_ID" >/dev/null 2>&1;
       dm_cleanup full_1 full_2 dmr-s1 dmr-s2 dmr-pool dmr-small' EXIT
 
-# A 6 MiB pool: about 30 chunks of 64 KiB after its 4 MiB of metadata.
+# A 6 MiB pool of 64 group slots: about 30 chunks of 64 KiB after its
+# 4 MiB of metadata.
 check "small device" dm_create dmr-small "0 12288 linear $DISK_C 0"
-check "pool" pool_create dmr-pool /dev/mapper/dmr-small 128
+check "pool" pool_create dmr-pool /dev/mapper/dmr-small 128 64
 check "source 1 (16 MiB)" source_create dmr-s1 "$DISK_A" 32768
 check "source 2 (16 MiB)" source_create dmr-s2 "$DISK_B" 32768
 check "fill source 2" dmr_io write /dev/mapper/dmr-s2 0 1m 61

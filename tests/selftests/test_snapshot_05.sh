@@ -62,7 +62,7 @@ bad 5 "RelationshipName: 125 characters" --relationship-name "$long" --target-po
 
 # A pool too small for the group, and a full one.
 check "tiny device" dm_create dmr-tinydev "0 12288 linear $DISK_B 16384"
-check "a pool of one 1 MiB chunk" pool_create dmr-tiny /dev/mapper/dmr-tinydev 2048
+check "a pool of one 1 MiB chunk" pool_create dmr-tiny /dev/mapper/dmr-tinydev 2048 64
 check_eq "one chunk" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/1
 bad 5 "TargetPool: 1 chunks, too small for 2 replicas" --target-pool /dev/mapper/dmr-tiny \
 	--source-elements $S1,$S2

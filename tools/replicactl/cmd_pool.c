@@ -20,12 +20,33 @@
 
 #include "replicactl.h"
 
+/*
+ * The most group slots the module formats a pool with (its
+ * DMR_MAX_GROUPS_LIMIT, which says why); the kernel checks it again.
+ */
+#define POOL_MAX_GROUPS		1024
+
 struct pool_args {
 	const char *name;
 	uint32_t chunk_sectors;
+	uint32_t groups;	/* 0: the module's default */
 	bool no_record;
 	bool force;
 };
+
+/* --groups: a number of group slots, 1 to POOL_MAX_GROUPS. */
+static int opt_groups(const struct opt_spec *s, const char *arg, void *field)
+{
+	uint64_t v;
+
+	if (parse_uint(arg, POOL_MAX_GROUPS, &v) || !v) {
+		err("--%s: '%s' is not a number of group slots from 1 to %u", s->name, arg,
+		    POOL_MAX_GROUPS);
+		return -1;
+	}
+	*(uint32_t *)field = (uint32_t)v;
+	return 0;
+}
 
 static struct pool_args pool_args = {
 	.name = "pool",
@@ -39,6 +60,10 @@ static const struct opt_spec pool_create_opts[] = {
 	    "The copy unit: sectors, or KiB or MiB with a k or m suffix; a power of two of at "
 	    "least 4k. Default: 64k.",
 	    opt_chunk_size, offsetof(struct pool_args, chunk_sectors)),
+	OPT("groups", "N",
+	    "The most groups (snapshots of one source included) the pool can hold, 1 to 1024; "
+	    "each costs 64 KiB of metadata. Fixed at format. Default: 256.",
+	    opt_groups, offsetof(struct pool_args, groups)),
 	OPT("no-record", NULL,
 	    "Do not record the pool in the replica table (see --replicatab): activate will not "
 	    "bring it up.",
@@ -230,10 +255,59 @@ static int dev_signatures(const char *path)
 	return found;
 }
 
+/* The INFO status of a pool, as the replica-pool target prints it. */
+struct pool_status {
+	unsigned int chunk_sectors;
+	unsigned long long used, total;
+	unsigned int groups;
+	char health[32];
+	unsigned int max_groups;	/* 0 from a module that does not say */
+	unsigned long long md_held, md_blocks;	/* owner table blocks in memory, of */
+};
+
+/*
+ * Read the status line of pool @name; returns an exit code. An older
+ * module prints only the first five fields, without <max_groups> and
+ * <held>/<owner_blocks>: those read as 0.
+ */
+static int pool_status_get(const char *name, struct pool_status *st)
+{
+	char type[64], *params = NULL;
+	int r;
+
+	mapper_setup();
+	r = mapper_target(name, true, type, sizeof(type), &params);
+	if (r == -ENODEV) {
+		err("%s: no such dm device", name);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (r) {
+		err("%s: cannot read its status", name);
+		return DM_REPLICA_RET_FAILED;
+	}
+	r = 0;
+	st->max_groups = 0;
+	st->md_held = 0;
+	st->md_blocks = 0;
+	if (strcmp(type, DM_REPLICA_TARGET_POOL)) {
+		err("%s: a %s device, not a %s", name, type, DM_REPLICA_TARGET_POOL);
+		r = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (sscanf(params, "%u %llu/%llu %u %31s %u %llu/%llu", &st->chunk_sectors,
+			  &st->used, &st->total, &st->groups, st->health, &st->max_groups,
+			  &st->md_held, &st->md_blocks) < 5) {
+		err("%s: status '%s' is not <chunk_sectors> <used>/<total> <groups> <health> "
+		    "[<max_groups> <held>/<owner_blocks>]", name, params);
+		r = DM_REPLICA_RET_FAILED;
+	}
+	free(params);
+	return r;
+}
+
 static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 {
 	const char *dev = argv[0], *name = pool_args.name;
 	uint32_t chunk = pool_args.chunk_sectors;
+	struct pool_status st = { 0 };
 	char params[4200];
 	uint64_t sectors;
 	dev_t rdev;
@@ -256,7 +330,11 @@ static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 		    dev);
 		return DM_REPLICA_RET_INVALID_PARAM;
 	}
-	snprintf(params, sizeof(params), "%s 2 format %u", dev, chunk);
+	if (pool_args.groups)
+		snprintf(params, sizeof(params), "%s 4 format %u groups %u", dev, chunk,
+			 pool_args.groups);
+	else
+		snprintf(params, sizeof(params), "%s 2 format %u", dev, chunk);
 	mapper_setup();
 	if (mapper_create(name, NULL, sectors, DM_REPLICA_TARGET_POOL, params)) {
 		err("cannot create the pool %s on %s; the kernel log says why (dmesg)", name, dev);
@@ -273,56 +351,25 @@ static int pool_create_run(struct ctx *ctx, int argc, char **argv)
 			return r;
 		}
 	}
+	/* The group slots the module chose, when --groups did not say. */
+	if (pool_status_get(name, &st))
+		st.max_groups = 0;
 	out_begin(NULL);
 	out_str("name", NULL, name);
 	out_str("device", NULL, dev);
 	out_u64("sectors", NULL, sectors);
 	out_u64("chunk_sectors", NULL, chunk);
+	if (st.max_groups)
+		out_u64("max_groups", NULL, st.max_groups);
 	out_end();
-	if (!out_is_json())
-		printf("pool %s on %s: %" PRIu64 " sectors, chunks of %u sectors\n", name, dev,
+	if (!out_is_json()) {
+		printf("pool %s on %s: %" PRIu64 " sectors, chunks of %u sectors", name, dev,
 		       sectors, chunk);
+		if (st.max_groups)
+			printf(", %u group slots", st.max_groups);
+		printf("\n");
+	}
 	return 0;
-}
-
-/* The INFO status of a pool, as the replica-pool target prints it. */
-struct pool_status {
-	unsigned int chunk_sectors;
-	unsigned long long used, total;
-	unsigned int groups;
-	char health[32];
-	unsigned long long md_held, md_blocks;	/* owner table blocks in memory, of */
-};
-
-/* Read the status line of pool @name; returns an exit code. */
-static int pool_status_get(const char *name, struct pool_status *st)
-{
-	char type[64], *params = NULL;
-	int r;
-
-	mapper_setup();
-	r = mapper_target(name, true, type, sizeof(type), &params);
-	if (r == -ENODEV) {
-		err("%s: no such dm device", name);
-		return DM_REPLICA_RET_INVALID_PARAM;
-	}
-	if (r) {
-		err("%s: cannot read its status", name);
-		return DM_REPLICA_RET_FAILED;
-	}
-	r = 0;
-	if (strcmp(type, DM_REPLICA_TARGET_POOL)) {
-		err("%s: a %s device, not a %s", name, type, DM_REPLICA_TARGET_POOL);
-		r = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (sscanf(params, "%u %llu/%llu %u %31s %llu/%llu", &st->chunk_sectors,
-			  &st->used, &st->total, &st->groups, st->health, &st->md_held,
-			  &st->md_blocks) != 7) {
-		err("%s: status '%s' is not <chunk_sectors> <used>/<total> <groups> <health> "
-		    "<held>/<owner_blocks>", name, params);
-		r = DM_REPLICA_RET_FAILED;
-	}
-	free(params);
-	return r;
 }
 
 static int pool_status_run(struct ctx *ctx, int argc, char **argv)
@@ -343,23 +390,32 @@ static int pool_status_run(struct ctx *ctx, int argc, char **argv)
 	out_u64("used_chunks", NULL, st.used);
 	out_u64("total_chunks", NULL, st.total);
 	out_u64("groups", NULL, st.groups);
+	if (st.max_groups)
+		out_u64("max_groups", NULL, st.max_groups);
 	out_str("health", NULL, st.health);
-	out_u64("owner_blocks_held", NULL, st.md_held);
-	out_u64("owner_blocks", NULL, st.md_blocks);
+	if (st.md_blocks) {
+		out_u64("owner_blocks_held", NULL, st.md_held);
+		out_u64("owner_blocks", NULL, st.md_blocks);
+	}
 	out_end();
-	if (!out_is_json())
-		printf("pool %s: %llu of %llu chunks of %u sectors used (%.1f%%), %u groups, %s; "
-		       "owner table: %llu of %llu blocks in memory\n",
-		       name, st.used, st.total, st.chunk_sectors,
-		       st.total ? 100.0 * st.used / st.total : 0.0, st.groups, st.health,
-		       st.md_held, st.md_blocks);
+	if (out_is_json())
+		return 0;
+	printf("pool %s: %llu of %llu chunks of %u sectors used (%.1f%%), %u groups",
+	       name, st.used, st.total, st.chunk_sectors,
+	       st.total ? 100.0 * st.used / st.total : 0.0, st.groups);
+	if (st.max_groups)
+		printf(" of %u", st.max_groups);
+	printf(", %s", st.health);
+	if (st.md_blocks)
+		printf("; owner table: %llu of %llu blocks in memory", st.md_held, st.md_blocks);
+	printf("\n");
 	return 0;
 }
 
 const struct cmd cmd_pool_create = {
 	.name = "pool",
 	.sub = "create",
-	.synopsis = "DEV [--name NAME] [--chunk-size SIZE] [--force] [--no-record]",
+	.synopsis = "DEV [--name NAME] [--chunk-size SIZE] [--groups N] [--force] [--no-record]",
 	.summary = "Format the blank device DEV as a pool, create its dm device and record it in "
 		   "the replica table. DEV must be unused, without a signature libblkid knows "
 		   "(unless --force) and zero in the pool's metadata range.",
@@ -375,8 +431,8 @@ const struct cmd cmd_pool_status = {
 	.name = "pool",
 	.sub = "status",
 	.synopsis = "NAME",
-	.summary = "Print a pool's chunk size, chunks used and total, number of groups and "
-		   "health, from its dm status.",
+	.summary = "Print a pool's chunk size, chunks used and total, number of groups, "
+		   "health and group slots, from its dm status.",
 	.min_args = 1,
 	.max_args = 1,
 	.run = pool_status_run,
