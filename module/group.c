@@ -11,11 +11,14 @@
  * (Pool metadata reads and writes at load and re-assembly do run under
  * it; they wait for the pool device only.)
  *
- * group->rec_lock serialises writes of the group's metadata record and
- * protects the copy states in it; the copy-on-write code reports failures
- * through it without dmr_lock, since tearing a group down waits for that
- * code. Member states change only through dmr_member_set_state()
- * (member.c), under rec_lock.
+ * group->rec_lock serialises changes and writes of the group's metadata
+ * record (it is held across the write); the copy-on-write code reports
+ * failures through it without dmr_lock, since tearing a group down waits
+ * for that code. group->state_lock, a spinlock taken inside rec_lock,
+ * guards the record in memory for its readers: a reader never waits for
+ * a record write, so dmr_lock, under which the control operations read
+ * groups, is never held while one stalls. Member states change only
+ * through dmr_member_set_state() (member.c), under both.
  */
 #include <kunit/visibility.h>
 #include <linux/bitmap.h>
@@ -88,7 +91,8 @@ struct dmr_member {
  * struct dmr_group - a group
  * @list:     in dmr_groups; dmr_lock. A group stays listed until its slot
  *            is free on disk, so that no creation takes the slot before.
- * @rec:      the metadata record; rec_lock.
+ * @rec:      the metadata record: changed under rec_lock and state_lock,
+ *            read under either.
  * @ready:    the point in time is taken (creation job done); dmr_lock.
  * @dying:    being deleted or undone: invisible to lookups; dmr_lock.
  */
@@ -96,7 +100,8 @@ struct dmr_group {
 	struct list_head list;
 	struct dmr_pool *pool;
 	unsigned int slot;
-	struct mutex rec_lock;	/* serialises record writes, guards @rec */
+	struct mutex rec_lock;	/* serialises record changes and writes */
+	spinlock_t state_lock;	/* guards @rec for readers; inside rec_lock */
 	struct dmr_group_rec rec;
 	bool ready;
 	bool dying;
@@ -161,7 +166,7 @@ static unsigned int dmr_groups_count(struct dmr_pool *pool)
 	return n;
 }
 
-/* The group's CopyState: the members' common one, or Mixed. rec_lock held. */
+/* The group's CopyState: the members' common one, or Mixed. rec_lock or state_lock. */
 static u16 __dmr_group_copy_state(struct dmr_group *g)
 {
 	u16 s = g->rec.members[0].copy_state;
@@ -175,6 +180,10 @@ static u16 __dmr_group_copy_state(struct dmr_group *g)
 
 static int dmr_group_write(struct dmr_group *g)
 {
+	struct dmr_group_rec *copy;
+	unsigned int noio;
+	int r;
+
 	lockdep_assert_held(&g->rec_lock);
 	/*
 	 * Once the slot is written free, no late change (a member breaking
@@ -184,8 +193,24 @@ static int dmr_group_write(struct dmr_group *g)
 	 */
 	if (g->rec.state == DMR_SLOT_FREE)
 		return 0;
+	/* A copy is written, so that readers need not wait for the write. */
+	noio = memalloc_noio_save();
+	copy = kvmalloc(sizeof(*copy), GFP_KERNEL);
+	memalloc_noio_restore(noio);
+	if (!copy)
+		return -ENOMEM;
+	spin_lock(&g->state_lock);
 	g->rec.copy_state = __dmr_group_copy_state(g);
-	return dmr_md_group_write(dmr_pool_md(g->pool), g->slot, &g->rec);
+	memcpy(copy, &g->rec, sizeof(*copy));
+	spin_unlock(&g->state_lock);
+	r = dmr_md_group_write(dmr_pool_md(g->pool), g->slot, copy);
+	if (!r) {
+		spin_lock(&g->state_lock);
+		g->rec.seq = copy->seq;
+		spin_unlock(&g->state_lock);
+	}
+	kvfree(copy);
+	return r;
 }
 
 /*
@@ -199,12 +224,16 @@ static int __dmr_member_break(struct dmr_member *m, const char *reason)
 	struct dmr_member_rec *mr = &g->rec.members[m->index];
 
 	lockdep_assert_held(&g->rec_lock);
-	if (dmr_member_set_state(mr, DM_REPLICA_COPY_BROKEN, reason))
+	spin_lock(&g->state_lock);
+	if (dmr_member_set_state(mr, DM_REPLICA_COPY_BROKEN, reason)) {
+		spin_unlock(&g->state_lock);
 		return 0;	/* already Broken */
+	}
 	if (!g->rec.broken_reason[0])
 		snprintf(g->rec.broken_reason, sizeof(g->rec.broken_reason),
 			 "%.40s_%u (%.30s): %s", g->rec.relationship_name, m->index + 1,
 			 mr->source_name, reason);
+	spin_unlock(&g->state_lock);
 	DMERR("group %u: replica %s_%u broken: %s", g->rec.id, g->rec.relationship_name,
 	      m->index + 1, reason);
 	return dmr_group_write(g);
@@ -473,6 +502,7 @@ static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slo
 	}
 	__module_get(THIS_MODULE);
 	mutex_init(&g->rec_lock);
+	spin_lock_init(&g->state_lock);
 	dmr_pool_get_ref(pool);
 	g->pool = pool;
 	g->slot = slot;
@@ -521,8 +551,10 @@ static int dmr_group_erase_record(struct dmr_group *g)
 	free_rec->seq = g->rec.seq;
 	r = dmr_md_group_write(dmr_pool_md(g->pool), g->slot, free_rec);
 	if (!r) {
+		spin_lock(&g->state_lock);
 		g->rec.seq = free_rec->seq;
 		g->rec.state = DMR_SLOT_FREE;
+		spin_unlock(&g->state_lock);
 	}
 	kfree(free_rec);
 	return r;
@@ -793,6 +825,7 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		dmr_origin_break_members(org, reason);
 	}
 out:
+	dmr_md_loaded_release(dmr_pool_md(pool));
 	if (r) {
 		LIST_HEAD(undo);
 
@@ -897,9 +930,9 @@ u16 dmr_member_copy_state(struct dmr_member *m)
 {
 	u16 s;
 
-	mutex_lock(&m->group->rec_lock);
+	spin_lock(&m->group->state_lock);
 	s = m->group->rec.members[m->index].copy_state;
-	mutex_unlock(&m->group->rec_lock);
+	spin_unlock(&m->group->state_lock);
 	return s;
 }
 
@@ -977,6 +1010,7 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 	int r;
 
 	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_snap *snap = g->members[i].snap;
 
@@ -988,6 +1022,7 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 		    dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
 					 NULL)) {
 			*broken = i;
+			spin_unlock(&g->state_lock);
 			mutex_unlock(&g->rec_lock);
 			return -ESTALE;
 		}
@@ -996,10 +1031,14 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 	g->rec.state = DMR_SLOT_LIVE;
 	g->rec.created_ns = instant_ns;
 	g->rec.barrier_hold_ns = hold_ns;
+	spin_unlock(&g->state_lock);
 	r = dmr_group_write(g);
 	/* Not live on disk: nothing may write it live before the undo. */
-	if (r)
+	if (r) {
+		spin_lock(&g->state_lock);
 		g->rec.state = DMR_SLOT_CREATING;
+		spin_unlock(&g->state_lock);
+	}
 	mutex_unlock(&g->rec_lock);
 	return r;
 }
@@ -1342,7 +1381,7 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 		return -ENOENT;
 	}
 
-	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
 	info->nr_members = g->nr_members;
 	info->sync_type = g->rec.sync_type;
 	info->mode = g->rec.mode;
@@ -1379,7 +1418,7 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 		mi->copied_chunks = copied;
 		strscpy(mi->source_name, g->rec.members[i].source_name, sizeof(mi->source_name));
 	}
-	mutex_unlock(&g->rec_lock);
+	spin_unlock(&g->state_lock);
 	mutex_unlock(&dmr_lock);
 	return 0;
 }

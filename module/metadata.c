@@ -201,6 +201,26 @@ struct dmr_md {
 	struct work_struct commit_work;
 	void *bounce;
 	u64 commit;
+
+	struct dmr_md_slot *slots;
+	struct dmr_group_rec **loaded;
+};
+
+/*
+ * What the metadata knows of a group slot without reading it: its state,
+ * generation and write sequence (or the error reading it gave), as read
+ * by dmr_md_open() and kept by dmr_md_group_write(). A free slot is read
+ * from here; the records of the others are read by dmr_md_open() too and
+ * kept in md->loaded until dmr_md_loaded_release(). So loading a pool's
+ * groups and creating a group read no record, under whatever lock their
+ * callers hold. @slots entries are the writer's (one writer per slot) and
+ * read under md->lock.
+ */
+struct dmr_md_slot {
+	int err;
+	u32 state;
+	u32 gen;
+	u64 seq;
 };
 
 static u32 dmr_csum(const void *p, size_t len, u32 seed)
@@ -870,6 +890,8 @@ static int dmr_md_load_owners(struct dmr_md *md, char **error)
 	return 0;
 }
 
+static int dmr_md_load_slots(struct dmr_md *md, char **error);
+
 struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 {
 	struct dmr_md *md;
@@ -921,6 +943,9 @@ struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 	r = dmr_md_check_last_commit(md, error);
 	if (r)
 		goto bad;
+	r = dmr_md_load_slots(md, error);
+	if (r)
+		goto bad;
 
 	md->wq = alloc_ordered_workqueue("dmr-md", WQ_MEM_RECLAIM);
 	if (!md->wq)
@@ -948,6 +973,8 @@ void dmr_md_close(struct dmr_md *md)
 		destroy_workqueue(md->wq);
 	}
 	WARN_ON(!list_empty(&md->waiters));
+	dmr_md_loaded_release(md);
+	kvfree(md->slots);
 	xa_for_each(&md->blocks, b, img)
 		kfree(img);
 	xa_destroy(&md->blocks);
@@ -974,7 +1001,8 @@ static sector_t dmr_slot_sector(struct dmr_md *md, unsigned int slot, unsigned i
  * written reads as free. -EILSEQ when neither copy is valid. The two
  * copies are adjacent and read in one request: a load reads every slot.
  */
-int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
+static int dmr_md_group_read_disk(struct dmr_md *md, unsigned int slot,
+				  struct dmr_group_rec *rec)
 {
 	struct dmr_group_rec *tmp;
 	int r, rc[2], best = -1;
@@ -1017,6 +1045,103 @@ out:
 	return r;
 }
 
+static void dmr_md_slot_set(struct dmr_md *md, unsigned int slot,
+			    const struct dmr_group_rec *rec, int err)
+{
+	spin_lock_irq(&md->lock);
+	md->slots[slot].err = err;
+	md->slots[slot].state = rec->state;
+	md->slots[slot].gen = rec->gen;
+	md->slots[slot].seq = rec->seq;
+	spin_unlock_irq(&md->lock);
+}
+
+/*
+ * Read every slot once, without any lock of the caller's: the state of
+ * each, and the record of each slot in use. Process context.
+ */
+static int dmr_md_load_slots(struct dmr_md *md, char **error)
+{
+	struct dmr_group_rec *rec = NULL;
+	unsigned int slot;
+	int r;
+
+	md->slots = kvcalloc(md->geo.max_groups, sizeof(*md->slots), GFP_KERNEL);
+	md->loaded = kvcalloc(md->geo.max_groups, sizeof(*md->loaded), GFP_KERNEL);
+	if (!md->slots || !md->loaded)
+		goto nomem;
+	for (slot = 0; slot < md->geo.max_groups; slot++) {
+		if (!rec)
+			rec = kvmalloc(sizeof(*rec), GFP_KERNEL);
+		if (!rec)
+			goto nomem;
+		r = dmr_md_group_read_disk(md, slot, rec);
+		if (r == -ENOMEM)
+			goto nomem;
+		/* An unreadable slot fails the groups' load, which says so. */
+		md->slots[slot].err = r;
+		if (r)
+			continue;
+		md->slots[slot].state = rec->state;
+		md->slots[slot].gen = rec->gen;
+		md->slots[slot].seq = rec->seq;
+		if (rec->state != DMR_SLOT_FREE) {
+			md->loaded[slot] = rec;
+			rec = NULL;
+		}
+		cond_resched();
+	}
+	kvfree(rec);
+	return 0;
+
+nomem:
+	kvfree(rec);
+	*error = "Out of memory reading the pool's group records";
+	return -ENOMEM;
+}
+
+void dmr_md_loaded_release(struct dmr_md *md)
+{
+	unsigned int slot;
+
+	if (!md->loaded)
+		return;
+	for (slot = 0; slot < md->geo.max_groups; slot++)
+		kvfree(md->loaded[slot]);
+	kvfree(md->loaded);
+	md->loaded = NULL;
+}
+
+int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
+{
+	struct dmr_md_slot st;
+	int r;
+
+	if (WARN_ON_ONCE(slot >= md->geo.max_groups))
+		return -EINVAL;
+	if (md->loaded && md->loaded[slot]) {
+		memcpy(rec, md->loaded[slot], sizeof(*rec));
+		return 0;
+	}
+	spin_lock_irq(&md->lock);
+	st = md->slots[slot];
+	spin_unlock_irq(&md->lock);
+	if (st.err)
+		return st.err;
+	if (st.state == DMR_SLOT_FREE) {
+		/* All a free slot's record holds (see dmr_md_group_write()). */
+		memset(rec, 0, sizeof(*rec));
+		rec->state = DMR_SLOT_FREE;
+		rec->gen = st.gen;
+		rec->seq = st.seq;
+		return 0;
+	}
+	r = dmr_md_group_read_disk(md, slot, rec);
+	if (r != -ENOMEM)
+		dmr_md_slot_set(md, slot, rec, r);
+	return r;
+}
+
 /*
  * Write a group slot durably, into the copy that does not hold the
  * current version. rec->seq is advanced on success.
@@ -1045,6 +1170,8 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 		      dmr_slot_sector(md, slot, seq & 1), DMR_GROUP_REC_SECTORS, buf);
 	if (r)
 		rec->seq = seq - 1;
+	else
+		dmr_md_slot_set(md, slot, rec, 0);
 	kvfree(buf);
 	return r;
 }

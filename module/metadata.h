@@ -145,9 +145,15 @@ const struct dmr_geometry *dmr_md_geo(struct dmr_md *md);
 /*
  * Group records, of slots 0 to the geometry's max_groups - 1 (-EINVAL for
  * another). May sleep; the caller serialises writes to one slot.
+ * dmr_md_open() reads every slot: until dmr_md_loaded_release(), reading
+ * a slot in use costs no I/O, and reading a free slot never does (a free
+ * record holds its generation and sequence only). -EILSEQ for a slot
+ * neither of whose copies is valid.
  */
 int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
 int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec);
+/* The groups are loaded: drop the records dmr_md_open() kept. */
+void dmr_md_loaded_release(struct dmr_md *md);
 
 /*
  * Owner table. dmr_md_owner() reads an entry as loaded or last set;

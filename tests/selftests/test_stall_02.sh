@@ -28,7 +28,9 @@ cleanup() {
 	done
 	wait
 	[ -n "$gid" ] && replicactl group delete "$gid" >/dev/null 2>&1
-	dm_cleanup dmr-poolP dmr-poolQ dmr-sP dmr-s1 dmr-pool dmr-lowP
+	replicactl group list 2>/dev/null | awk '$2 == "st3" { print $1 }' |
+		while read -r _g; do replicactl group delete "$_g" >/dev/null 2>&1; done
+	dm_cleanup dmr-poolP dmr-poolQ dmr-sP dmr-s1 dmr-s2 dmr-lowS2 dmr-pool dmr-lowP
 }
 trap cleanup EXIT
 
@@ -117,4 +119,39 @@ diag "the formatted pool: $status"
 check_eq "the formatted pool is empty and healthy" \
 	"$(echo "$status" | awk '{ print $4, substr($5, 1, index($5, "/") - 1), $7 }')" "128 0 ok"
 check "the group's replica as at creation" dmr_io verify /dev/mapper/st2_1 0 1m 31
+
+# A group created on a pool whose device stalls waits on its record's
+# write, with nothing held that the rest needs: finding its slot reads
+# nothing (the slots were read when the pool was opened).
+check "a second source's device" dm_create dmr-lowS2 "0 32768 linear $DISK_A 65536"
+check "a second source" source_create dmr-s2 /dev/mapper/dmr-lowS2
+check "data on it" dmr_io write /dev/mapper/dmr-s2 0 1m 32
+check "suspend the pool's device again" dmsetup suspend --nolockfs --noflush dmr-lowP
+bg create group_create st3 dmr-poolP /dev/mapper/dmr-s2
+pid_create=$!
+_end=$(($(date +%s) + 30))
+until in_ioctl "$pid_create" /dev/dm-replica || ended "$pid_create" ||
+      [ "$(date +%s)" -ge "$_end" ]; do
+	sleep 0.1
+done
+bg list2 replicactl group list
+pid_list2=$!
+bg status2 dmsetup status dmr-pool
+pid_status2=$!
+wait_ended "$ANSWER_S" "$pid_list2" "$pid_status2"
+answered2=no
+ended "$pid_list2" && ended "$pid_status2" && answered2=yes
+create_before=0
+ended "$pid_create" && create_before=1
+check "resume it" dmsetup resume dmr-lowP
+check_do "the creation ends once the device is back" wait_ended "$RESUME_S" "$pid_create"
+check_do "the others end" wait_ended "$RESUME_S" "$pid_list2" "$pid_status2"
+check_eq "the others answered while the creation waited" "$answered2" yes
+check_eq "the creation waited for the device" "$create_before" 0
+wait "$pid_create"
+check_eq "the creation ended well" $? 0
+gid3=$(replicactl group list | awk '$2 == "st3" { print $1 }')
+diag "group st3: $gid3"
+check "its replica as at creation" dmr_io verify /dev/mapper/st3_1 0 1m 32
+[ -n "$gid3" ] && replicactl group delete "$gid3" >/dev/null
 finish
