@@ -705,11 +705,25 @@ static void dmr_pending_owner(struct dmr_pending *p, struct dmr_owner *o)
 	}
 }
 
+/*
+ * The copy is in the pool: set its owner entry and commit it; @done ends
+ * the entry when the commit has (md worker). Any context.
+ */
+static void dmr_pending_commit(struct dmr_pending *p,
+			       void (*done)(struct dmr_md_waiter *w, int err))
+{
+	struct dmr_owner o;
+
+	dmr_pending_owner(p, &o);
+	dmr_md_set_owner(p->cow->md, p->pool_chunk, &o);
+	p->mdw.fn = done;
+	dmr_md_commit(p->cow->md, &p->mdw);
+}
+
 int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_status_t *error)
 {
 	struct dmr_cow *cow = snap->cow;
 	struct dmr_pending *p = NULL;
-	struct dmr_owner o;
 	unsigned long flags;
 
 	if (io->overwrite) {
@@ -719,10 +733,7 @@ int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_statu
 			dmr_pending_fail(p, "writing to the pool failed");
 			return DM_ENDIO_DONE;
 		}
-		dmr_pending_owner(p, &o);
-		dmr_md_set_owner(cow->md, p->pool_chunk, &o);
-		p->mdw.fn = dmr_overwrite_done;
-		dmr_md_commit(cow->md, &p->mdw);
+		dmr_pending_commit(p, dmr_overwrite_done);
 		return DM_ENDIO_INCOMPLETE;
 	}
 	if (io->pinned) {
@@ -845,18 +856,13 @@ static void dmr_overwrite_done(struct dmr_md_waiter *w, int err)
 static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
 {
 	struct dmr_pending *p = context;
-	struct dmr_cow *cow = p->cow;
-	struct dmr_owner o;
 
 	if (read_err || write_err) {
 		dmr_pending_fail(p, read_err ? "reading the source for a copy failed" :
 				 "writing a copy to the pool failed");
 		return;
 	}
-	dmr_pending_owner(p, &o);
-	dmr_md_set_owner(cow->md, p->pool_chunk, &o);
-	p->mdw.fn = dmr_commit_done;
-	dmr_md_commit(cow->md, &p->mdw);
+	dmr_pending_commit(p, dmr_commit_done);
 }
 
 static size_t dmr_chunk_bytes(struct dmr_cow *cow)
@@ -930,7 +936,6 @@ static void dmr_copy_write_done(unsigned long error, void *context)
 {
 	struct dmr_pending *p = context;
 	struct dmr_cow *cow = p->cow;
-	struct dmr_owner o;
 
 	dmr_copy_buf_put(cow, p->buf);
 	p->buf = NULL;
@@ -939,10 +944,7 @@ static void dmr_copy_write_done(unsigned long error, void *context)
 		return;
 	}
 	p->has_csum = true;
-	dmr_pending_owner(p, &o);
-	dmr_md_set_owner(cow->md, p->pool_chunk, &o);
-	p->mdw.fn = dmr_commit_done;
-	dmr_md_commit(cow->md, &p->mdw);
+	dmr_pending_commit(p, dmr_commit_done);
 }
 
 /* The origin chunk is in the buffer: checksum it, write it (worker). */
