@@ -150,10 +150,24 @@ first4k() {
 		iops "$work/o.json" || echo error
 }
 # seq1m DEV QD: the region once, in 1 MiB writes, for FIRST_S at most.
+# How many MiB it wrote goes to $work/seq1m.mib, for rewrite4k.
 seq1m() {
+	echo 0 >"$work/seq1m.mib"
 	fio_run "$work/o.json" "$2" --filename="$1" --rw=write --bs=1m \
-		--size="${REGION_MB}m" --runtime="$FIRST_S" &&
-		mibps "$work/o.json" || echo error
+		--size="${REGION_MB}m" --runtime="$FIRST_S" || { echo error; return; }
+	awk -v v="$(fio_value "$work/o.json" /jobs/write/io_bytes)" \
+		'BEGIN { printf "%d\n", v / 1048576 }' >"$work/seq1m.mib"
+	mibps "$work/o.json"
+}
+# rewrite4k DEV QD: 4 KiB random writes for TIMED_S over what seq1m wrote
+# just before (on a slow device it may not cover the region in FIRST_S:
+# the writes beyond would be first writes, not rewrites).
+rewrite4k() {
+	_mib=$(cat "$work/seq1m.mib" 2>/dev/null)
+	[ "${_mib:-0}" -ge 1 ] || { echo error; return; }
+	fio_run "$work/o.json" "$2" --filename="$1" --rw=randwrite --bs=4k \
+		--size="${_mib}m" --norandommap --time_based --runtime="$TIMED_S" &&
+		iops "$work/o.json" || echo error
 }
 
 # write_log SEED N PASSES: a write log of 4 KiB writes, one to each of N
@@ -552,7 +566,7 @@ for model in $MODELS; do
 			if wanted seq; then
 				for c in $contenders; do
 					measure "$model" "$qd" first_seq1m_mibps "$c" 1 seq1m \
-						rand4k_timed rewrite_rand4k_iops
+						rewrite4k rewrite_rand4k_iops
 				done
 			fi
 			if wanted snaps; then
