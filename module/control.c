@@ -659,9 +659,10 @@ VISIBLE_IF_KUNIT u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t
  * An operation other than Return To ResourcePool, on group @id: a group
  * that does not exist is answered as dmr_group_delete() answers it, so
  * that the caller learns of the wrong id before it learns that the
- * operation would not have worked anyway.
+ * operation would not have worked anyway. Resync Replica of a snapshot
+ * group takes a new point in time; the others are not supported yet.
  */
-static u32 dmr_modify_other(u32 id, u16 op, char *msg, size_t len)
+static u32 dmr_modify_other(u32 id, u16 op, struct dmr_job *job, char *msg, size_t len)
 {
 	struct dmr_group_info *info;
 	u32 res;
@@ -674,6 +675,9 @@ static u32 dmr_modify_other(u32 id, u16 op, char *msg, size_t len)
 	if (dmr_group_info(id, info, NULL, 0)) {
 		snprintf(msg, len, "Synchronization: no group %u", id);
 		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (op == DM_REPLICA_OP_RESYNC_REPLICA &&
+		   info->sync_type == DM_REPLICA_SYNC_SNAPSHOT) {
+		res = dmr_group_resync(id, job, msg, len);
 	} else {
 		res = dmr_unsupported_op(op, info->sync_type, msg, len);
 	}
@@ -706,15 +710,18 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
 	else if (!res)
-		res = dmr_modify_other(req->group_id, req->operation, hdr->message,
+		res = dmr_modify_other(req->group_id, req->operation, job, hdr->message,
 				       sizeof(hdr->message));
 
 	hdr->result = res;
 	if (res)
 		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
-	else
+	else if (req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
 			    "group returned to the pool");
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK, "%s",
+			    hdr->message);
 	dmr_job_put(job);
 	return dmr_result_errno(res);
 }

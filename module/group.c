@@ -112,6 +112,8 @@ struct dmr_group {
 	struct work_struct create_work;
 	struct dmr_job *job;
 	struct dmr_create_params params;
+	/* The job whose cancellation stops the barrier running now. */
+	struct dmr_job *barrier_job;
 };
 
 static LIST_HEAD(dmr_groups);
@@ -886,7 +888,7 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 	if (!g || dmr_pool_devt(g->pool) != pool_devt) {
 		*error = "No such group in this pool";
 	} else if (!g->ready) {
-		*error = "Group is still being created";
+		*error = "Group is being created or resynchronized";
 	} else if (!n || n > g->nr_members) {
 		*error = "No such member in the group";
 	} else if (!g->members[n - 1].org->bdev.bdev) {
@@ -940,7 +942,7 @@ static bool dmr_group_cancelled(void *ctx)
 {
 	struct dmr_group *g = ctx;
 
-	return dmr_job_cancel_requested(g->job);
+	return dmr_job_cancel_requested(g->barrier_job);
 }
 
 /*
@@ -1054,6 +1056,7 @@ static void dmr_group_create_work(struct work_struct *ws)
 
 	dmr_job_get_ref(job);
 	dmr_job_start(job);
+	g->barrier_job = job;
 	r = dmr_group_switch_on(g, &hold_ns, &instant_ns, &stuck);
 	dmr_job_set_hold(job, hold_ns);
 	if (r) {
@@ -1439,7 +1442,8 @@ u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len)
 	}
 	if (!g->ready) {
 		res = DM_REPLICA_RET_IN_USE;
-		snprintf(msg, len, "Synchronization: group %u is still being created", g->rec.id);
+		snprintf(msg, len, "Synchronization: group %u is being created or resynchronized",
+			 g->rec.id);
 		goto out_locked;
 	}
 	for (i = 0; i < g->nr_members; i++) {
@@ -1480,6 +1484,205 @@ u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len)
 	return 0;
 out_locked:
 	mutex_unlock(&dmr_lock);
+	return res;
+}
+
+/*
+ * Swap every member's snapshot for the one in @snaps (and @snaps gets the
+ * old ones). The group is not ready: no replica target uses a member; the
+ * listing reads m->snap under dmr_lock and state_lock.
+ */
+static void dmr_group_swap_snaps(struct dmr_group *g, struct dmr_snap **snaps)
+{
+	unsigned int i;
+
+	mutex_lock(&dmr_lock);
+	spin_lock(&g->state_lock);
+	for (i = 0; i < g->nr_members; i++)
+		swap(g->members[i].snap, snaps[i]);
+	spin_unlock(&g->state_lock);
+	mutex_unlock(&dmr_lock);
+}
+
+/* Let go of snapshots that were, or were to be, a point in time. */
+static void dmr_snaps_drop(struct dmr_snap **snaps, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!snaps[i])
+			continue;
+		dmr_snap_release(snaps[i]);
+		dmr_snap_destroy(snaps[i]);
+		snaps[i] = NULL;
+	}
+}
+
+/*
+ * Resync Replica of a snapshot group: a new point in time for every member
+ * at once, taken as a creation takes it, then the old one is let go. No
+ * replica device may use the group meanwhile (its data would change under
+ * it). The new snapshots are made with the slot's next generation, so that
+ * the old ones' private chunks are stale once the record says so:
+ *  - until the record is written, the old point in time stands (a crash
+ *    leaves it, and the copies made for the new one are freed at load as
+ *    no snapshot needs them);
+ *  - the record, written with the new generation and epochs, is the
+ *    switch; then the old snapshots are released, which frees their
+ *    private chunks and the copies only they needed (a crash before that
+ *    frees them at load).
+ * Called without locks; waits for the barrier and the record's write.
+ */
+u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
+{
+	u64 hold_ns = 0, instant_ns = 0, created_ns, old_hold_ns;
+	unsigned int i, stuck = 0;
+	struct dmr_snap **snaps;
+	struct dmr_group *g;
+	u32 res = 0, gen, *epochs;
+	int r;
+
+	snaps = kcalloc(DM_REPLICA_MAX_MEMBERS, sizeof(*snaps), GFP_KERNEL);
+	epochs = kcalloc(DM_REPLICA_MAX_MEMBERS, sizeof(*epochs), GFP_KERNEL);
+	if (!snaps || !epochs) {
+		kfree(snaps);
+		kfree(epochs);
+		snprintf(msg, len, "out of memory");
+		return DM_REPLICA_RET_FAILED;
+	}
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		goto out_locked;
+	}
+	if (!g->ready) {
+		res = DM_REPLICA_RET_IN_USE;
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created or resynchronized", id);
+		goto out_locked;
+	}
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+
+		if (m->nr_replicas) {
+			res = DM_REPLICA_RET_IN_USE;
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is still in use",
+				 g->rec.relationship_name, i + 1, id);
+			goto out_locked;
+		}
+		if (dmr_member_copy_state(m) == DM_REPLICA_COPY_BROKEN) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is Broken: no new point in time",
+				 g->rec.relationship_name, i + 1, id);
+			goto out_locked;
+		}
+		if (!m->org->src) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len,
+				 "Synchronization: the source of replica %.60s_%u is not present",
+				 g->rec.relationship_name, i + 1);
+			goto out_locked;
+		}
+	}
+	g->ready = false;
+	mutex_unlock(&dmr_lock);
+	dmr_job_start(job);
+
+	gen = g->rec.gen + 1;
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_cow_id cid = { .slot = g->slot, .gen = gen, .member = i };
+
+		snaps[i] = dmr_snap_create(g->members[i].org->cow, &cid, &dmr_member_ops,
+					   &g->members[i]);
+		if (!snaps[i]) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "out of memory");
+			goto undo;
+		}
+	}
+	dmr_group_swap_snaps(g, snaps);
+
+	if (!g->params.barrier_timeout_ms)	/* a group loaded from the pool */
+		g->params.barrier_timeout_ms = DMR_BARRIER_TIMEOUT_MS;
+	g->barrier_job = job;
+	r = dmr_group_switch_on(g, &hold_ns, &instant_ns, &stuck);
+	dmr_job_set_hold(job, hold_ns);
+	if (r) {
+		res = r == -ETIMEDOUT ? DM_REPLICA_RET_TIMEOUT : DM_REPLICA_RET_FAILED;
+		if (r == -ETIMEDOUT)
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s did not drain its writes within %u ms",
+				 stuck, g->rec.members[stuck].source_name,
+				 g->params.barrier_timeout_ms);
+		else if (r == -ECANCELED)
+			snprintf(msg, len, "cancelled before the new point in time");
+		else
+			snprintf(msg, len, "SourceElements[%u]: %s: barrier failed: %d", stuck,
+				 g->rec.members[stuck].source_name, r);
+		goto swap_back;
+	}
+
+	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
+	for (i = 0; i < g->nr_members && dmr_snap_started(g->members[i].snap); i++)
+		;
+	if (i < g->nr_members) {
+		spin_unlock(&g->state_lock);
+		mutex_unlock(&g->rec_lock);
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(msg, len, "SourceElements[%u]: %s: broken during the resync", i,
+			 g->rec.members[i].source_name);
+		goto swap_back;
+	}
+	for (i = 0; i < g->nr_members; i++) {
+		epochs[i] = g->rec.members[i].epoch;
+		g->rec.members[i].epoch = dmr_snap_epoch(g->members[i].snap);
+	}
+	created_ns = g->rec.created_ns;
+	old_hold_ns = g->rec.barrier_hold_ns;
+	g->rec.gen = gen;
+	g->rec.created_ns = instant_ns;
+	g->rec.barrier_hold_ns = hold_ns;
+	spin_unlock(&g->state_lock);
+	r = dmr_group_write(g);
+	if (r) {
+		spin_lock(&g->state_lock);
+		for (i = 0; i < g->nr_members; i++)
+			g->rec.members[i].epoch = epochs[i];
+		g->rec.gen = gen - 1;
+		g->rec.created_ns = created_ns;
+		g->rec.barrier_hold_ns = old_hold_ns;
+		spin_unlock(&g->state_lock);
+	}
+	mutex_unlock(&g->rec_lock);
+	if (r) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(msg, len, "TargetPool: cannot record the new point in time: %d", r);
+		goto swap_back;
+	}
+
+	/* The new point in time is the group's: let the old one go. */
+	dmr_snaps_drop(snaps, g->nr_members);
+	dmr_md_sync(dmr_pool_md(g->pool));
+	snprintf(msg, len, "new point in time taken, writes held %llu us",
+		 div_u64(hold_ns, NSEC_PER_USEC));
+	goto ready;
+
+swap_back:
+	dmr_group_swap_snaps(g, snaps);
+undo:
+	dmr_snaps_drop(snaps, g->nr_members);
+ready:
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+out_locked:
+	mutex_unlock(&dmr_lock);
+	kfree(snaps);
+	kfree(epochs);
 	return res;
 }
 

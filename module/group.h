@@ -131,5 +131,11 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
  * result.
  */
 u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len);
+/*
+ * Resync Replica: a new point in time for every member of snapshot group
+ * @id, the old one let go. Refused while a replica device uses the group.
+ * Returns the standard's value, @msg says what happened.
+ */
+u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */

@@ -10,7 +10,6 @@
 
 #include "request.h"
 
-#define DMR_BARRIER_TIMEOUT_MS	5000
 #define DMR_SETTINGS_MAX	4096
 
 static const char * const dmr_sync_names[] = {

@@ -15,6 +15,9 @@
 
 #include <uapi/linux/dm-replica.h>
 
+/* The barrier timeout when the request does not set one. */
+#define DMR_BARRIER_TIMEOUT_MS	5000
+
 /* What a checked create request asks for, with the defaults filled in. */
 struct dmr_create_params {
 	u16 mode;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # replicactl modify-sync: ModifyReplicaSynchronization by the standard's
-# operation name or number. Resync Replica (14) and Detach (8) on a live
+# operation name or number. Fracture (12) and Detach (8) on a live
 # snapshot group answer Not Supported (1), naming the operation, and leave
 # the group as it was: still Synchronized, its replicas' data the same, its
 # pool space the same. A number that is no operation (99) is Invalid
@@ -51,24 +51,24 @@ used=$(pool_used dmr-pool)
 check_eq "the pool holds the copies" "$((used > 0))" 1
 
 # Operations of the standard that the module does not carry out yet.
-msg14="Operation: Resync Replica (14) is not supported for snapshot groups yet"
-modify modify-sync --operation 14 "$GROUP_ID"
-check_eq "14: exit 1, Not Supported" "$RC" 1
-check "14: the message names the operation" has "$msg14 (1 Not Supported)" "$ERR"
-check "14: printed with the return value" has "Not Supported (1)" "$OUT"
+msg12="Operation: Fracture (12) is not supported for snapshot groups yet"
+modify modify-sync --operation 12 "$GROUP_ID"
+check_eq "12: exit 1, Not Supported" "$RC" 1
+check "12: the message names the operation" has "$msg12 (1 Not Supported)" "$ERR"
+check "12: printed with the return value" has "Not Supported (1)" "$OUT"
 
-modify --json modify-sync --operation RESYNC-replica "$GROUP_ID"
-check_eq "resync-replica by name: exit 1" "$RC" 1
+modify --json modify-sync --operation FRACTURE "$GROUP_ID"
+check_eq "fracture by name: exit 1" "$RC" 1
 check_do "json: well formed" json_ok
-check_eq "json: operation" "$(echo "$OUT" | json_get operation)" 14
+check_eq "json: operation" "$(echo "$OUT" | json_get operation)" 12
 check_eq "json: return value" "$(echo "$OUT" | json_get return_value)" 1
-check_eq "json: message" "$(echo "$OUT" | json_get message)" "$msg14"
+check_eq "json: message" "$(echo "$OUT" | json_get message)" "$msg12"
 job=$(echo "$OUT" | json_get job_id)
 check_eq "json: a job" "$((job > 0))" 1
 jout=$(replicactl --json job show "$job")
 check_eq "its job ended in Exception" "$(echo "$jout" | json_get job_state)" 10
 check_eq "with Not Supported" "$(echo "$jout" | json_get error_code)" 1
-check_eq "and the message" "$(echo "$jout" | json_get error_description)" "$msg14"
+check_eq "and the message" "$(echo "$jout" | json_get error_description)" "$msg12"
 
 modify modify-sync --operation Detach "$GROUP_ID"
 check_eq "Detach: exit 1, Not Supported" "$RC" 1
@@ -99,8 +99,8 @@ check_eq "no --operation: exit 64" "$RC" 64
 
 # A group that does not exist, for an operation that is refused anyway
 # and for the one that works.
-modify modify-sync --operation 14 999999
-check_eq "missing group, 14: exit 5" "$RC" 5
+modify modify-sync --operation 12 999999
+check_eq "missing group, 12: exit 5" "$RC" 5
 check "the message names the group" has "Synchronization: no group 999999" "$ERR"
 modify modify-sync --operation return-to-resourcepool 999999
 check_eq "missing group, 19: exit 5" "$RC" 5

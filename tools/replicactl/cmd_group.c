@@ -149,7 +149,7 @@ static int group_show_run(struct ctx *ctx, int argc, char **argv)
 }
 
 /* Remove the replica devices of @g that exist; @removed[n - 1] for each. */
-static int group_remove_replicas(const struct dm_replica_group *g, bool *removed)
+int group_remove_replicas(const struct dm_replica_group *g, bool *removed)
 {
 	char name[REPLICA_NAME_LEN];
 	uint32_t n;

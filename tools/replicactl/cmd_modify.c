@@ -4,9 +4,12 @@
  * standard's operation name or number.
  *
  * Return To ResourcePool (19) is what "group delete" does, replica devices
- * first, and shares its code. Any other operation goes to the module as
- * it is, and its answer is printed: the module is the one that knows which
- * operations it carries out (today only 19; the others of the standard
+ * first, and shares its code. Resync Replica (14) takes a new point in
+ * time: the replica devices are removed first (the module refuses while
+ * one is in use, as their data changes) and made again after, whatever
+ * the answer. Any other operation goes to the module as it is, and its
+ * answer is printed: the module is the one that knows which operations it
+ * carries out (today 19, and 14 on snapshot groups; the standard's others
  * answer Not Supported, other numbers Invalid Parameter).
  */
 #include <inttypes.h>
@@ -32,7 +35,8 @@ static const struct opt_spec modify_opts[] = {
 	{ .name = "operation", .arg = "NAME|NUMBER",
 	  .help = "The Operation: the standard's name (case, spaces and dashes do not count: "
 		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
-		  "(19) works; the standard's others answer Not Supported (1).",
+		  "(19) and, for a snapshot group, Resync Replica (14) work; the standard's "
+		  "others answer Not Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
 };
@@ -68,6 +72,31 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 	if (req.hdr.result == DM_REPLICA_RET_JOB_STARTED)
 		return job_finish(ctx, req.job_id, &j);
 	return 0;
+}
+
+/*
+ * Resync Replica: the group's replica devices that exist are removed, the
+ * request sent, and those devices made again (over the new point in time,
+ * or over the old one if the module refused).
+ */
+static int modify_resync(struct ctx *ctx, uint32_t id)
+{
+	static struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
+	bool removed[DM_REPLICA_MAX_MEMBERS] = { false };
+	struct dm_replica_group g;
+	uint32_t n;
+	int r, r2 = 0;
+
+	r = group_get(ctx, id, &g, m, DM_REPLICA_MAX_MEMBERS);
+	if (!r)
+		r = group_remove_replicas(&g, removed);
+	if (r)
+		return r;
+	r = modify_other(ctx, id, DM_REPLICA_OP_RESYNC_REPLICA);
+	for (n = 1; n <= g.nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++)
+		if (removed[n - 1] && replica_create(g.relationship_name, &g, &m[n - 1], n))
+			r2 = DM_REPLICA_RET_FAILED;
+	return r ? r : r2;
 }
 
 /* Return To ResourcePool: group delete, with the fields of modify-sync. */
@@ -106,6 +135,8 @@ static int modify_run(struct ctx *ctx, int argc, char **argv)
 		return r;
 	if (modify_args.operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		return modify_return_to_pool(ctx, (uint32_t)v);
+	if (modify_args.operation == DM_REPLICA_OP_RESYNC_REPLICA)
+		return modify_resync(ctx, (uint32_t)v);
 	return modify_other(ctx, (uint32_t)v, modify_args.operation);
 }
 
@@ -113,9 +144,10 @@ const struct cmd cmd_modify_sync = {
 	.name = "modify-sync",
 	.synopsis = "--operation NAME|NUMBER ID",
 	.summary = "ModifyReplicaSynchronization of group ID. Return To ResourcePool (19) "
-		   "removes the group's replica devices first, as group delete does; any other "
-		   "operation is sent as it is and the module's answer printed (today they "
-		   "answer Not Supported).",
+		   "removes the group's replica devices first, as group delete does; Resync "
+		   "Replica (14) takes a new point in time for a snapshot group, its replica "
+		   "devices removed before and made again after; any other operation is sent "
+		   "as it is and the module's answer printed (today they answer Not Supported).",
 	.opts = modify_opts,
 	.nr_opts = ARRAY_SIZE(modify_opts),
 	.args = &modify_args,

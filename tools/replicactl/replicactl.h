@@ -179,6 +179,8 @@ struct group_deletion {
 
 int group_delete(struct ctx *ctx, uint32_t id, const char *what, struct group_deletion *d);
 void group_deletion_print(const struct group_deletion *d);
+/* Remove the replica devices of @g that exist; @removed[n - 1] says which. */
+int group_remove_replicas(const struct dm_replica_group *g, bool *removed);
 
 /* mapper.c */
 
