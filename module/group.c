@@ -114,6 +114,12 @@ struct dmr_group {
 	struct dmr_create_params params;
 	/* The job whose cancellation stops the barrier running now. */
 	struct dmr_job *barrier_job;
+	/*
+	 * The snapshots of a point in time a resync could neither record
+	 * nor undo on disk (see dmr_group_resync()): kept until the group
+	 * is freed, an array of nr_members.
+	 */
+	struct dmr_snap **orphans;
 };
 
 static LIST_HEAD(dmr_groups);
@@ -436,6 +442,20 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 	}
 }
 
+/* Let go of snapshots that were, or were to be, a point in time. */
+static void dmr_snaps_drop(struct dmr_snap **snaps, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		if (!snaps[i])
+			continue;
+		dmr_snap_release(snaps[i]);
+		dmr_snap_destroy(snaps[i]);
+		snaps[i] = NULL;
+	}
+}
+
 /*
  * Free a group whose snapshots are released or never started and which
  * is off the list: drop the origins (the last user of one waits for its
@@ -454,6 +474,10 @@ static void __dmr_group_free(struct dmr_group *g, bool locked)
 
 	for (i = 0; i < g->nr_members; i++)
 		dmr_snap_destroy(g->members[i].snap);
+	if (g->orphans) {
+		dmr_snaps_drop(g->orphans, g->nr_members);
+		kfree(g->orphans);
+	}
 	if (!locked)
 		mutex_lock(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++) {
@@ -757,12 +781,18 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 			}
 			r = dmr_snap_load_private(g->members[o.member].snap, o.src_chunk, chunk);
 		} else if (o.origin) {
+			/*
+			 * Seen even when stale: should the clear not reach the
+			 * disk before a crash, a later source given this origin
+			 * id must have only newer epochs, so that the copy
+			 * serves none of its snapshots and is freed at load.
+			 */
+			dmr_pool_seen_epoch(pool, o.hi);
 			org = dmr_origin_find_id(pool, o.origin);
 			if (!org) {
 				dmr_md_clear_owner(dmr_pool_md(pool), chunk);
 				continue;
 			}
-			dmr_pool_seen_epoch(pool, o.hi);
 			r = dmr_cow_load_copy(org->cow, o.src_chunk, o.hi, chunk);
 		} else {
 			continue;
@@ -1504,20 +1534,6 @@ static void dmr_group_swap_snaps(struct dmr_group *g, struct dmr_snap **snaps)
 	mutex_unlock(&dmr_lock);
 }
 
-/* Let go of snapshots that were, or were to be, a point in time. */
-static void dmr_snaps_drop(struct dmr_snap **snaps, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		if (!snaps[i])
-			continue;
-		dmr_snap_release(snaps[i]);
-		dmr_snap_destroy(snaps[i]);
-		snaps[i] = NULL;
-	}
-}
-
 /*
  * Resync Replica of a snapshot group: a new point in time for every member
  * at once, taken as a creation takes it, then the old one is let go. No
@@ -1540,7 +1556,7 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 	struct dmr_snap **snaps;
 	struct dmr_group *g;
 	u32 res = 0, gen, *epochs;
-	int r;
+	int r, r2 = 0;
 
 	snaps = kcalloc(DM_REPLICA_MAX_MEMBERS, sizeof(*snaps), GFP_KERNEL);
 	epochs = kcalloc(DM_REPLICA_MAX_MEMBERS, sizeof(*epochs), GFP_KERNEL);
@@ -1628,8 +1644,12 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 
 	mutex_lock(&g->rec_lock);
 	spin_lock(&g->state_lock);
-	for (i = 0; i < g->nr_members && dmr_snap_started(g->members[i].snap); i++)
-		;
+	/* A member whose cow broke since the barrier (it may have started). */
+	for (i = 0; i < g->nr_members; i++)
+		if (!dmr_snap_started(g->members[i].snap) ||
+		    dmr_snap_is_broken(g->members[i].snap) ||
+		    g->rec.members[i].copy_state == DM_REPLICA_COPY_BROKEN)
+			break;
 	if (i < g->nr_members) {
 		spin_unlock(&g->state_lock);
 		mutex_unlock(&g->rec_lock);
@@ -1650,6 +1670,11 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 	spin_unlock(&g->state_lock);
 	r = dmr_group_write(g);
 	if (r) {
+		/*
+		 * A failed write may still have reached the disk: the old
+		 * record is written again, into the same copy, before the
+		 * new snapshots may go.
+		 */
 		spin_lock(&g->state_lock);
 		for (i = 0; i < g->nr_members; i++)
 			g->rec.members[i].epoch = epochs[i];
@@ -1657,8 +1682,27 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 		g->rec.created_ns = created_ns;
 		g->rec.barrier_hold_ns = old_hold_ns;
 		spin_unlock(&g->state_lock);
+		r2 = dmr_group_write(g);
 	}
 	mutex_unlock(&g->rec_lock);
+	if (r && r2) {
+		/*
+		 * Which point in time the disk holds is not known: keep
+		 * both, and the group out of every operation's way, until
+		 * the pool is loaded again and its record decides.
+		 */
+		DMERR("group %u: new point in time not recorded (%d), old not rewritten (%d)",
+		      id, r, r2);
+		dmr_group_swap_snaps(g, snaps);
+		g->orphans = snaps;
+		snaps = NULL;
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(msg, len,
+			 "TargetPool: cannot record the new point in time (%d) nor the old (%d)",
+			 r, r2);
+		kfree(epochs);
+		return res;
+	}
 	if (r) {
 		res = DM_REPLICA_RET_FAILED;
 		snprintf(msg, len, "TargetPool: cannot record the new point in time: %d", r);

@@ -214,7 +214,8 @@ struct dmr_md {
  * kept in md->loaded until dmr_md_loaded_release(). So loading a pool's
  * groups and creating a group read no record, under whatever lock their
  * callers hold. @slots entries are the writer's (one writer per slot) and
- * read under md->lock.
+ * read under md->lock; md->loaded and its entries change under md->lock,
+ * as a record write of a slot drops its loaded copy.
  */
 struct dmr_md_slot {
 	int err;
@@ -1102,14 +1103,18 @@ nomem:
 
 void dmr_md_loaded_release(struct dmr_md *md)
 {
+	struct dmr_group_rec **loaded;
 	unsigned int slot;
 
-	if (!md->loaded)
+	spin_lock_irq(&md->lock);
+	loaded = md->loaded;
+	md->loaded = NULL;
+	spin_unlock_irq(&md->lock);
+	if (!loaded)
 		return;
 	for (slot = 0; slot < md->geo.max_groups; slot++)
-		kvfree(md->loaded[slot]);
-	kvfree(md->loaded);
-	md->loaded = NULL;
+		kvfree(loaded[slot]);
+	kvfree(loaded);
 }
 
 int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec *rec)
@@ -1119,11 +1124,12 @@ int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec
 
 	if (WARN_ON_ONCE(slot >= md->geo.max_groups))
 		return -EINVAL;
+	spin_lock_irq(&md->lock);
 	if (md->loaded && md->loaded[slot]) {
 		memcpy(rec, md->loaded[slot], sizeof(*rec));
+		spin_unlock_irq(&md->lock);
 		return 0;
 	}
-	spin_lock_irq(&md->lock);
 	st = md->slots[slot];
 	spin_unlock_irq(&md->lock);
 	if (st.err)
@@ -1137,8 +1143,8 @@ int dmr_md_group_read(struct dmr_md *md, unsigned int slot, struct dmr_group_rec
 		return 0;
 	}
 	r = dmr_md_group_read_disk(md, slot, rec);
-	if (r != -ENOMEM)
-		dmr_md_slot_set(md, slot, rec, r);
+	if (!r)
+		dmr_md_slot_set(md, slot, rec, 0);
 	return r;
 }
 
@@ -1168,10 +1174,19 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 	dmr_encode_group(buf, rec);
 	r = dmr_md_io(md->bdev, md->io, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA,
 		      dmr_slot_sector(md, slot, seq & 1), DMR_GROUP_REC_SECTORS, buf);
-	if (r)
+	if (r) {
 		rec->seq = seq - 1;
-	else
+	} else {
+		struct dmr_group_rec *old = NULL;
+
 		dmr_md_slot_set(md, slot, rec, 0);
+		/* The groups' load may write a slot it read: not read again. */
+		spin_lock_irq(&md->lock);
+		if (md->loaded)
+			swap(old, md->loaded[slot]);
+		spin_unlock_irq(&md->lock);
+		kvfree(old);
+	}
 	kvfree(buf);
 	return r;
 }

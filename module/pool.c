@@ -107,12 +107,13 @@ static void dmr_pool_destroy(struct dmr_pool *pool)
 		dm_kcopyd_client_destroy(pool->kc);
 	dmr_md_close(pool->md);
 	dmr_alloc_exit(&pool->alloc);
-	dmr_bdev_close(&pool->bdev);
+	/* Unlisted before its device is closed: the list's users read it. */
 	if (pool->closing.bdev) {
 		mutex_lock(&dmr_lock);
 		list_del(&pool->closing.list);
 		mutex_unlock(&dmr_lock);
 	}
+	dmr_bdev_close(&pool->bdev);
 	kfree(pool);
 }
 
