@@ -615,9 +615,10 @@ static void dmr_group_end(struct dmr_group *g)
 
 /*
  * Undo a creation that did not reach a live record: free the slot, then
- * the snapshots and their chunks. The slot is erased best effort: a slot
- * left "creating" on disk is freed at the next load. Called without
- * dmr_lock, on a group not yet ready (no other operation touches it).
+ * the snapshots and their chunks. When the slot cannot be erased, the
+ * group is kept as it is (see below); a slot left "creating" on disk is
+ * freed at the next load. Called without dmr_lock, on a group not yet
+ * ready (no other operation touches it).
  */
 static void dmr_group_abort(struct dmr_group *g)
 {
@@ -630,9 +631,17 @@ static void dmr_group_abort(struct dmr_group *g)
 	mutex_lock(&g->rec_lock);
 	r = dmr_group_erase_record(g);
 	mutex_unlock(&g->rec_lock);
-	if (r)
-		DMERR("group %u: cannot free its slot (%d); the next load frees it",
+	if (r) {
+		/*
+		 * A live record whose write failed may still have reached the
+		 * disk: the snapshots and their copies are kept (the group
+		 * stays listed, dying, its slot taken) until the pool is
+		 * loaded again and the record on disk decides.
+		 */
+		DMERR("group %u: cannot free its slot (%d): kept until the pool is loaded again",
 		      g->rec.id, r);
+		return;
+	}
 	dmr_group_end(g);
 }
 
