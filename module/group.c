@@ -93,8 +93,13 @@ struct dmr_member {
  *            is free on disk, so that no creation takes the slot before.
  * @rec:      the metadata record: changed under rec_lock and state_lock,
  *            read under either.
- * @ready:    the point in time is taken (creation job done); dmr_lock.
- * @dying:    being deleted or undone: invisible to lookups; dmr_lock.
+ * @ready:    the point in time is taken (creation job done) and no resync
+ *            runs: replica devices, delete and resync may use the group;
+ *            dmr_lock.
+ * @dying:    being deleted or undone: invisible to lookups; dmr_lock. A
+ *            creation undone whose slot could not be erased stays listed
+ *            and dying, with its snapshots, until the pool is loaded again
+ *            (dmr_group_abort()).
  */
 struct dmr_group {
 	struct list_head list;

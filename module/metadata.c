@@ -1191,21 +1191,6 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 	return r;
 }
 
-void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o)
-{
-	unsigned long flags;
-	unsigned int i;
-	void *s;
-
-	spin_lock_irqsave(&md->lock, flags);
-	s = dmr_owner_sector(md, chunk, &i);
-	if (s)
-		dmr_get_owner(s, i, o);
-	else
-		memset(o, 0, sizeof(*o));
-	spin_unlock_irqrestore(&md->lock, flags);
-}
-
 bool dmr_md_next_owner(struct dmr_md *md, u64 *chunk, struct dmr_owner *o)
 {
 	unsigned long b = dmr_owner_block(*chunk);

@@ -156,9 +156,9 @@ int dmr_md_group_write(struct dmr_md *md, unsigned int slot, struct dmr_group_re
 void dmr_md_loaded_release(struct dmr_md *md);
 
 /*
- * Owner table. dmr_md_owner() reads an entry as loaded or last set;
- * dmr_md_set_owner() and dmr_md_clear_owner() change it in memory and mark
- * it for the next commit. Any context; they take a spinlock.
+ * Owner table. dmr_md_next_owner() reads entries as loaded or last set;
+ * dmr_md_set_owner() and dmr_md_clear_owner() change one in memory and
+ * mark it for the next commit. Any context; they take a spinlock.
  */
 /*
  * An owner entry: a chunk private to a member (@slot != 0), a copy shared
@@ -185,7 +185,6 @@ struct dmr_owner {
  */
 u32 dmr_md_data_csum(const void *data, size_t len);
 
-void dmr_md_owner(struct dmr_md *md, u64 chunk, struct dmr_owner *o);
 void dmr_md_set_owner(struct dmr_md *md, u64 chunk, const struct dmr_owner *o);
 void dmr_md_clear_owner(struct dmr_md *md, u64 chunk);
 
