@@ -151,6 +151,12 @@ struct dmr_cow {
 	struct bio_list broken_wait;
 	u32 max_epoch;
 	char reason[DMR_REASON_LEN];
+	/*
+	 * The source's writes come through the cow (set with the origin,
+	 * cleared when the source goes): a background copy reads the origin
+	 * only then, as nothing else holds writes that bypass the cow.
+	 */
+	bool attached;
 	/* jiffies of the last source write or replica I/O mapped; no lock */
 	unsigned long last_io;
 
@@ -1091,6 +1097,12 @@ static enum dmr_fill __dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struc
 	int r;
 
 	if (fill) {
+		u64 used, total;
+
+		/* The pool's spare chunks are for the copies source writes need. */
+		dmr_pool_usage(cow->pool, &used, &total);
+		if (total - used <= dmr_pool_spare(cow->pool))
+			return DMR_FILL_NOSPACE;
 		p = kmem_cache_alloc(dmr_pending_cache, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 		if (!p)
 			return DMR_FILL_NOMEM;
@@ -1196,7 +1208,7 @@ enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk)
 	spin_lock_irqsave(&cow->lock, flags);
 	if (cow->state != DMR_COW_ACTIVE || !snap->started)
 		res = DMR_FILL_BROKEN;
-	else if (!cow->origin)
+	else if (!cow->origin || !cow->attached)
 		res = DMR_FILL_NO_ORIGIN;
 	else if (xa_load(&snap->priv, chunk) || __dmr_find_copy(cow, chunk, snap->epoch))
 		res = DMR_FILL_HELD;
@@ -1397,7 +1409,21 @@ struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors,
 
 void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin)
 {
-	WRITE_ONCE(cow->origin, origin);
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->origin = origin;
+	cow->attached = true;
+	spin_unlock_irqrestore(&cow->lock, flags);
+}
+
+void dmr_cow_detached(struct dmr_cow *cow)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->attached = false;
+	spin_unlock_irqrestore(&cow->lock, flags);
 }
 
 /*

@@ -113,6 +113,11 @@ void dmr_cow_reason(struct dmr_cow *cow, char *buf, size_t len);
  * reaches the cow, while the source holds its writes.
  */
 void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin);
+/*
+ * The source went (its writes no longer come through the cow): a
+ * background copy waits until the origin is set again. Any context.
+ */
+void dmr_cow_detached(struct dmr_cow *cow);
 
 /* A source write (or discard, write-zeroes): DM_MAPIO_REMAPPED when it
  * may go to the origin now, DM_MAPIO_SUBMITTED when the cow took it and
@@ -190,7 +195,8 @@ enum dmr_fill {
 	DMR_FILL_STARTED,	/* a copy of it started */
 	DMR_FILL_BUSY,		/* another copy of the chunk is in flight: look later */
 	DMR_FILL_NOMEM,		/* no memory now: try later */
-	DMR_FILL_NO_ORIGIN,	/* the source is not there (yet) */
+	DMR_FILL_NOSPACE,	/* the pool is down to its spare chunks: try later */
+	DMR_FILL_NO_ORIGIN,	/* the source is not there (yet, or any more) */
 	DMR_FILL_BROKEN,	/* the cow is broken: the snapshot is lost */
 	DMR_FILL_TOOK,		/* (internal) a replica write became the copy */
 };
