@@ -189,7 +189,11 @@ static int dmr_clone_member(struct dmr_clone *c, struct dmr_snap *snap)
 			dmr_clone_report(c, false);
 		}
 	}
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	/* A pass found every chunk private: the counts must agree. */
+	WARN_ON_ONCE(!dmr_snap_make_independent(snap));
+	return 0;
 }
 
 static int dmr_clone_thread(void *data)

@@ -184,11 +184,12 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk);
 
 /*
  * The background copy of a clone (clone.c) fills its snapshot: every
- * chunk that the snapshot still reads at the source is copied into a
- * chunk private to it, through the same pending entry a replica write
- * makes, so that source writes to the chunk wait for the copy as they
- * wait for any other. Once every chunk is held in the pool, source
- * writes need no copy for it any more.
+ * chunk that is not private to the snapshot (read at the source, or from
+ * a copy shared with other snapshots) is copied into a chunk private to
+ * it, through the same pending entry a replica write makes, so that
+ * source writes to the chunk wait for the copy as they wait for any
+ * other. Once every chunk is private, source writes need no copy for it
+ * any more, and the snapshot can be made independent.
  */
 enum dmr_fill {
 	DMR_FILL_HELD,		/* the snapshot's version is in the pool already */
@@ -201,8 +202,15 @@ enum dmr_fill {
 	DMR_FILL_TOOK,		/* (internal) a replica write became the copy */
 };
 
-/* Copy @chunk into @snap unless the pool holds it for @snap. Process context. */
+/* Copy @chunk into @snap unless it is private to @snap. Process context. */
 enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk);
+/*
+ * When every chunk of @snap is private to it: make it independent of its
+ * cow (a cow that breaks no longer breaks it, its replica I/O goes on)
+ * and return true. Before the cow is used, or from the fill's owner.
+ */
+bool dmr_snap_make_independent(struct dmr_snap *snap);
+bool dmr_snap_is_independent(struct dmr_snap *snap);
 u32 dmr_snap_chunk_sectors(struct dmr_snap *snap);
 /* Chunks of the source, the last one maybe short. */
 u64 dmr_snap_nr_chunks(struct dmr_snap *snap);

@@ -456,7 +456,9 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list) {
 		for (i = 0; i < g->nr_members; i++) {
-			if (g->members[i].org != org)
+			/* A clone whose copy ended needs nothing of its source. */
+			if (g->members[i].org != org ||
+			    dmr_snap_is_independent(g->members[i].snap))
 				continue;
 			mutex_lock(&g->rec_lock);
 			if (__dmr_member_break(&g->members[i], reason))
@@ -1016,6 +1018,21 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		if (n)
 			DMINFO("source %u: %llu copies no snapshot needs were freed", org->id, n);
 		dmr_pool_seen_epoch(pool, dmr_cow_max_epoch(org->cow));
+	}
+
+	/*
+	 * A clone whose copy had ended has every chunk of its own: it needs
+	 * nothing of its source, and what breaks the source's snapshots
+	 * below leaves it alone.
+	 */
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->pool != pool || g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+			continue;
+		for (i = 0; i < g->nr_members; i++)
+			if (g->rec.members[i].copy_state == DM_REPLICA_COPY_SYNCHRONIZED &&
+			    !dmr_snap_make_independent(g->members[i].snap))
+				DMWARN("group %u member %u: Synchronized, but not every chunk is its own",
+				       g->rec.id, i);
 	}
 
 	/*
