@@ -1031,7 +1031,7 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		for (i = 0; i < g->nr_members; i++)
 			if (g->rec.members[i].copy_state == DM_REPLICA_COPY_SYNCHRONIZED &&
 			    !dmr_snap_make_independent(g->members[i].snap))
-				DMWARN("group %u member %u: Synchronized, but not every chunk is its own",
+				DMWARN("group %u member %u: Synchronized, some chunks not its own",
 				       g->rec.id, i);
 	}
 
