@@ -72,9 +72,9 @@ static unsigned int dmr_clone_depth(struct dmr_clone *c, struct dmr_snap *snap)
 	bool busy = time_before(jiffies, dmr_snap_last_io(snap) +
 				msecs_to_jiffies(DMR_CLONE_IDLE_MS));
 
-	if (!busy || c->params.priority == DMR_COPY_PRIORITY_HIGH)
+	if (!busy || c->params.priority == DM_REPLICA_COPY_PRIORITY_HIGH)
 		return DMR_CLONE_DEPTH;
-	return c->params.priority == DMR_COPY_PRIORITY_SAME ? 1 : 0;
+	return c->params.priority == DM_REPLICA_COPY_PRIORITY_SAME ? 1 : 0;
 }
 
 /*

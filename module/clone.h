@@ -54,7 +54,7 @@ struct dmr_clone_ops {
 /*
  * struct dmr_clone_params - how the copy goes
  * @rate_kib: most it reads per second, in KiB; 0 for no limit.
- * @priority: CopyPriority: DMR_COPY_PRIORITY_LOW, _SAME or _HIGH.
+ * @priority: CopyPriority: DM_REPLICA_COPY_PRIORITY_LOW, _SAME or _HIGH.
  */
 struct dmr_clone_params {
 	unsigned int rate_kib;

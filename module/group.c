@@ -704,8 +704,8 @@ static const struct dmr_clone_ops dmr_group_copy_ops = {
 static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 {
 	struct dmr_clone_params p = {
-		.rate_kib = g->params.copy_rate_kib,
-		.priority = g->params.copy_priority ?: DMR_COPY_PRIORITY_SAME,
+		.rate_kib = g->rec.copy_rate_kib,
+		.priority = g->rec.copy_priority ?: DM_REPLICA_COPY_PRIORITY_SAME,
 	};
 	struct dmr_snap *snaps[DM_REPLICA_MAX_MEMBERS];
 	struct dmr_clone *c;
@@ -1561,6 +1561,13 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	rec->gen++;
 	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
+	/* Kept in the record: a copy resumed after a restart obeys them too. */
+	rec->copy_rate_kib = 0;
+	rec->copy_priority = 0;
+	if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+		rec->copy_rate_kib = req->params.copy_rate_kib;
+		rec->copy_priority = req->params.copy_priority;
+	}
 	rec->mode = req->params.mode;
 	rec->consistency = req->params.consistency;
 	rec->nr_members = req->nr_sources;
