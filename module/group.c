@@ -1140,7 +1140,9 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 		*error = "Group is being created or resynchronized";
 	} else if (!n || n > g->nr_members) {
 		*error = "No such member in the group";
-	} else if (!g->members[n - 1].org->bdev.bdev) {
+	} else if (!g->members[n - 1].org->bdev.bdev &&
+		   !dmr_snap_is_independent(g->members[n - 1].snap)) {
+		/* A clone whose copy ended needs no source. */
 		*error = "The member's source device is not present";
 	} else {
 		m = &g->members[n - 1];
@@ -1164,7 +1166,7 @@ struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m)
 
 dev_t dmr_member_origin(struct dmr_member *m)
 {
-	return m->org->bdev.bdev->bd_dev;
+	return m->org->bdev.bdev ? m->org->bdev.bdev->bd_dev : 0;
 }
 
 sector_t dmr_member_sectors(struct dmr_member *m)
