@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "replicactl.h"
 
@@ -38,12 +39,57 @@ struct sources {
 
 #define A(field)	offsetof(struct create_args, field)
 
+/*
+ * --copy-rate: KiB/s, or with a k, m or g suffix KiB/s, MiB/s or GiB/s;
+ * appended to the settings as copy_rate=<KiB/s>. Its range is the
+ * kernel's to check, so that its message names the key.
+ */
+static int opt_copy_rate(const struct opt_spec *s, const char *arg, void *field)
+{
+	static const struct { const char *suffix; unsigned int shift; } units[] = {
+		{ "", 0 }, { "k", 0 }, { "m", 10 }, { "g", 20 },
+	};
+	size_t i, len = strspn(arg, "0123456789");
+	char num[24], item[48];
+	uint64_t v;
+
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcasecmp(arg + len, units[i].suffix))
+			break;
+	if (!len || len >= sizeof(num) || i == ARRAY_SIZE(units)) {
+		err("--%s: '%s' is not a number of KiB/s (or of MiB/s, GiB/s with m, g)",
+		    s->name, arg);
+		return -1;
+	}
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	if (parse_uint(num, UINT64_MAX >> units[i].shift, &v)) {
+		err("--%s: '%s' is too large", s->name, arg);
+		return -1;
+	}
+	snprintf(item, sizeof(item), "copy_rate=%" PRIu64, v << units[i].shift);
+	return list_append(field, item);
+}
+
+/* --copy-priority: a CopyPriority, appended to the settings as copy_priority=N. */
+static int opt_copy_priority(const struct opt_spec *s, const char *arg, void *field)
+{
+	char item[32];
+	uint16_t v;
+
+	if (opt_value(s, arg, &v))
+		return -1;
+	snprintf(item, sizeof(item), "copy_priority=%u", v);
+	return list_append(field, item);
+}
+
 static const struct opt_spec create_opts[] = {
 	OPT("relationship-name", "NAME",
 	    "RelationshipName; the replicas are named NAME_1, NAME_2... Absent: one is generated.",
 	    opt_name, A(req.relationship_name)),
 	OPT_VALUES("sync-type", "TYPE",
-		   "SyncType: Mirror (6), Snapshot (7) or Clone (8). Default: snapshot.",
+		   "SyncType: Mirror (6), Snapshot (7) or Clone (8): a copy of every chunk "
+		   "into the pool, usable at once, filled in the background. Default: snapshot.",
 		   sync_types, A(req.sync_type)),
 	OPT_VALUES("mode", "MODE",
 		   "Mode: Synchronous (2) or Asynchronous (3). Absent (0): the module decides.",
@@ -62,8 +108,19 @@ static const struct opt_spec create_opts[] = {
 		   "Absent (0): sequential.",
 		   consistencies, A(req.consistency)),
 	OPT("replication-setting-data", "KEY=VALUE[,...]",
-	    "ReplicationSettingData, e.g. barrier_timeout_ms=5000. May be repeated.",
+	    "ReplicationSettingData: barrier_timeout_ms=MS, and for a clone copy_rate=KIB_PER_S "
+	    "and copy_priority=1|2|3. May be repeated.",
 	    opt_list, A(settings)),
+	OPT("copy-rate", "KIB_PER_S",
+	    "Clone: the most the background copy reads per second, group-wide, in KiB (or "
+	    "MiB, GiB with m, g); 0: no limit (the default). Adds copy_rate= to the settings.",
+	    opt_copy_rate, A(settings)),
+	{ .name = "copy-priority", .arg = "PRIORITY",
+	  .help = "Clone: CopyPriority of the background copy against the I/O of the sources "
+		  "and clones: low (1) copies only while they are idle, same (2, the default) "
+		  "one chunk at a time while they are busy, high (3) at full depth always. Adds "
+		  "copy_priority= to the settings.",
+	  .parse = opt_copy_priority, .offset = A(settings), .values = &copy_priorities },
 	OPT("target-setting-goal", "KEY=VALUE[,...]", "TargetSettingGoal. May be repeated.",
 	    opt_list, A(goal)),
 	OPT("target-pool", "DEV",
