@@ -131,7 +131,10 @@ static const struct opt_spec create_opts[] = {
 		   "WaitForCopyState: the call returns once this CopyState is reached; "
 		   "initialized, unsynchronized, synchronized and inactive make sense, and "
 		   "a snapshot is synchronized once its point in time is taken. Absent (0): "
-		   "the call returns with a job started, which the command waits for.",
+		   "the call returns with a job started, which the command waits for. A "
+		   "clone is unsynchronized from its point in time, synchronized once "
+		   "copied: the command makes its devices at the point in time, and with "
+		   "synchronized (or --mode synchronous) follows the copy to its end.",
 		   copy_states, A(req.wait_for_copy_state)),
 	OPT("source-access-point", "TEXT", "SourceAccessPoint (passed on; not supported).",
 	    opt_string, A(source_access_point)),
@@ -212,10 +215,45 @@ static void create_pointers(struct create_args *a, const struct sources *s)
 	req->target_access_point = (uintptr_t)a->target_access_point;
 }
 
+/*
+ * A clone is usable from its point in time on, while the job copies it
+ * into the pool. So the call is asked to return at the point in time
+ * (WaitForCopyState Unsynchronized), the replica devices are made then,
+ * and when the user asked to wait for the copy (WaitForCopyState
+ * Synchronized, or Mode Synchronous without a WaitForCopyState) the
+ * command follows the job itself, with a progress bar: the call would
+ * otherwise block until the copy is done, with nothing to show. Any other
+ * WaitForCopyState goes to the kernel as given. Returns true when the
+ * command is to follow the copy.
+ */
+static bool clone_request(struct dm_replica_create_group *req)
+{
+	bool follow;
+
+	if (req->sync_type != DM_REPLICA_SYNC_CLONE)
+		return false;
+	follow = req->wait_for_copy_state == DM_REPLICA_COPY_SYNCHRONIZED ||
+		 (!req->wait_for_copy_state && req->mode == DM_REPLICA_MODE_SYNCHRONOUS);
+	if (follow || !req->wait_for_copy_state)
+		req->wait_for_copy_state = DM_REPLICA_COPY_UNSYNCHRONIZED;
+	return follow;
+}
+
+/* The JobState of job @id, or 0 when it cannot be read. */
+static unsigned int job_state(struct ctx *ctx, uint64_t id)
+{
+	struct dm_replica_job j;
+
+	REQ_INIT(&j);
+	j.job_id = id;
+	return ctl_try(ctx, DM_REPLICA_IOC_JOB_GET, &j.hdr) ? 0 : j.job_state;
+}
+
 /* Issue the request, and wait for its job. Returns an exit code. */
 static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
 		       struct dm_replica_job *j)
 {
+	bool done;
 	int r;
 
 	/* The options filled the request; only its header is left. */
@@ -224,8 +262,14 @@ static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
 	if (r)
 		return r;
 	if (req->hdr.result != DM_REPLICA_RET_JOB_STARTED) {
-		if (!out_is_json())
-			printf("job %" PRIu64 " completed\n", (uint64_t)req->job_id);
+		/* A clone's job goes on copying after the call. */
+		done = req->sync_type != DM_REPLICA_SYNC_CLONE ||
+		       job_state(ctx, req->job_id) == DM_REPLICA_JOB_COMPLETED;
+		if (!out_is_json()) {
+			printf("job %" PRIu64 " %s\n", (uint64_t)req->job_id,
+			       done ? "completed" : "started");
+			fflush(stdout);
+		}
 		return 0;
 	}
 	if (!out_is_json()) {
@@ -376,13 +420,40 @@ static int create_usage(struct create_args *a, int argc, char **argv, struct sou
 	return sources_split(a->sources, s) ? EXIT_USAGE : 0;
 }
 
+/*
+ * Follow the copy of clone group @g to its end, with a progress bar, then
+ * read the group again. Returns an exit code: 0 when every clone is
+ * Synchronized, the job's error otherwise (the replica devices stay: the
+ * clones are usable, and a copy stopped resumes at the next re-assembly).
+ */
+static int clone_follow(struct ctx *ctx, const struct create_args *a,
+			struct dm_replica_group *g, struct dm_replica_member *m)
+{
+	struct dm_replica_job j;
+	int r;
+
+	r = job_finish(ctx, a->req.job_id, &j);
+	if (r) {
+		err("group %u stays, %s: 'replicactl group show %u' shows its clones", g->group_id,
+		    a->no_devices ? "without replica devices" : "with its replica devices",
+		    g->group_id);
+		return r;
+	}
+	r = group_get(ctx, g->group_id, g, m, DM_REPLICA_MAX_MEMBERS);
+	if (!r && g->nr_members > DM_REPLICA_MAX_MEMBERS)
+		g->nr_members = DM_REPLICA_MAX_MEMBERS;
+	return r;
+}
+
 /* Resolve the devices, call, wait, make the replica devices, report. */
 static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 {
 	struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
 	struct dm_replica_group g;
 	struct dm_replica_job j;
+	unsigned int state;
 	const char *rel;
+	bool follow;
 	int r;
 
 	r = ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
@@ -400,6 +471,7 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 			return r;
 	}
 	create_pointers(a, s);
+	follow = clone_request(&a->req);
 
 	r = create_call(ctx, &a->req, &j);
 	if (!r)
@@ -415,7 +487,17 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 		if (r)
 			return r;
 	}
+	if (follow) {
+		r = clone_follow(ctx, a, &g, m);
+		if (r)
+			return r;
+	}
 	create_summary(a, s, &g, m, rel);
+	state = g.sync_type == DM_REPLICA_SYNC_CLONE ? job_state(ctx, a->req.job_id) : 0;
+	if (state && state < DM_REPLICA_JOB_COMPLETED && !out_is_json())
+		printf("job %" PRIu64 " copies the clones in the background: "
+		       "'replicactl job wait %" PRIu64 "' follows it\n",
+		       (uint64_t)a->req.job_id, (uint64_t)a->req.job_id);
 	return 0;
 }
 
