@@ -13,9 +13,8 @@
 # (which it refuses for a snapshot, naming the key).
 #
 # The copy is slowed with --copy-rate (2 MiB/s for 16 MiB of sources:
-# about 8 s; 1 MiB/s where the test looks at the clones while they copy),
-# so that it is still running when the call returns at the point in time
-# and the bar is drawn while it runs.
+# about 8 s), so that it is still running when the call returns at the
+# point in time and the bar is drawn while it runs.
 # shellcheck source=tests/selftests/common.sh
 . ./common.sh
 require_module
@@ -89,7 +88,7 @@ end_if_failed
 # 2. Not waited for: back at the point in time, the copy runs on in the job.
 replicactl create-group-replica --sync-type clone --relationship-name cn \
 	--target-pool dmr-pool --source-elements dmr-s1,dmr-s2 \
-	--replication-setting-data copy_rate=1024 >/tmp/rc3.out 2>/tmp/rc3.err
+	--replication-setting-data copy_rate=2048 >/tmp/rc3.out 2>/tmp/rc3.err
 check_eq "a clone creation without a wait exits 0" "$?" 0
 diag "$(cat /tmp/rc3.out)"
 id=$(replicactl --json group list | grep -o '"id": [0-9]*, "relationship_name": "cn"' |
@@ -111,6 +110,7 @@ check "the clones read the point in time at once" clones_hold cn
 # job wait on a terminal (stdout to a file): the bar on stderr, to the end.
 script -q -e -c "replicactl job wait $job >/tmp/rc3.wait" /tmp/rc3.tty >/dev/null
 check_eq "job wait exits 0" "$?" 0
+diag "$(tr '\r' '\n' </tmp/rc3.tty | tr -d '\033' | sed 's/\[K$//' | grep '^job' | tail -n 2)"
 check_eq "job wait printed the job on stdout" "$(grep -c 'Completed (7)' /tmp/rc3.wait)" 1
 case $(tr '\r' '\n' </tmp/rc3.tty) in
 *"job $job ["*"] "*"% Running"*"job $job [#########################] 100% Completed"*)
@@ -130,6 +130,7 @@ script -q -e -c "replicactl --json create-group-replica --sync-type clone \
 	--relationship-name ct --target-pool dmr-pool --source-elements dmr-s1,dmr-s2 \
 	--copy-rate 2m --mode synchronous >/tmp/rc3.out" /tmp/rc3.tty >/dev/null
 check_eq "a synchronous clone creation on a terminal exits 0" "$?" 0
+diag "$(tr '\r' '\n' </tmp/rc3.tty | tr -d '\033' | sed 's/\[K$//' | grep '^job' | tail -n 2)"
 check "its JSON is one valid object" json_valid </tmp/rc3.out
 id=$(json_get group_id </tmp/rc3.out)
 job=$(json_get job_id </tmp/rc3.out)

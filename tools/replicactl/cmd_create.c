@@ -519,7 +519,8 @@ const struct cmd cmd_create = {
 	.synopsis = "--target-pool DEV --source-elements DEV[,DEV...] [options] [DEV...]",
 	.summary = "CreateGroupReplicaFromElements: replicas of the sources, all at one point in "
 		   "time, drawn from the pool; waits for the job, then creates the replica "
-		   "devices <RelationshipName>_<n>.",
+		   "devices <RelationshipName>_<n>. A clone's devices are made at its point in "
+		   "time; its copy is followed to the end when waited for.",
 	.opts = create_opts,
 	.nr_opts = ARRAY_SIZE(create_opts),
 	.args = &create_args,
