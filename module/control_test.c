@@ -381,7 +381,7 @@ static void dmr_test_operation_unsupported(struct kunit *test)
 static void dmr_test_modify_sync_refused(struct kunit *test)
 {
 	static const struct {
-		u16 op, pad;
+		u16 op, flags;
 		u32 result;
 		int err;
 		const char *msg;
@@ -394,8 +394,12 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		  "Synchronization: no group 4294967040" },
 		{ 99, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
 		  "Operation: 99 is not an operation of ModifyReplicaSynchronization" },
-		{ DM_REPLICA_OP_DETACH, 1, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
-		  "pad: must be zero" },
+		{ DM_REPLICA_OP_DETACH, 2, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "flags: unknown flags 0x2" },
+		{ DM_REPLICA_OP_DETACH, DM_REPLICA_MODIFY_FORCE, DM_REPLICA_RET_INVALID_PARAM,
+		  -EINVAL, "flags: force applies to Restore From Replica (15) only" },
+		{ DM_REPLICA_OP_RESTORE_FROM_REPLICA, DM_REPLICA_MODIFY_FORCE,
+		  DM_REPLICA_RET_INVALID_PARAM, -EINVAL, "Synchronization: no group 4294967040" },
 	};
 	struct dm_replica_modify_sync *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	struct dmr_job_status *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
@@ -409,7 +413,7 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		/* No group has this id: the module loaded just now has none. */
 		m->group_id = 0xffffff00;
 		m->operation = rows[i].op;
-		m->pad = rows[i].pad;
+		m->flags = rows[i].flags;
 		KUNIT_EXPECT_EQ_MSG(test, dmr_cmd_modify_sync(&m->hdr), rows[i].err, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, m->hdr.result, rows[i].result, "row %u", i);
 		KUNIT_EXPECT_STREQ_MSG(test, m->hdr.message, rows[i].msg, "row %u", i);
