@@ -347,8 +347,9 @@ static int dmr_job_reserved(struct dm_replica_job *j)
 {
 	unsigned int i;
 
-	if (j->pad0) {
-		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "pad0: must be zero");
+	if (j->pad0 || j->pad1 || j->pad2) {
+		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: must be zero",
+			  j->pad0 ? "pad0" : j->pad1 ? "pad1" : "pad2");
 		return -EINVAL;
 	}
 	for (i = 0; i < ARRAY_SIZE(j->reserved); i++) {
@@ -393,6 +394,7 @@ VISIBLE_IF_KUNIT void dmr_job_out(struct dm_replica_job *j, const struct dmr_job
 	j->error_code = st->error_code;
 	j->group_id = st->group_id;
 	j->operation = st->operation;
+	j->sync_operation = st->sync_operation;
 	j->time_submitted_ns = st->time_submitted_ns;
 	j->start_time_ns = st->start_time_ns;
 	j->elapsed_ns = st->elapsed_ns;
@@ -714,6 +716,7 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	}
 	req->job_id = dmr_job_id(job);
 	dmr_job_set_group(job, req->group_id);
+	dmr_job_set_sync_operation(job, req->operation);
 
 	if (!dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
 		res = DM_REPLICA_RET_INVALID_PARAM;

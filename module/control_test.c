@@ -276,7 +276,8 @@ static void dmr_test_job_out(struct kunit *test)
 	struct dmr_job_status st = {
 		.job_state = DM_REPLICA_JOB_EXCEPTION, .percent_complete = 40,
 		.error_code = DM_REPLICA_RET_TIMEOUT, .group_id = 3,
-		.operation = DM_REPLICA_CMD_CREATE_GROUP, .time_submitted_ns = 5,
+		.operation = DM_REPLICA_CMD_MODIFY_SYNC, .sync_operation = 15,
+		.time_submitted_ns = 5,
 		.start_time_ns = 6, .elapsed_ns = 7, .time_before_removal_ns = 8,
 		.barrier_hold_ns = 9,
 	};
@@ -290,7 +291,8 @@ static void dmr_test_job_out(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, j->percent_complete, 40);
 	KUNIT_EXPECT_EQ(test, j->error_code, (u32)DM_REPLICA_RET_TIMEOUT);
 	KUNIT_EXPECT_EQ(test, j->group_id, 3U);
-	KUNIT_EXPECT_EQ(test, j->operation, (u32)DM_REPLICA_CMD_CREATE_GROUP);
+	KUNIT_EXPECT_EQ(test, j->operation, (u32)DM_REPLICA_CMD_MODIFY_SYNC);
+	KUNIT_EXPECT_EQ(test, j->sync_operation, 15);
 	KUNIT_EXPECT_EQ(test, j->time_submitted_ns, 5ULL);
 	KUNIT_EXPECT_EQ(test, j->start_time_ns, 6ULL);
 	KUNIT_EXPECT_EQ(test, j->elapsed_ns, 7ULL);
@@ -423,6 +425,7 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, st->error_code, rows[i].result, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, st->operation, (u32)DM_REPLICA_CMD_MODIFY_SYNC,
 				    "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->sync_operation, rows[i].op, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, st->group_id, 0xffffff00U, "row %u", i);
 		KUNIT_EXPECT_STREQ_MSG(test, st->error_description, rows[i].msg, "row %u", i);
 		/* As the ioctl does once the answer is given: the job may go. */

@@ -333,6 +333,11 @@ struct dm_replica_create_group {
  * @barrier_hold_ns:	out: longest time writes were held at the sources
  *			by this job's group barrier; 0 if it held none.
  * @error_description:	out: ErrorDescription, NUL-terminated.
+ * @sync_operation:	out: for a job of ModifyReplicaSynchronization, its
+ *			Operation (DM_REPLICA_OP_*); 0 for the others. (ABI
+ *			1.2; was reserved, and is zero from an older module.)
+ * @pad1:		in: must be zero.
+ * @pad2:		in: must be zero.
  * @reserved:		in: must be zero.
  */
 struct dm_replica_job {
@@ -352,7 +357,10 @@ struct dm_replica_job {
 	__u64 time_before_removal_ns;
 	__u64 barrier_hold_ns;
 	char error_description[DM_REPLICA_MESSAGE_LEN];
-	__u64 reserved[4];
+	__u16 sync_operation;
+	__u16 pad1;
+	__u32 pad2;
+	__u64 reserved[3];
 };
 
 /**
