@@ -685,8 +685,8 @@ static const struct dmr_clone_ops dmr_group_copy_ops = {
 
 /*
  * Start the background copy of clone group @g, reporting to @job (the
- * group takes a reference). The group is ready, or being loaded; the
- * caller made sure no copy runs.
+ * group takes a reference). The group is being made ready, or being
+ * loaded; the caller made sure no copy runs. dmr_lock held.
  */
 static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 {
@@ -698,6 +698,7 @@ static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 	struct dmr_clone *c;
 	unsigned int i;
 
+	lockdep_assert_held(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++)
 		snaps[i] = g->members[i].snap;
 	dmr_job_get_ref(job);
@@ -1318,6 +1319,13 @@ static void dmr_group_create_work(struct work_struct *ws)
 		return;
 	}
 
+	/*
+	 * A clone's copy starts under dmr_lock, with the group made ready in
+	 * the same hold: the copy's start (WaitForCopyState Unsynchronized)
+	 * or its end wakes the caller, who makes the replica devices at once,
+	 * and dmr_member_get() must then find the group ready.
+	 */
+	mutex_lock(&dmr_lock);
 	if (g->rec.sync_type == DM_REPLICA_SYNC_CLONE) {
 		/* The job goes on with the copy, which ends it. */
 		r = dmr_group_copy_start(g, job);
@@ -1326,7 +1334,6 @@ static void dmr_group_create_work(struct work_struct *ws)
 				    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
 				    r);
 	}
-	mutex_lock(&dmr_lock);
 	g->ready = true;
 	mutex_unlock(&dmr_lock);
 	if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
