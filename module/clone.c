@@ -8,6 +8,7 @@
  */
 #include <linux/device-mapper.h>
 #include <linux/err.h>
+#include <linux/freezer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -45,6 +46,8 @@ static void dmr_clone_nap(unsigned long timeout)
 	if (!kthread_should_stop())
 		schedule_timeout(timeout);
 	__set_current_state(TASK_RUNNING);
+	/* No copy starts while the system suspends. */
+	try_to_freeze();
 }
 
 static void dmr_clone_report(struct dmr_clone *c, bool now)
@@ -69,9 +72,9 @@ static unsigned int dmr_clone_depth(struct dmr_clone *c, struct dmr_snap *snap)
 	bool busy = time_before(jiffies, dmr_snap_last_io(snap) +
 				msecs_to_jiffies(DMR_CLONE_IDLE_MS));
 
-	if (!busy || c->params.priority == DMR_COPY_PRIORITY_HIGH)
+	if (!busy || c->params.priority == DM_REPLICA_COPY_PRIORITY_HIGH)
 		return DMR_CLONE_DEPTH;
-	return c->params.priority == DMR_COPY_PRIORITY_SAME ? 1 : 0;
+	return c->params.priority == DM_REPLICA_COPY_PRIORITY_SAME ? 1 : 0;
 }
 
 /*
@@ -115,8 +118,9 @@ static void dmr_clone_charge(struct dmr_clone *c)
 	/* Time not used is not saved up beyond a second's worth. */
 	if (c->next_copy_ns + NSEC_PER_SEC < now)
 		c->next_copy_ns = now - NSEC_PER_SEC;
-	c->next_copy_ns += div_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
-				   c->params.rate_kib * 1024ULL);
+	/* The divisor exceeds 32 bits from 4 GiB/s: div64_u64(). */
+	c->next_copy_ns += div64_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
+				     (u64)c->params.rate_kib << 10);
 }
 
 /*
@@ -143,7 +147,12 @@ static int dmr_clone_pass(struct dmr_clone *c, struct dmr_snap *snap)
 			all_held = false;
 			break;
 		case DMR_FILL_NO_ORIGIN:
-			/* The source is not back yet: wait for it, on this chunk. */
+		case DMR_FILL_NOSPACE:
+			/*
+			 * The source is not back yet, or the pool is short of
+			 * space (a deletion may give some back): wait, on
+			 * this chunk.
+			 */
 			dmr_clone_nap(HZ);
 			chunk--;
 			break;
@@ -180,7 +189,11 @@ static int dmr_clone_member(struct dmr_clone *c, struct dmr_snap *snap)
 			dmr_clone_report(c, false);
 		}
 	}
-	return r < 0 ? r : 0;
+	if (r < 0)
+		return r;
+	/* A pass found every chunk private: the counts must agree. */
+	WARN_ON_ONCE(!dmr_snap_make_independent(snap));
+	return 0;
 }
 
 static int dmr_clone_thread(void *data)
@@ -189,6 +202,7 @@ static int dmr_clone_thread(void *data)
 	unsigned int i;
 	int r = 0;
 
+	set_freezable();
 	c->next_copy_ns = ktime_get_ns();
 	c->next_report = jiffies;
 	for (i = 0; i < c->n; i++) {

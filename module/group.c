@@ -413,6 +413,7 @@ static void dmr_origin_detach(struct dmr_origin *org)
 	if (!src)
 		return;
 	dmr_source_attach(src, NULL);
+	dmr_cow_detached(org->cow);
 	dmr_source_set_member(src, NULL, 0);
 	org->src = NULL;
 	dmr_source_put(src);
@@ -455,7 +456,9 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list) {
 		for (i = 0; i < g->nr_members; i++) {
-			if (g->members[i].org != org)
+			/* A clone whose copy ended needs nothing of its source. */
+			if (g->members[i].org != org ||
+			    dmr_snap_is_independent(g->members[i].snap))
 				continue;
 			mutex_lock(&g->rec_lock);
 			if (__dmr_member_break(&g->members[i], reason))
@@ -638,7 +641,9 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 {
 	struct dmr_group *g = ctx;
 	struct dmr_job *job = g->copy_job;
-	struct dmr_job_status st;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	struct dmr_job_status st = {};
+	bool deleted;
 	unsigned int i;
 	int r = 0;
 
@@ -653,22 +658,29 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 	}
 	mutex_lock(&g->rec_lock);
 	spin_lock(&g->state_lock);
-	for (i = 0; !err && i < g->nr_members; i++) {
+	deleted = g->rec.state == DMR_SLOT_FREE;
+	for (i = 0; !err && !deleted && i < g->nr_members; i++) {
 		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
 					 NULL)) {
 			err = -EIO;
 			member = i;
 		}
 	}
+	if (err)
+		snprintf(why, sizeof(why), "SourceElements[%u]: %.40s: replica broken: %.60s",
+			 member, g->rec.members[member].source_name,
+			 g->rec.members[member].reason[0] ? g->rec.members[member].reason :
+			 "the copy failed");
 	spin_unlock(&g->state_lock);
-	if (!err)
+	if (!err && !deleted)
 		r = dmr_group_write(g);
 	mutex_unlock(&g->rec_lock);
 
-	if (err)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "SourceElements[%u]: %s: replica broken: %s", member,
-			    g->rec.members[member].source_name, g->rec.members[member].reason);
+	if (deleted)
+		dmr_job_end(job, DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED,
+			    "the group was deleted");
+	else if (err)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED, "%s", why);
 	else if (r)
 		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
 			    "TargetPool: every chunk is copied, the record cannot say so: %d", r);
@@ -685,25 +697,24 @@ static const struct dmr_clone_ops dmr_group_copy_ops = {
 
 /*
  * Start the background copy of clone group @g, reporting to @job (the
- * group takes a reference). The group is being made ready, or being
- * loaded; the caller made sure no copy runs. dmr_lock held.
+ * group takes a reference). dmr_lock held, with the group not yet ready
+ * or being loaded: no copy runs, and no deletion can stop it before
+ * @g->clone is set.
  */
 static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 {
 	struct dmr_clone_params p = {
-		.rate_kib = g->params.copy_rate_kib,
-		.priority = g->params.copy_priority ?: DMR_COPY_PRIORITY_SAME,
+		.rate_kib = g->rec.copy_rate_kib,
+		.priority = g->rec.copy_priority ?: DM_REPLICA_COPY_PRIORITY_SAME,
 	};
 	struct dmr_snap *snaps[DM_REPLICA_MAX_MEMBERS];
 	struct dmr_clone *c;
 	unsigned int i;
 
-	lockdep_assert_held(&dmr_lock);
 	for (i = 0; i < g->nr_members; i++)
 		snaps[i] = g->members[i].snap;
 	dmr_job_get_ref(job);
 	g->copy_job = job;
-	dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
 	c = dmr_clone_start(snaps, g->nr_members, g->rec.id, &p, &dmr_group_copy_ops, g);
 	if (IS_ERR(c)) {
 		g->copy_job = NULL;
@@ -728,9 +739,12 @@ static void dmr_group_copy_resume(struct dmr_group *g)
 	if (job) {
 		dmr_job_set_group(job, g->rec.id);
 		dmr_job_start(job);
+		dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
+		mutex_lock(&g->rec_lock);
 		spin_lock(&g->state_lock);
 		g->rec.job_id = dmr_job_id(job);
 		spin_unlock(&g->state_lock);
+		mutex_unlock(&g->rec_lock);
 		r = dmr_group_copy_start(g, job);
 		if (r)
 			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
@@ -1007,6 +1021,21 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 	}
 
 	/*
+	 * A clone whose copy had ended has every chunk of its own: it needs
+	 * nothing of its source, and what breaks the source's snapshots
+	 * below leaves it alone.
+	 */
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->pool != pool || g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+			continue;
+		for (i = 0; i < g->nr_members; i++)
+			if (g->rec.members[i].copy_state == DM_REPLICA_COPY_SYNCHRONIZED &&
+			    !dmr_snap_make_independent(g->members[i].snap))
+				DMWARN("group %u member %u: Synchronized, some chunks not its own",
+				       g->rec.id, i);
+	}
+
+	/*
 	 * A member recorded Broken broke its source's cow: the source's other
 	 * snapshots in the pool are Broken too (they shared its copies).
 	 */
@@ -1111,7 +1140,9 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 		*error = "Group is being created or resynchronized";
 	} else if (!n || n > g->nr_members) {
 		*error = "No such member in the group";
-	} else if (!g->members[n - 1].org->bdev.bdev) {
+	} else if (!g->members[n - 1].org->bdev.bdev &&
+		   !dmr_snap_is_independent(g->members[n - 1].snap)) {
+		/* A clone whose copy ended needs no source. */
 		*error = "The member's source device is not present";
 	} else {
 		m = &g->members[n - 1];
@@ -1135,7 +1166,7 @@ struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m)
 
 dev_t dmr_member_origin(struct dmr_member *m)
 {
-	return m->org->bdev.bdev->bd_dev;
+	return m->org->bdev.bdev ? m->org->bdev.bdev->bd_dev : 0;
 }
 
 sector_t dmr_member_sectors(struct dmr_member *m)
@@ -1273,6 +1304,7 @@ static void dmr_group_create_work(struct work_struct *ws)
 	struct dmr_job *job = g->job;
 	u64 hold_ns = 0, instant_ns = 0;
 	unsigned int stuck = 0;
+	bool clone;
 	u16 cancel;
 	int r;
 
@@ -1320,26 +1352,28 @@ static void dmr_group_create_work(struct work_struct *ws)
 	}
 
 	/*
-	 * A clone's copy starts under dmr_lock, with the group made ready in
-	 * the same hold: the copy's start (WaitForCopyState Unsynchronized)
-	 * or its end wakes the caller, who makes the replica devices at once,
-	 * and dmr_member_get() must then find the group ready.
+	 * Ready, and a clone's copy started, at once: a replica device made
+	 * as soon as the caller hears of the point in time must find the
+	 * group ready. Once ready, a deletion may free @g: only @job, ours,
+	 * is used after.
 	 */
+	clone = g->rec.sync_type == DM_REPLICA_SYNC_CLONE;
 	mutex_lock(&dmr_lock);
-	if (g->rec.sync_type == DM_REPLICA_SYNC_CLONE) {
-		/* The job goes on with the copy, which ends it. */
+	if (clone)
 		r = dmr_group_copy_start(g, job);
-		if (r)
-			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-				    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
-				    r);
-	}
 	g->ready = true;
 	mutex_unlock(&dmr_lock);
-	if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+	if (!clone)
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
 			    "point in time taken, writes held %llu us",
 			    div_u64(hold_ns, NSEC_PER_USEC));
+	else if (r)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
+			    r);
+	else
+		/* The job goes on with the copy, which ends it. */
+		dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
 	dmr_job_put(job);
 }
 
@@ -1499,19 +1533,19 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 		u32 cs = dmr_pool_chunk_sectors(pool);
 
 		/*
-		 * A clone ends up with every chunk of its sources in the pool.
-		 * The space is not set aside: snapshots taken meanwhile share
-		 * it, and a pool that fills breaks what it holds, as it does
-		 * for snapshots.
+		 * A clone ends up with every chunk of its sources in the pool,
+		 * and its copy leaves the pool's spare chunks alone. The space
+		 * is not set aside: snapshots taken meanwhile share it, and
+		 * the copy waits when they have used it.
 		 */
 		for (i = 0; i < req->nr_sources; i++)
 			need += DIV_ROUND_UP_ULL(dmr_source_sectors(srcs[i]), cs);
 		dmr_pool_usage(pool, &used, &total);
-		if (need > total - used) {
+		if (need + dmr_pool_spare(pool) > total - used) {
 			res = DM_REPLICA_RET_INVALID_PARAM;
 			snprintf(msg, len,
-				 "TargetPool: %llu chunks free, the clones need %llu", total - used,
-				 need);
+				 "TargetPool: %llu chunks free, the clones need %llu and %llu spare",
+				 total - used, need, dmr_pool_spare(pool));
 			goto refuse_locked;
 		}
 	}
@@ -1529,6 +1563,13 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	rec->gen++;
 	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
+	/* Kept in the record: a copy resumed after a restart obeys them too. */
+	rec->copy_rate_kib = 0;
+	rec->copy_priority = 0;
+	if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+		rec->copy_rate_kib = req->params.copy_rate_kib;
+		rec->copy_priority = req->params.copy_priority;
+	}
 	rec->mode = req->params.mode;
 	rec->consistency = req->params.consistency;
 	rec->nr_members = req->nr_sources;
@@ -2004,11 +2045,12 @@ static void dmr_group_close_sources(struct dmr_group *g)
 static void dmr_group_restore_work(struct work_struct *ws)
 {
 	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
 	struct dmr_job *job = g->restore_job;
+	char why[DM_REPLICA_MESSAGE_LEN];
 	struct dmr_restore_member *m;
 	unsigned int i, failed = 0;
 	u64 written = 0;
-	u16 cancel;
 	int r = -ENOMEM;
 
 	m = kcalloc(g->nr_members, sizeof(*m), GFP_KERNEL);
@@ -2023,27 +2065,31 @@ static void dmr_group_restore_work(struct work_struct *ws)
 		kfree(m);
 	}
 	dmr_group_close_sources(g);
+
+	/* Said before the group is ready: a deletion may free it then. */
+	cancel = dmr_job_cancel_requested(job);
+	if (!r) {
+		state = DM_REPLICA_JOB_COMPLETED;
+		snprintf(why, sizeof(why), "%llu chunks restored", written);
+	} else if (r == -ECANCELED) {
+		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
+			DM_REPLICA_JOB_TERMINATED;
+		snprintf(why, sizeof(why),
+			 "cancelled after %llu chunks: the sources are partly restored", written);
+	} else if (r == -EIO) {
+		snprintf(why, sizeof(why),
+			 "SourceElements[%u]: %.40s: a copy back failed after %llu chunks",
+			 failed, g->rec.members[failed].source_name, written);
+	} else {
+		snprintf(why, sizeof(why), "restore failed: %d", r);
+	}
 	mutex_lock(&dmr_lock);
 	g->ready = true;
 	g->restore_job = NULL;
 	mutex_unlock(&dmr_lock);
 
-	cancel = dmr_job_cancel_requested(job);
-	if (!r)
-		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-			    "%llu chunks restored", written);
-	else if (r == -ECANCELED)
-		dmr_job_end(job, cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
-			    DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED,
-			    "cancelled after %llu chunks: the sources are partly restored",
-			    written);
-	else if (r == -EIO)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "SourceElements[%u]: %s: a copy back failed after %llu chunks", failed,
-			    g->rec.members[failed].source_name, written);
-	else
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "restore failed: %d", r);
+	dmr_job_end(job, state, state == DM_REPLICA_JOB_COMPLETED ? DM_REPLICA_RET_OK :
+		    DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
 }
 
@@ -2132,8 +2178,12 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	dmr_job_get_ref(job);
 	g->restore_job = job;
 	dmr_job_start(job);
+	/*
+	 * Long: not on the group workqueue, whose rescuer would run
+	 * creations behind it under memory pressure.
+	 */
 	INIT_WORK(&g->restore_work, dmr_group_restore_work);
-	queue_work(dmr_group_wq, &g->restore_work);
+	queue_work(system_long_wq, &g->restore_work);
 	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }

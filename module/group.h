@@ -28,6 +28,9 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 				  char **error);
 void dmr_member_put(struct dmr_member *m);
 struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m);
+/* The device under the member's source; 0 when it is not there (a clone
+ * whose copy ended needs none).
+ */
 dev_t dmr_member_origin(struct dmr_member *m);
 sector_t dmr_member_sectors(struct dmr_member *m);
 u32 dmr_member_chunk_sectors(struct dmr_member *m);

@@ -80,6 +80,12 @@ struct dmr_member_rec {
  */
 struct dmr_group_rec {
 	u32 state;
+	/*
+	 * A clone's copy settings (ReplicationSettingData), 0 when not
+	 * given: KiB/s, 0 for no limit; CopyPriority, 0 for the default.
+	 */
+	u32 copy_rate_kib;
+	u16 copy_priority;
 	u32 gen;
 	u64 seq;
 	u32 id;

@@ -134,6 +134,14 @@ struct dm_replica_hdr {
 #define DM_REPLICA_COPY_MIXED		14
 #define DM_REPLICA_COPY_NOT_APPLICABLE	15
 
+/*
+ * CopyPriority, the ReplicationSettingData key copy_priority of a clone:
+ * how its background copy yields to application I/O.
+ */
+#define DM_REPLICA_COPY_PRIORITY_LOW	1
+#define DM_REPLICA_COPY_PRIORITY_SAME	2
+#define DM_REPLICA_COPY_PRIORITY_HIGH	3
+
 /* JobState of a job (CIM_ConcreteJob). */
 #define DM_REPLICA_JOB_NEW		2
 #define DM_REPLICA_JOB_STARTING		3
