@@ -533,6 +533,7 @@ VISIBLE_IF_KUNIT void dmr_group_out(struct dm_replica_group *req,
 	strscpy(req->source_group_name, info->source_group_name, sizeof(req->source_group_name));
 	strscpy(req->target_group, info->target_group, sizeof(req->target_group));
 	strscpy(req->broken_reason, info->broken_reason, sizeof(req->broken_reason));
+	req->flags = info->flags;
 }
 
 VISIBLE_IF_KUNIT void dmr_member_out(struct dm_replica_member *m,
@@ -560,6 +561,10 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 
 	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
 		return -EINVAL;
+	if (req->pad2) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "pad2: must be zero");
+		return -EINVAL;
+	}
 	if (dmr_check_buffer(hdr, req->members, cap, DM_REPLICA_MAX_MEMBERS, "members",
 			     "members_cap"))
 		return -EINVAL;

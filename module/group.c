@@ -943,6 +943,9 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		g->ready = true;
 		list_add_tail(&g->list, &dmr_groups);
 		by_slot[slot] = g;
+		if (rec->flags & DMR_GROUP_RESTORING)
+			DMWARN("group %u: a restore did not complete: sources partly restored",
+			       rec->id);
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
 		for (i = 0; i < g->nr_members; i++) {
 			r = dmr_snap_load(g->members[i].snap, rec->members[i].epoch);
@@ -1564,6 +1567,7 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
 	/* Kept in the record: a copy resumed after a restart obeys them too. */
+	rec->flags = 0;
 	rec->copy_rate_kib = 0;
 	rec->copy_priority = 0;
 	if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
@@ -1697,6 +1701,8 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 	info->barrier_hold_ns = g->rec.barrier_hold_ns;
 	info->created_ns = g->rec.created_ns;
 	info->job_id = g->rec.job_id;
+	info->flags = g->rec.flags & DMR_GROUP_RESTORING ?
+		DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0;
 	strscpy(info->relationship_name, g->rec.relationship_name,
 		sizeof(info->relationship_name));
 	strscpy(info->source_group_name, g->rec.source_group_name,
@@ -2013,6 +2019,27 @@ static const struct dmr_source_watch_ops dmr_group_source_ops = {
 };
 
 /* Before the targets are registered (main.c), after they are gone. */
+/* Set or clear @flag in the group's record, durably. No lock held. */
+static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
+{
+	u16 old;
+	int r;
+
+	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
+	old = g->rec.flags;
+	g->rec.flags = on ? old | flag : old & ~flag;
+	spin_unlock(&g->state_lock);
+	r = g->rec.flags == old ? 0 : dmr_group_write(g);
+	if (r) {
+		spin_lock(&g->state_lock);
+		g->rec.flags = old;
+		spin_unlock(&g->state_lock);
+	}
+	mutex_unlock(&g->rec_lock);
+	return r;
+}
+
 /* Restore From Replica reports here. */
 static void dmr_group_restore_progress(void *ctx, u64 done, u64 total)
 {
@@ -2068,7 +2095,12 @@ static void dmr_group_restore_work(struct work_struct *ws)
 
 	/* Said before the group is ready: a deletion may free it then. */
 	cancel = dmr_job_cancel_requested(job);
-	if (!r) {
+	if (!r && dmr_group_set_flag(g, DMR_GROUP_RESTORING, false)) {
+		/* Done, but the record still says otherwise: say so. */
+		snprintf(why, sizeof(why),
+			 "%llu chunks restored; the record still says the restore is incomplete",
+			 written);
+	} else if (!r) {
 		state = DM_REPLICA_JOB_COMPLETED;
 		snprintf(why, sizeof(why), "%llu chunks restored", written);
 	} else if (r == -ECANCELED) {
@@ -2165,6 +2197,18 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 			snprintf(msg, len,
 				 "SourceElements[%u]: %s is open; close it, or force the restore",
 				 i, g->rec.members[i].source_name);
+		}
+	}
+	/*
+	 * Recorded before the first write reaches a source, so that a
+	 * restore cut off by a restart is known after it: the sources may
+	 * be partly restored until a restore completes.
+	 */
+	if (!res) {
+		r = dmr_group_set_flag(g, DMR_GROUP_RESTORING, true);
+		if (r) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "TargetPool: cannot record the restore: %d", r);
 		}
 	}
 	if (res) {

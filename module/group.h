@@ -115,6 +115,7 @@ struct dmr_group_info {
 	u64 barrier_hold_ns;
 	u64 created_ns;
 	u64 job_id;
+	u32 flags;	/* DM_REPLICA_GROUP_* */
 	char relationship_name[DM_REPLICA_NAME_LEN];
 	char source_group_name[DM_REPLICA_NAME_LEN];
 	char target_group[DM_REPLICA_NAME_LEN];

@@ -220,6 +220,7 @@ static struct dmr_group_rec *dmr_test_rec(struct kunit *test)
 	rec->sync_type = DM_REPLICA_SYNC_SNAPSHOT;
 	rec->copy_rate_kib = DMR_COPY_RATE_MAX;
 	rec->copy_priority = DM_REPLICA_COPY_PRIORITY_LOW;
+	rec->flags = DMR_GROUP_RESTORING;
 	rec->mode = DM_REPLICA_MODE_SYNCHRONOUS;
 	rec->consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL;
 	rec->copy_state = DM_REPLICA_COPY_SYNCHRONIZED;
@@ -274,6 +275,16 @@ static void dmr_test_group_copy_settings(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, back->copy_priority, 0);
 
 	rec->copy_priority = DM_REPLICA_COPY_PRIORITY_HIGH + 1;
+	dmr_encode_group(buf, rec);
+	KUNIT_EXPECT_EQ(test, dmr_decode_group(buf, back), -EILSEQ);
+
+	/* A restore under way is kept; an unknown flag is refused. */
+	rec->copy_priority = 0;
+	rec->flags = DMR_GROUP_RESTORING;
+	dmr_encode_group(buf, rec);
+	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
+	KUNIT_EXPECT_EQ(test, back->flags, DMR_GROUP_RESTORING);
+	rec->flags = 0x8000;
 	dmr_encode_group(buf, rec);
 	KUNIT_EXPECT_EQ(test, dmr_decode_group(buf, back), -EILSEQ);
 }

@@ -188,6 +188,9 @@ static void group_print(const struct dm_replica_group *g, const struct dm_replic
 	out_value("consistency", "Consistency", &consistencies, g->consistency);
 	out_value("copy_state", "CopyState", &copy_states, g->copy_state);
 	out_str("broken_reason", "BrokenReason", g->broken_reason);
+	/* A restore that did not complete: the sources may be partly restored. */
+	out_bool("restore_incomplete", "RestoreIncomplete",
+		 g->flags & DM_REPLICA_GROUP_RESTORE_INCOMPLETE);
 	out_dev("pool", "Pool", &g->pool);
 	out_u64("chunk_sectors", "ChunkSectors", g->chunk_sectors);
 	out_u64("pool_used_chunks", "PoolUsedChunks", g->pool_used_chunks);

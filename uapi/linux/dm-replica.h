@@ -420,6 +420,8 @@ struct dm_replica_member {
  * @target_group:	out: TargetGroup name.
  * @broken_reason:	out: why the group is Broken, NUL-terminated; empty
  *			otherwise.
+ * @flags:		out: DM_REPLICA_GROUP_* (ABI 1.2; was reserved).
+ * @pad2:		in: must be zero.
  * @reserved:		in: must be zero.
  */
 struct dm_replica_group {
@@ -444,8 +446,18 @@ struct dm_replica_group {
 	char source_group_name[DM_REPLICA_NAME_LEN];
 	char target_group[DM_REPLICA_NAME_LEN];
 	char broken_reason[DM_REPLICA_MESSAGE_LEN];
-	__u64 reserved[4];
+	__u32 flags;
+	__u32 pad2;
+	__u64 reserved[3];
 };
+
+/*
+ * dm_replica_group.flags. RESTORE_INCOMPLETE: a Restore From Replica of
+ * the group started and did not complete (it runs now, or it was
+ * cancelled, failed or cut off by a restart): the sources may be partly
+ * restored until a restore completes.
+ */
+#define DM_REPLICA_GROUP_RESTORE_INCOMPLETE	0x00000001
 
 /**
  * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
