@@ -50,6 +50,8 @@ check "cancel it" replicactl job cancel "$job"
 check "let source 1 go" dmsetup resume dmr-s1
 replicactl job wait "$job" >/dev/null 2>&1
 check_eq "the job ended Terminated" "$(replicactl --json job show "$job" | json_get job_state)" 8
+check_eq "the job names its operation" \
+	"$(replicactl --json job show "$job" | json_get sync_operation)" 15
 diag "$(replicactl --json job show "$job" | json_get error_description)"
 check_eq "the group still says its restore is incomplete" \
 	"$(group_field "$gid" restore_incomplete)" true

@@ -329,6 +329,10 @@ void job_print(const struct dm_replica_job *j)
 	out_str("error_description", "ErrorDescription", j->error_description);
 	out_u64("group_id", "Group", j->group_id);
 	out_value("operation", "Operation", &job_operations, j->operation);
+	/* ModifyReplicaSynchronization: which operation (ABI 1.2; 0 before). */
+	if (j->operation == DM_REPLICA_CMD_MODIFY_SYNC && j->sync_operation)
+		out_value("sync_operation", "SyncOperation", &sync_operations,
+			  j->sync_operation);
 	out_time("time_submitted_ns", "TimeSubmitted", j->time_submitted_ns);
 	out_time("start_time_ns", "StartTime", j->start_time_ns);
 	out_duration("elapsed_ns", "ElapsedTime", j->elapsed_ns);
