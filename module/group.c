@@ -2069,15 +2069,14 @@ static void dmr_group_close_sources(struct dmr_group *g)
 		dmr_bdev_close_excl(&g->restore_to[i]);
 }
 
-static void dmr_group_restore_work(struct work_struct *ws)
+/*
+ * Copy every member's chunks held in the pool onto the device opened in
+ * @g->restore_to for it (restore.c), then let the devices go.
+ */
+static int dmr_group_copy_out(struct dmr_group *g, u64 *written, unsigned int *failed)
 {
-	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
-	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
-	struct dmr_job *job = g->restore_job;
-	char why[DM_REPLICA_MESSAGE_LEN];
 	struct dmr_restore_member *m;
-	unsigned int i, failed = 0;
-	u64 written = 0;
+	unsigned int i;
 	int r = -ENOMEM;
 
 	m = kcalloc(g->nr_members, sizeof(*m), GFP_KERNEL);
@@ -2087,11 +2086,25 @@ static void dmr_group_restore_work(struct work_struct *ws)
 			m[i].target = g->restore_to[i].bdev;
 			m[i].sectors = g->rec.members[i].sectors;
 		}
-		r = dmr_restore(m, g->nr_members, g->pool, &dmr_group_restore_ops, g, &written,
-				&failed);
+		r = dmr_restore(m, g->nr_members, g->pool, &dmr_group_restore_ops, g, written,
+				failed);
 		kfree(m);
 	}
 	dmr_group_close_sources(g);
+	return r;
+}
+
+static void dmr_group_restore_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
+	struct dmr_job *job = g->restore_job;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	unsigned int failed = 0;
+	u64 written = 0;
+	int r;
+
+	r = dmr_group_copy_out(g, &written, &failed);
 
 	/* Said before the group is ready: a deletion may free it then. */
 	cancel = dmr_job_cancel_requested(job);
@@ -2229,6 +2242,181 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	INIT_WORK(&g->restore_work, dmr_group_restore_work);
 	queue_work(system_long_wq, &g->restore_work);
 	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
+	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+/*
+ * Detach: the clones are on their target devices; the group goes back to
+ * the pool, as Return To ResourcePool would give it back.
+ */
+static void dmr_group_detach_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
+	struct dmr_job *job = g->restore_job;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	unsigned int failed = 0;
+	u64 written = 0;
+	int r;
+
+	r = dmr_group_copy_out(g, &written, &failed);
+	cancel = dmr_job_cancel_requested(job);
+	if (r == -ECANCELED) {
+		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
+			DM_REPLICA_JOB_TERMINATED;
+		snprintf(why, sizeof(why),
+			 "cancelled after %llu chunks: the group stays, the targets are partly written",
+			 written);
+	} else if (r) {
+		snprintf(why, sizeof(why), "targets[%u]: writing the clone of %.40s failed: %d",
+			 failed, g->rec.members[failed].source_name, r);
+	} else {
+		mutex_lock(&dmr_lock);
+		g->dying = true;
+		mutex_unlock(&dmr_lock);
+		mutex_lock(&g->rec_lock);
+		r = dmr_group_erase_record(g);
+		mutex_unlock(&g->rec_lock);
+		if (!r) {
+			/* The job is ended with the group gone. */
+			g->restore_job = NULL;
+			dmr_group_end(g);
+			dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+				    "%llu chunks copied onto the targets; group returned to the pool",
+				    written);
+			dmr_job_put(job);
+			return;
+		}
+		mutex_lock(&dmr_lock);
+		g->dying = false;
+		mutex_unlock(&dmr_lock);
+		snprintf(why, sizeof(why),
+			 "the targets hold the clones, but the group cannot be returned to the pool: %d",
+			 r);
+	}
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	g->restore_job = NULL;
+	mutex_unlock(&dmr_lock);
+	dmr_job_end(job, state, DM_REPLICA_RET_FAILED, "%s", why);
+	dmr_job_put(job);
+}
+
+/* A target device of a Detach, opened and checked; dmr_lock not held. */
+static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char *msg,
+			   size_t len)
+{
+	struct dmr_bdev_ref *ref = &g->restore_to[i];
+	int r;
+
+	r = dmr_bdev_open_excl(devt, g, ref);
+	if (r) {
+		ref->bdev = NULL;
+		snprintf(msg, len, "targets[%u]: %u:%u %s (%d)", i, MAJOR(devt), MINOR(devt),
+			 r == -EBUSY ? "is in use (mounted, or under another device)" :
+			 "cannot be opened", r);
+		return r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (dmr_bdev_openers(ref->bdev) > 1) {
+		snprintf(msg, len, "targets[%u]: %u:%u is open", i, MAJOR(devt), MINOR(devt));
+		return DM_REPLICA_RET_IN_USE;
+	}
+	if (bdev_nr_sectors(ref->bdev) < g->rec.members[i].sectors) {
+		snprintf(msg, len, "targets[%u]: %u:%u has %llu sectors, the clone of %.40s %llu",
+			 i, MAJOR(devt), MINOR(devt), (u64)bdev_nr_sectors(ref->bdev),
+			 g->rec.members[i].source_name, g->rec.members[i].sectors);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/*
+ * Detach of a clone group: once every clone is Synchronized (independent
+ * of its source), copy each onto its target device, as a job, and return
+ * the group to the pool; the targets are then devices of their own, which
+ * no dm-replica table involves. The targets are held open exclusively
+ * until the job ends. Returns 4096 once the job runs.
+ */
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+		     struct dmr_job *job, char *msg, size_t len)
+{
+	dev_t devs[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_group *g;
+	unsigned int i, j;
+	u32 res = 0;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized or restored",
+			 id);
+		res = DM_REPLICA_RET_IN_USE;
+	} else if (n != g->nr_members) {
+		snprintf(msg, len, "targets: %u devices for the %u members of group %u", n,
+			 g->nr_members, id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	}
+	for (i = 0; !res && i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+
+		devs[i] = MKDEV(targets[i].major, targets[i].minor);
+		if (!dmr_snap_is_independent(m->snap)) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach",
+				 g->rec.relationship_name, i + 1);
+			res = DM_REPLICA_RET_FAILED;
+		} else if (m->nr_replicas) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is in use",
+				 g->rec.relationship_name, i + 1, id);
+			res = DM_REPLICA_RET_IN_USE;
+		} else if (MAJOR(devs[i]) != targets[i].major ||
+			   MINOR(devs[i]) != targets[i].minor || !devs[i]) {
+			snprintf(msg, len, "targets[%u]: %u:%u is not a device number", i,
+				 targets[i].major, targets[i].minor);
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		} else if (dmr_source_find(devs[i]) || dmr_pool_find(devs[i])) {
+			snprintf(msg, len, "targets[%u]: %u:%u is a replica %s device", i,
+				 targets[i].major, targets[i].minor,
+				 dmr_pool_find(devs[i]) ? "pool" : "source");
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		}
+		for (j = 0; !res && j < i; j++) {
+			if (devs[j] == devs[i]) {
+				snprintf(msg, len, "targets[%u]: %u:%u is targets[%u] too", i,
+					 targets[i].major, targets[i].minor, j);
+				res = DM_REPLICA_RET_INVALID_PARAM;
+			}
+		}
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+	g->ready = false;
+	mutex_unlock(&dmr_lock);
+
+	/* Opened without dmr_lock: an open may wait for the device. */
+	for (i = 0; i < g->nr_members && !res; i++)
+		res = dmr_detach_open(g, i, devs[i], msg, len);
+	if (res) {
+		dmr_group_close_sources(g);
+		mutex_lock(&dmr_lock);
+		g->ready = true;
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+
+	dmr_job_get_ref(job);
+	g->restore_job = job;
+	dmr_job_start(job);
+	INIT_WORK(&g->restore_work, dmr_group_detach_work);
+	queue_work(system_long_wq, &g->restore_work);
+	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
 
