@@ -8,6 +8,7 @@
  * dmr_clone but the constants is the thread's own: nothing else touches
  * it until dmr_clone_stop() has stopped the thread.
  */
+#include <kunit/visibility.h>
 #include <linux/device-mapper.h>
 #include <linux/err.h>
 #include <linux/freezer.h>
@@ -77,15 +78,31 @@ static void dmr_clone_report(struct dmr_clone *c, bool now)
  * How many copies of @snap may be in flight now: what the priority
  * allows given the source's recent I/O.
  */
+VISIBLE_IF_KUNIT unsigned int dmr_clone_depth_for(u16 priority, bool busy)
+{
+	if (!busy || priority == DM_REPLICA_COPY_PRIORITY_HIGH)
+		return DMR_CLONE_DEPTH;
+	return priority == DM_REPLICA_COPY_PRIORITY_SAME ? 1 : 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(dmr_clone_depth_for);
+
 static unsigned int dmr_clone_depth(struct dmr_clone *c, struct dmr_snap *snap)
 {
 	bool busy = time_before(jiffies, dmr_snap_last_io(snap) +
 				msecs_to_jiffies(DMR_CLONE_IDLE_MS));
 
-	if (!busy || c->params.priority == DM_REPLICA_COPY_PRIORITY_HIGH)
-		return DMR_CLONE_DEPTH;
-	return c->params.priority == DM_REPLICA_COPY_PRIORITY_SAME ? 1 : 0;
+	return dmr_clone_depth_for(c->params.priority, busy);
 }
+
+/*
+ * What a chunk of @chunk_bytes costs at @rate_kib KiB/s, in nanoseconds.
+ * The divisor exceeds 32 bits from 4 GiB/s: div64_u64().
+ */
+VISIBLE_IF_KUNIT u64 dmr_clone_cost_ns(u32 chunk_bytes, unsigned int rate_kib)
+{
+	return div64_u64((u64)chunk_bytes * NSEC_PER_SEC, (u64)rate_kib << 10);
+}
+EXPORT_SYMBOL_IF_KUNIT(dmr_clone_cost_ns);
 
 /* A copy of a chunk started: the next one waits its share of copy_rate. */
 static void dmr_clone_charge(struct dmr_clone *c)
@@ -97,9 +114,7 @@ static void dmr_clone_charge(struct dmr_clone *c)
 	/* Time not used is not saved up beyond a second's worth. */
 	if (c->next_copy_ns + NSEC_PER_SEC < now)
 		c->next_copy_ns = now - NSEC_PER_SEC;
-	/* The divisor exceeds 32 bits from 4 GiB/s: div64_u64(). */
-	c->next_copy_ns += div64_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
-				     (u64)c->params.rate_kib << 10);
+	c->next_copy_ns += dmr_clone_cost_ns(c->chunk_bytes, c->params.rate_kib);
 }
 
 /* Chunks a member's turn looks at, at most: the members take turns. */

@@ -77,4 +77,11 @@ struct dmr_clone *dmr_clone_start(struct dmr_snap **snaps, unsigned int n, u32 i
  */
 void dmr_clone_stop(struct dmr_clone *c);
 
+#if IS_ENABLED(CONFIG_KUNIT)
+/* Copies in flight a member may have: @priority against a @busy source. */
+unsigned int dmr_clone_depth_for(u16 priority, bool busy);
+/* The time a chunk of @chunk_bytes costs at @rate_kib KiB/s, in ns. */
+u64 dmr_clone_cost_ns(u32 chunk_bytes, unsigned int rate_kib);
+#endif
+
 #endif /* DM_REPLICA_CLONE_H */
