@@ -4,8 +4,9 @@
 # make bench, in the VM: dm-replica measured with fio against the raw
 # device, the stock kernel's dm-snapshot (persistent exception store, same
 # chunk size) and dm-thin (a thin volume and thin snapshots, same block
-# size), all in this one boot and on the same devices. Prints a table and,
-# on one line starting with BENCHJSON, every sample as JSON.
+# size), and its clones against dd and dm-clone (same region size), all in
+# this one boot and on the same devices. Prints a table and, on one line
+# starting with BENCHJSON, every sample as JSON.
 #
 # Three device models, one after the other:
 #   brd    memory disks (no write cache: a flush costs nothing)
@@ -21,7 +22,8 @@
 # dm-replica pool, the dm-snapshot exception stores, the thin pool).
 #
 # Every contender is set up fresh for each measurement (a new pool, a new
-# exception store, a new thin pool), so that each first-write figure
+# exception store, a new thin pool, a new dm-clone metadata device), so
+# that each first-write figure
 # writes to chunks no earlier measurement copied. Each figure is measured
 # REPEATS times, the contenders taking turns, and reported as the median
 # with the smallest and largest sample.
@@ -29,7 +31,7 @@
 # Settings (kernel command line, see tests/vm/run-vm.sh):
 #   dmr.bench_repeats=N          repeats of each figure (default 3)
 #   dmr.bench_figures=A,B...     figures to run: flush idle first seq snaps
-#                                stall (default all)
+#                                stall clone clone-write (default all)
 #   dmr.bench_models=A,B         brd, flush, nofua (default all)
 cd /selftests || exit 1
 # shellcheck source=tests/selftests/common.sh
@@ -39,6 +41,8 @@ modprobe -q dm-snapshot
 modprobe -q dm-thin-pool
 modprobe -q dm-delay
 modprobe -q loop
+# Debian's kernels lack dm-clone: tests/vm/deps.sh builds it, when it can.
+modprobe -q dm-clone || echo "# no dm-clone module: its figures are absent"
 
 # setting NAME DEFAULT: dmr.bench_NAME from the kernel command line.
 setting() {
@@ -46,7 +50,7 @@ setting() {
 	echo "${_v:-$2}" | tr ',' ' '
 }
 REPEATS=$(setting repeats 3)
-FIGURES=$(setting figures "flush idle first seq snaps stall")
+FIGURES=$(setting figures "flush idle first seq snaps stall clone clone-write")
 MODELS=$(setting models "brd flush nofua")
 
 CHUNK=128		# sectors: 64 KiB chunks and thin blocks everywhere
@@ -65,6 +69,8 @@ SMALL_S=8192		# sectors of each of the 16 small sources
 STALL_COW_S=16384	# sectors of each of their exception stores
 FLUSH_MS=1		# dm-delay's delay on flushes (flush model)
 NULLB_CACHE_MB=32	# null_blk's volatile write cache
+CLONE_META_S=16384	# 8 MiB of dm-clone metadata at the start of B
+CLONE_MAX_S=300		# longest a hydration is waited for
 
 samples=/tmp/bench.samples
 : >"$samples"
@@ -540,6 +546,261 @@ flush_figure() {
 	fi
 }
 
+# ---- the clone figures ----------------------------------------------
+# Hydration: how fast a clone of the filled region becomes a full copy on
+# B, against dd of the region onto B and against dm-clone with its region
+# size the pool's chunk size and its default hydration threshold and batch
+# size. dm-replica's copy runs at CopyPriority High (3) with no copy_rate:
+# the call that creates the group, waiting for Synchronized, is timed.
+# dm-clone is timed from its table load until its status counts every
+# region hydrated. Every copy ends durable: dd with an fsync, dm-replica
+# and dm-clone with the metadata commit that records the last copy. With
+# the flush models, the flushes that reached B's null_blk during each
+# copy are counted too (the flush model makes each one cost).
+#
+# The write overhead: the 4 KiB random writer of the idle figures on the
+# source, its IOPS counted from its write log over the time a clone of
+# the source is created and copied (at the default CopyPriority, Same),
+# against the same writer on the same source with no clone, counted over
+# CLONE_IDLE_S; and with dm-clone, the writer on dm-clone's source while
+# it hydrates. dm-clone does not keep the point in time of a source that
+# is written (its source must not change): that figure is only what its
+# copy's reads cost the writer, where dm-replica's also holds each first
+# write to a chunk not yet copied until the chunk is. How fast each copy
+# went under the writer is kept with it.
+
+CLONE_IDLE_S=3		# the window of the writer with no clone
+
+# now_ns: nanoseconds since boot on CLOCK_MONOTONIC, fio's log clock
+# (/proc/uptime has only 10 ms).
+now_ns() { awk '/^now at/ { print $3; exit }' /proc/timer_list; }
+
+# region_mibps T0 T1: MiB/s of a copy of the region from T0 to T1 (now_ns).
+region_mibps() {
+	awk -v a="$1" -v b="$2" -v mb="$REGION_MB" \
+		'BEGIN { if (b > a) printf "%.1f", mb / ((b - a) / 1e9); else print "error" }'
+}
+
+# clone_create PRIORITY: a clone group of /dev/mapper/src in the pool,
+# with CopyPriority PRIORITY, the call waiting until it is Synchronized.
+# Fails with the message; a group Synchronized with less than every chunk
+# copied fails too, so that no figure counts it.
+clone_create() {
+	_cc_out=$(replicactl --json create-group-replica --sync-type clone \
+		--relationship-name c1 --target-pool /dev/mapper/pool \
+		--source-elements /dev/mapper/src --replication-setting-data "copy_priority=$1" \
+		--wait-for-copy-state synchronized --no-replica-devices 2>&1) || {
+		echo "# dm-replica clone: $_cc_out"
+		return 1
+	}
+	_cc_g=$(echo "$_cc_out" | json_get group_id)
+	_cc_n=$(replicactl --json group show "$_cc_g" | json_get copied_chunks)
+	[ "$_cc_n" = "$CHUNKS" ] || {
+		echo "# dm-replica clone Synchronized with $_cc_n of $CHUNKS chunks copied"
+		return 1
+	}
+}
+
+dmclone_loaded() { [ -d /sys/module/dm_clone ]; }
+
+# dmclone_devs: dm-clone's metadata (its superblock zeroed: a new clone)
+# and destination devices on B.
+dmclone_devs() {
+	dm_create cmeta "0 $CLONE_META_S linear $B 0" &&
+		dm_create cdst "0 $REGION_S linear $B $CLONE_META_S" &&
+		dmr_io zeroout /dev/mapper/cmeta 0 4k >/dev/null
+}
+dmclone_down() {
+	dmsetup info dclone >/dev/null 2>&1 && dmsetup remove dclone
+	dm_cleanup cdst cmeta
+}
+# dmclone_copy: dm-clone of the region of A onto cdst, waited for until
+# every region is hydrated. The status is read every 10 ms without the
+# metadata commit each read otherwise makes (which would slow the copy),
+# then once with it. Bounded: CLONE_MAX_S.
+dmclone_copy() {
+	dm_create dclone "0 $REGION_S clone /dev/mapper/cmeta /dev/mapper/cdst $A $CHUNK" ||
+		return 1
+	_dc_n=0
+	while [ "$_dc_n" -lt $((CLONE_MAX_S * 100)) ]; do
+		_dc_s=$(dmsetup status --noflush dclone | awk '
+			$4 == "Fail" { print "fail"; exit }
+			{ split($7, r, "/"); if (r[2] > 0 && r[1] == r[2]) print "done" }')
+		case $_dc_s in
+		"done") break ;;
+		fail) echo "# dm-clone failed"; return 1 ;;
+		esac
+		sleep 0.01
+		_dc_n=$((_dc_n + 1))
+	done
+	[ "$_dc_s" = "done" ] || { echo "# dm-clone not hydrated in $CLONE_MAX_S s"; return 1; }
+	dmsetup status dclone | grep -q ' rw' || { echo "# dm-clone not read-write"; return 1; }
+}
+
+# b_flushes: flushes B's null_blk has done (the flush models), else "-".
+b_flushes() {
+	if [ -r /sys/block/nullb1/stat ]; then
+		awk '{ print $16 }' /sys/block/nullb1/stat
+	else
+		echo -
+	fi
+}
+
+# hydrate_sample CONTENDER T0 T1 FLUSHES0: the figures of one copy that
+# went from T0 to T1 (now_ns), B having done FLUSHES0 flushes before.
+hydrate_sample() {
+	sample "$_m" - clone_hydrate_mibps "$1" "$(region_mibps "$2" "$3")"
+	_hs_f=$(b_flushes)
+	[ "$_hs_f" = - ] || sample "$_m" - clone_hydrate_flushes "$1" $((_hs_f - $4))
+}
+
+# dd_copy CONTENDER BS: the region of A copied onto B by dd in BS blocks.
+dd_copy() {
+	_f0=$(b_flushes)
+	_t0=$(now_ns)
+	if dd if="$A" of="$B" bs="$2" count=$((REGION_MB * 1024 / ${2%k})) iflag=direct \
+		oflag=direct conv=fsync 2>"$work/dd.log"; then
+		_t1=$(now_ns)
+		hydrate_sample "$1" "$_t0" "$_t1" "$_f0"
+	else
+		cat "$work/dd.log"
+		sample "$_m" - clone_hydrate_mibps "$1" error
+	fi
+}
+
+# clone_hydrate MODEL: the copies of the region, once each: dd in 1 MiB
+# blocks (the reference), dd in blocks of a chunk (what copying a chunk
+# at a time may cost on this machine: no reference, no ratio), dm-replica,
+# dm-clone.
+clone_hydrate() {
+	_m=$1
+	dd_copy raw 1024k
+	dd_copy ddchunk $((CHUNK / 2))k
+
+	_ok=0
+	if source_create src "$A" "$REGION_S" && pool_create pool "$B" "$CHUNK"; then
+		_f0=$(b_flushes)
+		_t0=$(now_ns)
+		clone_create 3 && _ok=1
+		_t1=$(now_ns)
+	fi
+	if [ "$_ok" = 1 ]; then
+		hydrate_sample replica "$_t0" "$_t1" "$_f0"
+	else
+		sample "$_m" - clone_hydrate_mibps replica error
+	fi
+	teardown_replica >/dev/null 2>&1
+
+	if ! dmclone_loaded; then
+		sample "$_m" - clone_hydrate_mibps dmclone absent
+		return
+	fi
+	_ok=0
+	if dmclone_devs; then
+		_f0=$(b_flushes)
+		_t0=$(now_ns)
+		dmclone_copy && _ok=1
+		_t1=$(now_ns)
+	fi
+	if [ "$_ok" = 1 ]; then
+		hydrate_sample dmclone "$_t0" "$_t1" "$_f0"
+	else
+		sample "$_m" - clone_hydrate_mibps dmclone error
+	fi
+	dmclone_down
+}
+
+# clone_writer MODEL QD CONTENDER: the writer on the source; once it is
+# under way, a fresh clone of the source is made and copied (replica: a
+# dm-replica clone group, dmclone: dm-clone) or, for raw (A) and source
+# (the dm-replica source, no group), CLONE_IDLE_S pass. Kept: the IOPS of
+# the writer in that window and how fast the copy went.
+clone_writer() {
+	_m=$1 _q=$2 _c=$3
+	_fig=clone_write_rand4k_iops _v=error _cw_rate=error
+	case $_c in
+	raw)
+		_fig=clone_idle_rand4k_iops
+		DEV=$A
+		;;
+	source)
+		_fig=clone_idle_rand4k_iops
+		source_create src "$A" "$REGION_S" || { sample "$_m" "$_q" "$_fig" replica error; return; }
+		DEV=/dev/mapper/src
+		;;
+	replica)
+		{ source_create src "$A" "$REGION_S" && pool_create pool "$B" "$CHUNK"; } || {
+			sample "$_m" "$_q" "$_fig" replica error
+			teardown_replica >/dev/null 2>&1
+			return
+		}
+		DEV=/dev/mapper/src
+		;;
+	dmclone)
+		if ! dmclone_loaded; then
+			sample "$_m" "$_q" "$_fig" dmclone absent
+			return
+		fi
+		dmclone_devs || { sample "$_m" "$_q" "$_fig" dmclone error; dmclone_down; return; }
+		DEV=$A
+		;;
+	esac
+	rm -f "$work"/cw_*.log
+	_w0=$(stat_field "$DEV" 5)
+	# The writer (fio itself, so that it gets the signal that stops it)
+	# runs until stopped, CLONE_MAX_S at most; every write is logged with
+	# its completion time on CLOCK_MONOTONIC.
+	fio --name=w --ioengine=libaio --direct=1 --iodepth="$_q" --filename="$DEV" \
+		--rw=randwrite --bs=4k --size="${REGION_MB}m" --norandommap --time_based \
+		--runtime="$CLONE_MAX_S" --write_lat_log="$work/cw" --log_avg_msec=0 \
+		--log_alternate_epoch=1 --log_alternate_epoch_clock_id=1 \
+		--output-format=json --output="$work/cw.json" >"$work/fio.log" 2>&1 &
+	_pid=$!
+	_w=0
+	while [ "$(stat_field "$DEV" 5)" -lt $((_w0 + 16)) ] && [ "$_w" -lt 1000 ]; do
+		sleep 0.01
+		_w=$((_w + 1))
+	done
+	_t0=$(now_ns)
+	_ok=0
+	case $_c in
+	raw | source) sleep "$CLONE_IDLE_S" && _ok=1 ;;
+	replica) clone_create 2 && _ok=1 ;;
+	dmclone) dmclone_copy && _ok=1 ;;
+	esac
+	_t1=$(now_ns)
+	if ! kill -0 "$_pid" 2>/dev/null; then
+		echo "# the writer on $DEV ended before its window did"
+		cat "$work/fio.log"
+		_ok=0
+	fi
+	kill -INT "$_pid" 2>/dev/null
+	wait "$_pid"
+	if [ "$_ok" = 1 ] && [ -s "$work/cw_lat.1.log" ]; then
+		_v=$(awk -F', *' -v t0="$_t0" -v t1="$_t1" '
+			$1 * 1e6 >= t0 && $1 * 1e6 <= t1 { n++ }
+			END { printf "%.0f", n / ((t1 - t0) / 1e9) }' "$work/cw_lat.1.log")
+		_cw_rate=$(region_mibps "$_t0" "$_t1")
+	fi
+	case $_c in
+	raw) sample "$_m" "$_q" "$_fig" raw "$_v" ;;
+	source)
+		sample "$_m" "$_q" "$_fig" replica "$_v"
+		dmsetup remove src
+		;;
+	replica)
+		sample "$_m" "$_q" "$_fig" replica "$_v"
+		sample "$_m" "$_q" clone_write_copy_mibps replica "$_cw_rate"
+		teardown_replica >/dev/null 2>&1
+		;;
+	dmclone)
+		sample "$_m" "$_q" "$_fig" dmclone "$_v"
+		sample "$_m" "$_q" clone_write_copy_mibps dmclone "$_cw_rate"
+		dmclone_down
+		;;
+	esac
+}
+
 # ---- the run --------------------------------------------------------
 
 contenders="raw replica dmsnap thin"
@@ -577,7 +838,13 @@ for model in $MODELS; do
 				done
 			fi
 			wanted stall && stall_figures "$model" "$qd"
+			if wanted clone-write; then
+				for c in raw source replica dmclone; do
+					clone_writer "$model" "$qd" "$c"
+				done
+			fi
 		done
+		wanted clone && clone_hydrate "$model"
 		rep=$((rep + 1))
 	done
 	model_down "$model"
@@ -591,12 +858,15 @@ echo "devices: brd memory disks; flush = null_blk with a ${NULLB_CACHE_MB} MiB w
 awk -v kernel="$(uname -r)" -v repeats="$REPEATS" -v chunk_kib=$((CHUNK / 2)) \
 	-v flush_ms="$FLUSH_MS" -v region_mb="$REGION_MB" '
 function isnum(v) { return v ~ /^[0-9.]+$/ }
+# Figures with a dm-clone contender, compared with it.
+function withclone(f) { return f ~ /^clone_(hydrate|write)_/ && f != "clone_hydrate_flushes" }
 # Lower is better for latencies and times.
-function lower(f) { return f ~ /_(us|ms)$/ }
+function lower(f) { return f ~ /_(us|ms|flushes)$/ }
 function unit(f) {
 	if (f ~ /_iops$/) return "IOPS"
 	if (f ~ /_mibps$/) return "MiB/s"
 	if (f ~ /_us$/) return "us"
+	if (f ~ /_flushes$/) return "flushes"
 	return "ms"
 }
 function title(f) {
@@ -613,12 +883,21 @@ function title(f) {
 	if (f == "stall_create_max_us") return "writer, run with creation: max"
 	if (f == "stall_create_p99_us") return "writer, run with creation: p99"
 	if (f == "stall_create_ms") return "creation of 16 snapshots"
+	if (f == "clone_hydrate_mibps") return "clone hydration"
+	if (f == "clone_hydrate_flushes") return "clone hydration, B"
+	if (f == "clone_idle_rand4k_iops") return "4k write, no clone"
+	if (f == "clone_write_rand4k_iops") return "4k write, clone copying"
+	if (f == "clone_write_copy_mibps") return "clone copy under the writer"
 	return f
 }
-function cname(c) {
+function cname(c, f) {
 	if (c == "replica") return "dm-replica"
 	if (c == "dmsnap") return "dm-snapshot"
 	if (c == "thin") return "dm-thin"
+	if (c == "dmclone") return "dm-clone"
+	# The reference of the hydration figure is a copy with dd.
+	if (c == "raw" && f ~ /^clone_hydrate_/) return "dd 1M"
+	if (c == "ddchunk") return "dd " chunk_kib "k"
 	return c
 }
 # ratio F KEY OTHER: how many times better KEY is than OTHER.
@@ -644,8 +923,11 @@ function median(list,   n, v, i, j, t) {
 	}
 	if (isnum($5))
 		nums[key] = nums[key] " " $5
-	else
+	else {
 		words[key] = $5
+		if ($5 == "absent")
+			absent = 1
+	}
 	all[key] = all[key] (all[key] == "" ? "" : ", ") (isnum($5) ? $5 : "\"" $5 "\"")
 }
 END {
@@ -657,8 +939,9 @@ END {
 		} else
 			med[k] = ""
 	}
-	printf "%-6s %-3s %-34s %-12s %9s %-19s %8s %8s %8s %8s\n", "device", "qd", "figure",
-		"contender", "median", "min..max", "vs raw", "vs dmsnap", "vs thin", "vs 1 snap"
+	printf "%-6s %-3s %-34s %-12s %9s %-19s %8s %8s %8s %8s %10s %11s\n", "device", "qd", "figure",
+		"contender", "median", "min..max", "vs raw", "vs dmsnap", "vs thin", "vs 1 snap",
+		"vs dmclone", "vs no clone"
 	json = ""
 	noise = 0
 	for (i = 1; i <= nk; i++) {
@@ -671,14 +954,23 @@ END {
 			rf = f
 			sub(/create|during/, "idle", rf)
 		}
-		rraw = (c == "raw") ? "" : ratio(f, k, m SUBSEP q SUBSEP rf SUBSEP "raw")
+		if (f == "clone_write_rand4k_iops")
+			rf = "clone_idle_rand4k_iops"
+		rraw = (c == "raw" || c == "ddchunk" || f == "clone_hydrate_flushes") ? "" : ratio(f, k, m SUBSEP q SUBSEP rf SUBSEP "raw")
 		rsnap = (c == "dmsnap" || c == "raw") ? "" : ratio(f, k, m SUBSEP q SUBSEP f SUBSEP "dmsnap")
 		rthin = (c == "thin" || c == "raw") ? "" : ratio(f, k, m SUBSEP q SUBSEP f SUBSEP "thin")
 		r1 = ""
 		if (f ~ /^snap[0-9]+_rand4k_iops$/)
 			r1 = ratio(f, k, m SUBSEP q SUBSEP "first_rand4k_iops" SUBSEP c)
+		rclone = (c == "dmclone" || c == "raw" || c == "ddchunk" || !withclone(f)) ? "" : ratio(f, k, m SUBSEP q SUBSEP f SUBSEP "dmclone")
+		# The writer while a clone copies against the same writer on
+		# the same source with no clone (dm-clone'"'"'s source is A).
+		rnone = ""
+		if (f == "clone_write_rand4k_iops")
+			rnone = ratio(f, k, m SUBSEP q SUBSEP rf SUBSEP (c == "dmclone" ? "raw" : c))
 		mark = ""
-		if (rraw != "" && rraw + 0 > 1.0) {
+		# A clone copying many chunks at a time may beat dd'"'"'s one.
+		if (rraw != "" && rraw + 0 > 1.0 && f != "clone_hydrate_mibps") {
 			mark = "!"
 			noise = 1
 		}
@@ -689,10 +981,12 @@ END {
 			v = words[k]
 			sp = "-"
 		}
-		printf "%-6s %-3s %-34s %-12s %9s %-19s %8s %8s %8s %8s\n", m, q, title(f) " " unit(f),
-			cname(c), v, sp, rraw == "" ? "-" : rraw "x" mark, rsnap == "" ? "-" : rsnap "x",
-			rthin == "" ? "-" : rthin "x", r1 == "" ? "-" : r1 "x"
-		json = json (json == "" ? "" : ", ") sprintf("{\"device\": \"%s\", \"qd\": %d, \"figure\": \"%s\", \"unit\": \"%s\", \"contender\": \"%s\", \"samples\": [%s]", m, q, f, unit(f), cname(c), all[k])
+		printf "%-6s %-3s %-34s %-12s %9s %-19s %8s %8s %8s %8s %10s %11s\n", m, q, title(f) " " unit(f),
+			cname(c, f), v, sp, rraw == "" ? "-" : rraw "x" mark, rsnap == "" ? "-" : rsnap "x",
+			rthin == "" ? "-" : rthin "x", r1 == "" ? "-" : r1 "x",
+			rclone == "" ? "-" : rclone "x", rnone == "" ? "-" : rnone "x"
+		# qd "-": a figure without a queue depth of its own
+		json = json (json == "" ? "" : ", ") sprintf("{\"device\": \"%s\", \"qd\": %s, \"figure\": \"%s\", \"unit\": \"%s\", \"contender\": \"%s\", \"samples\": [%s]", m, q == "-" ? "null" : q + 0, f, unit(f), cname(c, f), all[k])
 		if (med[k] != "")
 			json = json sprintf(", \"median\": %s, \"min\": %s, \"max\": %s", med[k], mn[k], mx[k])
 		else
@@ -701,6 +995,14 @@ END {
 		if (rsnap != "") json = json ", \"vs_dm_snapshot\": " rsnap
 		if (rthin != "") json = json ", \"vs_dm_thin\": " rthin
 		if (r1 != "") json = json ", \"vs_1_snapshot\": " r1
+		if (rclone != "") json = json ", \"vs_dm_clone\": " rclone
+		if (rnone != "") json = json ", \"vs_no_clone\": " rnone
+		if (f == "clone_hydrate_mibps" && c == "replica") {
+			json = json ", \"aim_vs_dd\": 0.9, \"aim_vs_dm_clone\": 1.0"
+			aims = aims sprintf("%s: dm-replica %s of dd (aim 0.9x: %s), %s of dm-clone (aim 1.0x: %s)\n", m,
+				rraw == "" ? "-" : rraw "x", rraw == "" ? "-" : (rraw + 0 >= 0.9 ? "met" : "not met"),
+				rclone == "" ? "-" : rclone "x", rclone == "" ? "-" : (rclone + 0 >= 1.0 ? "met" : "not met"))
+		}
 		json = json "}"
 	}
 	print "Ratios: how many times better than the other contender (throughput over"
@@ -708,6 +1010,12 @@ END {
 	if (noise)
 		print "! above 1.0x against the raw device: emulation noise, to be read as 1.0x."
 	print "refused:N: dm-replica refused the snapshot (replicactl exit status N)."
+	if (absent)
+		print "absent: this kernel has no dm-clone module."
+	if (aims != "") {
+		print "Clone hydration against its aims (reported, not checked):"
+		printf "%s", aims
+	}
 	# The stall above the same writer when nothing is created.
 	for (i = 1; i <= nk; i++) {
 		k = order[i]

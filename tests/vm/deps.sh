@@ -82,6 +82,32 @@ for img in "${images[@]}"; do
 	touch "$dst/.done"
 done
 
+# dm-clone for make bench, which compares dm-replica's clones with it:
+# Debian's kernels leave CONFIG_DM_CLONE unset, so it is built here, once,
+# from the kernel source package, for each stock kernel built from that
+# same source version (the module uses the kernel's internal interfaces).
+srcver=$(dpkg-query -W -f='${Version}' "$srcpkg")
+for img in "${images[@]}"; do
+	ver=${img#linux-image-}
+	dst=$DMR_CACHE/dm-clone/$ver
+	[ -f "$dst/dm-clone.ko" ] && continue
+	grep -q '^CONFIG_DM_CLONE=' "$DMR_CACHE/kernels/$ver/root/boot/config-$ver" && continue
+	[ "$(dpkg-query -W -f='${Version}' "linux-headers-$ver")" = "$srcver" ] || continue
+	log "building dm-clone.ko for $ver from $srcpkg $srcver"
+	rm -rf "$dst" && mkdir -p "$dst/src"
+	tar -C "$dst/src" --strip-components=1 -xJf "/usr/src/$srcpkg.tar.xz" \
+		"$srcpkg/drivers/md"
+	md=$dst/src/drivers/md
+	mkdir "$dst/build"
+	cp "$md"/dm-clone-{target.c,metadata.c,metadata.h} "$dst/build/"
+	printf 'obj-m := dm-clone.o\ndm-clone-y := dm-clone-target.o dm-clone-metadata.o\nccflags-y := -I%s\n' \
+		"$md" >"$dst/build/Kbuild"
+	make -s -C "/usr/src/linux-headers-$ver" M="$dst/build" modules >"$dst/build.log" 2>&1 ||
+		die "building dm-clone.ko failed: see $dst/build.log"
+	strip --strip-debug -o "$dst/dm-clone.ko" "$dst/build/dm-clone.ko"
+	rm -rf "$dst/src" "$dst/build"
+done
+
 # Record the resolved versions for the other scripts.
 printf '%s\n' "${images[@]#linux-image-}" > "$DMR_CACHE/kernels/list"
 log "deps ok: kernels $(tr '\n' ' ' < "$DMR_CACHE/kernels/list")"

@@ -32,6 +32,12 @@ kver=$1 modroot=$2 module=$3 out=$4
 # their dependencies.
 want_modules=(dm-mod dm-zero dm-bufio libcrc32c crc32c_generic dm-snapshot dm-thin-pool dm-bufio dm-flakey brd null_blk loop
 	configfs dm-delay md-mod raid1 virtio_pci virtio_blk)
+# make bench compares dm-replica's clones with dm-clone, when the kernel
+# has it (else see below).
+if [ "${DMR_INITRAMFS_BENCH:-0}" = 1 ] &&
+	modprobe -d "$modroot" -S "$kver" --show-depends dm-clone >/dev/null 2>&1; then
+	want_modules+=(dm-clone)
+fi
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -82,6 +88,12 @@ if [ "$modroot" != - ]; then
 	cp "$modroot/lib/modules/$kver"/modules.{order,builtin,builtin.modinfo} "$mdir/" 2>/dev/null || true
 fi
 cp "$module" "$mdir/extra/dm-replica.ko"
+# A kernel without dm-clone gets the one deps.sh built for it, if any.
+clone_ko=$DMR_CACHE/dm-clone/$kver/dm-clone.ko
+if [ "${DMR_INITRAMFS_BENCH:-0}" = 1 ] && [ -f "$clone_ko" ]; then
+	mkdir -p "$mdir/updates"
+	cp "$clone_ko" "$mdir/updates/"
+fi
 # A kernel with everything built in has no module lists: make empty ones.
 touch "$mdir"/modules.{order,builtin,builtin.modinfo}
 depmod -b "$root" "$kver"
