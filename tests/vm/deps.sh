@@ -102,8 +102,13 @@ for img in "${images[@]}"; do
 	cp "$md"/dm-clone-{target.c,metadata.c,metadata.h} "$dst/build/"
 	printf 'obj-m := dm-clone.o\ndm-clone-y := dm-clone-target.o dm-clone-metadata.o\nccflags-y := -I%s\n' \
 		"$md" >"$dst/build/Kbuild"
-	make -s -C "/usr/src/linux-headers-$ver" M="$dst/build" modules >"$dst/build.log" 2>&1 ||
-		die "building dm-clone.ko failed: see $dst/build.log"
+	# Only the bench needs it: a failure leaves its dm-clone rows absent.
+	if ! make -s -C "/usr/src/linux-headers-$ver" M="$dst/build" modules \
+		>"$dst/build.log" 2>&1; then
+		log "building dm-clone.ko failed (see $dst/build.log): make bench shows it absent"
+		rm -rf "$dst/src" "$dst/build"
+		continue
+	fi
 	strip --strip-debug -o "$dst/dm-clone.ko" "$dst/build/dm-clone.ko"
 	rm -rf "$dst/src" "$dst/build"
 done
