@@ -119,6 +119,13 @@ static void dmr_clone_charge(struct dmr_clone *c)
 
 /* Chunks a member's turn looks at, at most: the members take turns. */
 #define DMR_CLONE_TURN		64
+/*
+ * Copies of a member whose owner entries are not yet durable, at most: a
+ * copy's slot is freed for the next once its data is written, and the
+ * entries of all those written meanwhile share one commit (one flush of
+ * the pool) instead of a commit each.
+ */
+#define DMR_CLONE_COMMITS	256
 
 /*
  * Member @i's turn: start the copies it may start now, looking at up to
@@ -163,7 +170,8 @@ static int dmr_clone_turn(struct dmr_clone *c, unsigned int i, unsigned long *wa
 			*wait = min(*wait, msecs_to_jiffies(DMR_CLONE_IDLE_MS));
 			return moved;
 		}
-		if (dmr_snap_copies_in_flight(snap) >= depth)
+		if (dmr_snap_fills_in_flight(snap) >= depth ||
+		    dmr_snap_copies_in_flight(snap) >= DMR_CLONE_COMMITS)
 			return moved;
 		switch (dmr_snap_fill(snap, cu->chunk)) {
 		case DMR_FILL_HELD:
@@ -241,10 +249,12 @@ static int dmr_clone_run(struct dmr_clone *c, unsigned int *failed)
 		}
 		/* Nobody could go on: wait for a copy to end, or the time said. */
 		for (i = 0; i < c->n; i++) {
-			unsigned int busy = dmr_snap_copies_in_flight(c->snaps[i]);
+			struct dmr_snap *snap = c->snaps[i];
+			unsigned int busy = dmr_snap_copies_in_flight(snap);
 
 			if (!c->cur[i].done && busy) {
-				dmr_snap_wait_copies(c->snaps[i], busy, wait);
+				dmr_snap_wait_copies(snap, busy, dmr_snap_fills_in_flight(snap),
+						     wait);
 				break;
 			}
 		}

@@ -118,6 +118,7 @@ struct dmr_snap {
 	 */
 	bool independent;
 	atomic_t nr_pending;		/* private copies in flight */
+	atomic_t nr_filling;		/* of them, fills whose data is not written yet */
 	struct dmr_cow_id id;
 	const struct dmr_cow_owner_ops *ops;
 	void *ctx;
@@ -132,6 +133,7 @@ struct dmr_pending {
 	u32 hi;				/* shared: the newest epoch it serves */
 	bool from_pool;
 	bool have_chunk;
+	bool filling;			/* a fill counted in snap->nr_filling */
 	bool has_csum;			/* shared: copied through @buf, @csum */
 	u32 csum;
 	void *buf;			/* shared: the chunk, on its way */
@@ -669,6 +671,19 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 }
 
 /*
+ * A fill's data is written (or will never be): it no longer counts
+ * against the fill's depth, though its entry waits for the commit.
+ */
+static void dmr_fill_written(struct dmr_pending *p)
+{
+	if (!p->filling)
+		return;
+	p->filling = false;
+	atomic_dec(&p->snap->nr_filling);
+	wake_up(&p->cow->idle);
+}
+
+/*
  * Free a pending entry that left the table, after handing its waiters to
  * the worker. The worker is kicked first: the last free wakes
  * dmr_cow_destroy(), after which @cow may be gone.
@@ -679,6 +694,7 @@ static void dmr_pending_free(struct dmr_pending *p)
 	struct dmr_snap *snap = p->snap;
 	unsigned long flags;
 
+	dmr_fill_written(p);
 	dmr_cow_kick(cow);
 	kfree(p->node);
 	mempool_free(p, &dmr_pending_pool);
@@ -814,6 +830,7 @@ static void dmr_pending_fail(struct dmr_pending *p, const char *reason)
 	struct dmr_cow *cow = p->cow;
 	unsigned long flags;
 
+	dmr_fill_written(p);
 	dmr_cow_break(cow, reason);
 	if (p->have_chunk)
 		dmr_cow_free_chunk(cow, p->pool_chunk);
@@ -885,6 +902,7 @@ static void dmr_copy_done(int read_err, unsigned long write_err, void *context)
 {
 	struct dmr_pending *p = context;
 
+	dmr_fill_written(p);
 	if (read_err || write_err) {
 		dmr_pending_fail(p, read_err ? "reading the source for a copy failed" :
 				 "writing a copy to the pool failed");
@@ -1177,6 +1195,10 @@ static enum dmr_fill __dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struc
 			p->from_chunk = cp->pool_chunk;
 		}
 		atomic_inc(&snap->nr_pending);
+		if (fill) {
+			p->filling = true;
+			atomic_inc(&snap->nr_filling);
+		}
 	} else {
 		p->hi = __dmr_newest_epoch(cow);
 		p->node->hi = p->hi;
@@ -1260,10 +1282,17 @@ unsigned int dmr_snap_copies_in_flight(struct dmr_snap *snap)
 	return atomic_read(&snap->nr_pending);
 }
 
-bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int below, unsigned long timeout)
+unsigned int dmr_snap_fills_in_flight(struct dmr_snap *snap)
 {
-	return wait_event_timeout(snap->cow->idle, atomic_read(&snap->nr_pending) < below,
-				  timeout);
+	return atomic_read(&snap->nr_filling);
+}
+
+bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int copies, unsigned int fills,
+			  unsigned long timeout)
+{
+	return wait_event_timeout(snap->cow->idle,
+				  atomic_read(&snap->nr_pending) < copies ||
+				  atomic_read(&snap->nr_filling) < fills, timeout);
 }
 
 unsigned long dmr_snap_last_io(struct dmr_snap *snap)

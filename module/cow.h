@@ -214,10 +214,20 @@ bool dmr_snap_is_independent(struct dmr_snap *snap);
 u32 dmr_snap_chunk_sectors(struct dmr_snap *snap);
 /* Chunks of the source, the last one maybe short. */
 u64 dmr_snap_nr_chunks(struct dmr_snap *snap);
-/* Copies private to @snap in flight (the fill's and the replica's writes). */
+/*
+ * Copies private to @snap in flight (the fill's and the replica's writes),
+ * until their owner entries are durable; and of them, the fill's whose
+ * data is not written yet: a fill needs no more than that many devices'
+ * worth of depth, while the commits of the others are shared.
+ */
 unsigned int dmr_snap_copies_in_flight(struct dmr_snap *snap);
-/* Wait until fewer than @below are in flight; false on timeout. May sleep. */
-bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int below, unsigned long timeout);
+unsigned int dmr_snap_fills_in_flight(struct dmr_snap *snap);
+/*
+ * Wait until fewer than @copies are in flight or fewer than @fills are
+ * writing their data; false on timeout. May sleep.
+ */
+bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int copies, unsigned int fills,
+			  unsigned long timeout);
 /* jiffies of the last source write or replica I/O of @snap's source. */
 unsigned long dmr_snap_last_io(struct dmr_snap *snap);
 
