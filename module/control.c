@@ -233,14 +233,14 @@ VISIBLE_IF_KUNIT void dmr_create_req_out(struct dm_replica_create_group *req,
  */
 static u32 dmr_create_group(struct dm_replica_create_group *req,
 			    const struct dm_replica_dev *sources, const char *settings,
-			    const char *goal, struct dmr_job *job)
+			    const char *goal, struct dmr_job *job,
+			    struct dmr_create_params *params)
 {
 	struct dm_replica_hdr *hdr = &req->hdr;
-	struct dmr_create_params params;
 	struct dmr_create_req *c;
 	u32 res;
 
-	res = dmr_check_create(req, settings, goal, &params, hdr->message, sizeof(hdr->message));
+	res = dmr_check_create(req, settings, goal, params, hdr->message, sizeof(hdr->message));
 	if (res)
 		return res;
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
@@ -248,7 +248,7 @@ static u32 dmr_create_group(struct dm_replica_create_group *req,
 		snprintf(hdr->message, sizeof(hdr->message), "out of memory");
 		return DM_REPLICA_RET_FAILED;
 	}
-	c->params = params;
+	c->params = *params;
 	dmr_create_req_in(c, req, sources);
 	res = dmr_group_create(c, job, hdr->message, sizeof(hdr->message));
 	/* A late refusal, too, tells the names made up by then. */
@@ -264,6 +264,7 @@ static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 		container_of(hdr, struct dm_replica_create_group, hdr);
 	struct dm_replica_dev *sources = NULL;
 	char *settings = NULL, *goal = NULL;
+	struct dmr_create_params params;
 	struct dmr_job_status info;
 	struct dmr_job *job;
 	u32 res;
@@ -302,25 +303,33 @@ static int dmr_cmd_create_group(struct dm_replica_hdr *hdr)
 	}
 	req->job_id = dmr_job_id(job);
 
-	res = dmr_create_group(req, sources, settings, goal, job);
+	res = dmr_create_group(req, sources, settings, goal, job, &params);
 	if (res) {
 		hdr->result = res;
 		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
 		r = dmr_result_errno(res);
-	} else if (req->wait_for_copy_state) {
-		/* Uninterrupted by the timeout: the barrier has its own. */
-		while ((r = dmr_job_wait_job(job, 1000, &info)) == -ETIMEDOUT)
+	} else if (params.wait_state) {
+		/*
+		 * Not bounded by a timeout of its own: the barrier has one, and
+		 * a clone's copy is as long as its sources; a signal ends the
+		 * wait, and the job goes on.
+		 */
+		while ((r = dmr_job_wait_state(job, params.wait_state, 1000, &info)) == -ETIMEDOUT)
 			;
 		if (r) {
 			dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED,
 				  "job %llu started; the wait was interrupted", req->job_id);
 			r = 0;
-		} else if (info.job_state != DM_REPLICA_JOB_COMPLETED) {
+		} else if (dmr_job_state_final(info.job_state) &&
+			   info.job_state != DM_REPLICA_JOB_COMPLETED) {
 			dmr_reply(hdr, info.error_code ?: DM_REPLICA_RET_FAILED, "%s",
 				  info.error_description);
 			r = dmr_result_errno(hdr->result);
-		} else {
+		} else if (dmr_job_state_final(info.job_state)) {
 			dmr_reply(hdr, DM_REPLICA_RET_OK, "Synchronized");
+		} else {
+			dmr_reply(hdr, DM_REPLICA_RET_OK,
+				  "Unsynchronized: the copy goes on in job %llu", req->job_id);
 		}
 	} else {
 		dmr_reply(hdr, DM_REPLICA_RET_JOB_STARTED, "job %llu started", req->job_id);

@@ -151,6 +151,8 @@ struct dmr_cow {
 	struct bio_list broken_wait;
 	u32 max_epoch;
 	char reason[DMR_REASON_LEN];
+	/* jiffies of the last source write or replica I/O mapped; no lock */
+	unsigned long last_io;
 
 	/* Held around changes of @snaps, and by the broken worker's walk. */
 	struct mutex snaps_mutex;
@@ -577,12 +579,23 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, stru
 	return DMR_READY;
 }
 
+/* Note application I/O, which a background copy yields to. */
+static void dmr_cow_note_io(struct dmr_cow *cow)
+{
+	unsigned long now = jiffies;
+
+	/* Written once a tick at most: the line is shared by every CPU. */
+	if (READ_ONCE(cow->last_io) != now)
+		WRITE_ONCE(cow->last_io, now);
+}
+
 int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
 {
 	enum dmr_verdict v;
 	unsigned long flags;
 	u64 need;
 
+	dmr_cow_note_io(cow);
 	spin_lock_irqsave(&cow->lock, flags);
 	v = __dmr_cow_source(cow, bio, &need);
 	if (v == DMR_NEED)
@@ -607,6 +620,7 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 	io->pinned = false;
 	io->overwrite = NULL;
 	io->snap = snap;
+	dmr_cow_note_io(cow);
 	if (bio_op(bio) == REQ_OP_DISCARD) {
 		/*
 		 * A discard only says the data is no longer needed; keeping
@@ -1059,22 +1073,31 @@ static bool dmr_whole_chunk(struct dmr_cow *cow, struct bio *bio, u64 c)
 }
 
 /*
- * Make a pending entry for @chunk unless one appeared meanwhile or the
- * need went, and start its copy: a shared one, or with @snap one private
- * to it, and with @overwrite the replica write that is the copy. Worker
- * context. Returns true when it took @overwrite.
+ * The body of dmr_cow_new_pending(); with @fill, for a background copy of
+ * @chunk into @snap (dmr_snap_fill()): its memory comes from the slab
+ * only, never from the reserve that source writes rely on, and its
+ * failure is no one's: it is told, not turned into a broken cow. Returns
+ * DMR_FILL_TOOK when it took @overwrite, DMR_FILL_STARTED when a copy
+ * started, else why not.
  */
-static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap *snap,
-				struct bio *overwrite)
+static enum dmr_fill __dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap *snap,
+					   struct bio *overwrite, bool fill)
 {
+	enum dmr_fill res = DMR_FILL_HELD;
 	struct dmr_pending *p;
 	struct dmr_copy *cp;
 	struct xarray *map;
 	unsigned long flags;
 	int r;
 
-	/* Source writes wait on this: no I/O to free memory, never fail. */
-	p = mempool_alloc(&dmr_pending_pool, GFP_NOIO);
+	if (fill) {
+		p = kmem_cache_alloc(dmr_pending_cache, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
+		if (!p)
+			return DMR_FILL_NOMEM;
+	} else {
+		/* Source writes wait on this: no I/O to free memory, never fail. */
+		p = mempool_alloc(&dmr_pending_pool, GFP_NOIO);
+	}
 	memset(p, 0, sizeof(*p));
 	p->cow = cow;
 	p->snap = snap;
@@ -1104,19 +1127,30 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap 
 	if (r) {
 		kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
+		if (fill)
+			return DMR_FILL_NOMEM;
 		dmr_cow_break(cow, "out of memory for the chunk map");
-		return false;
+		return DMR_FILL_HELD;
 	}
 
 	spin_lock_irqsave(&cow->lock, flags);
-	if (cow->state != DMR_COW_ACTIVE || xa_load(&cow->pending, chunk) ||
-	    (snap ? !!xa_load(&snap->priv, chunk) : !__dmr_needs_copy(cow, chunk))) {
+	if (cow->state != DMR_COW_ACTIVE)
+		res = DMR_FILL_BROKEN;
+	else if (xa_load(&cow->pending, chunk))
+		res = DMR_FILL_BUSY;
+	else if (snap ? xa_load(&snap->priv, chunk) ||
+		 (fill && __dmr_find_copy(cow, chunk, snap->epoch)) :
+		 !__dmr_needs_copy(cow, chunk))
+		res = DMR_FILL_HELD;
+	else
+		res = DMR_FILL_STARTED;
+	if (res != DMR_FILL_STARTED) {
 		xa_release(&cow->pending, chunk);
 		xa_release(map, chunk);
 		spin_unlock_irqrestore(&cow->lock, flags);
 		kfree(p->node);
 		mempool_free(p, &dmr_pending_pool);
-		return false;
+		return res;
 	}
 	if (snap) {
 		cp = __dmr_find_copy(cow, chunk, snap->epoch);
@@ -1135,9 +1169,69 @@ static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap 
 
 	if (!overwrite) {
 		dmr_pending_start(p);
-		return false;
+		return DMR_FILL_STARTED;
 	}
-	return dmr_overwrite_start(p, overwrite);
+	return dmr_overwrite_start(p, overwrite) ? DMR_FILL_TOOK : DMR_FILL_STARTED;
+}
+
+/*
+ * Make a pending entry for @chunk unless one appeared meanwhile or the
+ * need went, and start its copy: a shared one, or with @snap one private
+ * to it, and with @overwrite the replica write that is the copy. Worker
+ * context. Returns true when it took @overwrite.
+ */
+static bool dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struct dmr_snap *snap,
+				struct bio *overwrite)
+{
+	return __dmr_cow_new_pending(cow, chunk, snap, overwrite, false) == DMR_FILL_TOOK;
+}
+
+enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk)
+{
+	struct dmr_cow *cow = snap->cow;
+	enum dmr_fill res = DMR_FILL_STARTED;
+	unsigned long flags;
+
+	/* Most chunks are looked at once and found held: no allocation then. */
+	spin_lock_irqsave(&cow->lock, flags);
+	if (cow->state != DMR_COW_ACTIVE || !snap->started)
+		res = DMR_FILL_BROKEN;
+	else if (!cow->origin)
+		res = DMR_FILL_NO_ORIGIN;
+	else if (xa_load(&snap->priv, chunk) || __dmr_find_copy(cow, chunk, snap->epoch))
+		res = DMR_FILL_HELD;
+	else if (xa_load(&cow->pending, chunk))
+		res = DMR_FILL_BUSY;
+	spin_unlock_irqrestore(&cow->lock, flags);
+	if (res != DMR_FILL_STARTED)
+		return res;
+	return __dmr_cow_new_pending(cow, chunk, snap, NULL, true);
+}
+
+u32 dmr_snap_chunk_sectors(struct dmr_snap *snap)
+{
+	return 1U << snap->cow->chunk_shift;
+}
+
+u64 dmr_snap_nr_chunks(struct dmr_snap *snap)
+{
+	return snap->cow->nr_chunks;
+}
+
+unsigned int dmr_snap_copies_in_flight(struct dmr_snap *snap)
+{
+	return atomic_read(&snap->nr_pending);
+}
+
+bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int below, unsigned long timeout)
+{
+	return wait_event_timeout(snap->cow->idle, atomic_read(&snap->nr_pending) < below,
+				  timeout);
+}
+
+unsigned long dmr_snap_last_io(struct dmr_snap *snap)
+{
+	return READ_ONCE(snap->cow->last_io);
 }
 
 static void dmr_cow_process(struct dmr_cow *cow, struct bio *bio, bool replica)

@@ -170,6 +170,36 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
  */
 int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_status_t *error);
 
+/*
+ * The background copy of a clone (clone.c) fills its snapshot: every
+ * chunk that the snapshot still reads at the source is copied into a
+ * chunk private to it, through the same pending entry a replica write
+ * makes, so that source writes to the chunk wait for the copy as they
+ * wait for any other. Once every chunk is held in the pool, source
+ * writes need no copy for it any more.
+ */
+enum dmr_fill {
+	DMR_FILL_HELD,		/* the snapshot's version is in the pool already */
+	DMR_FILL_STARTED,	/* a copy of it started */
+	DMR_FILL_BUSY,		/* another copy of the chunk is in flight: look later */
+	DMR_FILL_NOMEM,		/* no memory now: try later */
+	DMR_FILL_NO_ORIGIN,	/* the source is not there (yet) */
+	DMR_FILL_BROKEN,	/* the cow is broken: the snapshot is lost */
+	DMR_FILL_TOOK,		/* (internal) a replica write became the copy */
+};
+
+/* Copy @chunk into @snap unless the pool holds it for @snap. Process context. */
+enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk);
+u32 dmr_snap_chunk_sectors(struct dmr_snap *snap);
+/* Chunks of the source, the last one maybe short. */
+u64 dmr_snap_nr_chunks(struct dmr_snap *snap);
+/* Copies private to @snap in flight (the fill's and the replica's writes). */
+unsigned int dmr_snap_copies_in_flight(struct dmr_snap *snap);
+/* Wait until fewer than @below are in flight; false on timeout. May sleep. */
+bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int below, unsigned long timeout);
+/* jiffies of the last source write or replica I/O of @snap's source. */
+unsigned long dmr_snap_last_io(struct dmr_snap *snap);
+
 bool dmr_snap_is_broken(struct dmr_snap *snap);
 /* Chunks of the snapshot held in the pool (shared copies and private). */
 u64 dmr_snap_copied_chunks(struct dmr_snap *snap);

@@ -3,7 +3,8 @@
  * dm-replica: the seam between the targets and the replication engines.
  *
  * An engine keeps replicas of a source: snapshot (cow.c) is the first;
- * clone and mirror are to come. The replica-source target, the replica
+ * a clone in a pool is a snapshot that a background copy fills (clone.c),
+ * and mirror is to come. The replica-source target, the replica
  * target and the group barrier drive an engine only through this table,
  * in the spirit of dm-exception-store's types, and never ask which kind
  * it is:

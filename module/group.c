@@ -34,6 +34,7 @@
 #include <linux/workqueue.h>
 
 #include "barrier.h"
+#include "clone.h"
 #include "compat.h"
 #include "cow.h"
 #include "dm-replica.h"
@@ -125,6 +126,15 @@ struct dmr_group {
 	 * is freed, an array of nr_members.
 	 */
 	struct dmr_snap **orphans;
+
+	/*
+	 * A clone group's background copy while it runs, and the job it
+	 * reports to (the creation's, or one made when a load resumes the
+	 * copy). Set before the copy starts, cleared only once it is
+	 * stopped (dmr_group_copy_stop()).
+	 */
+	struct dmr_clone *clone;
+	struct dmr_job *copy_job;
 };
 
 static LIST_HEAD(dmr_groups);
@@ -496,6 +506,8 @@ static void __dmr_group_free(struct dmr_group *g, bool locked)
 		dmr_origin_free(gone[i]);
 	if (g->job)
 		dmr_job_put(g->job);
+	if (g->copy_job)
+		dmr_job_put(g->copy_job);
 	if (!locked)
 		mutex_lock(&dmr_lock);
 	pool = dmr_pool_put(g->pool);
@@ -591,6 +603,152 @@ static int dmr_group_erase_record(struct dmr_group *g)
 	return r;
 }
 
+/* The background copy of a clone group (clone.c) reports here. */
+static void dmr_group_copy_progress(void *ctx, u64 copied, u64 total)
+{
+	struct dmr_group *g = ctx;
+
+	/* 100 is said by the job's end, once the members are Synchronized. */
+	dmr_job_progress(g->copy_job, min_t(u64, div64_u64(copied * 100, total ?: 1), 99));
+}
+
+static bool dmr_group_copy_cancelled(void *ctx)
+{
+	struct dmr_group *g = ctx;
+
+	return dmr_job_cancel_requested(g->copy_job);
+}
+
+/*
+ * The copy is over (its thread). Done: every member becomes Synchronized
+ * and the record says so; a record write that fails leaves the record
+ * Unsynchronized, and the next load finds every chunk copied and ends the
+ * copy at once.
+ */
+static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
+{
+	struct dmr_group *g = ctx;
+	struct dmr_job *job = g->copy_job;
+	struct dmr_job_status st;
+	unsigned int i;
+	int r = 0;
+
+	if (err == -ECANCELED) {
+		dmr_job_info(dmr_job_id(job), &st);
+		dmr_job_end(job, dmr_job_cancel_requested(job) == DM_REPLICA_JOB_REQ_KILL ?
+			    DM_REPLICA_JOB_KILLED : DM_REPLICA_JOB_TERMINATED,
+			    DM_REPLICA_RET_FAILED,
+			    "copy stopped at %u%%; it goes on when the pool is loaded again",
+			    st.percent_complete);
+		return;
+	}
+	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
+	for (i = 0; !err && i < g->nr_members; i++) {
+		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
+					 NULL)) {
+			err = -EIO;
+			member = i;
+		}
+	}
+	spin_unlock(&g->state_lock);
+	if (!err)
+		r = dmr_group_write(g);
+	mutex_unlock(&g->rec_lock);
+
+	if (err)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "SourceElements[%u]: %s: replica broken: %s", member,
+			    g->rec.members[member].source_name, g->rec.members[member].reason);
+	else if (r)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "TargetPool: every chunk is copied, the record cannot say so: %d", r);
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "every chunk copied: Synchronized");
+}
+
+static const struct dmr_clone_ops dmr_group_copy_ops = {
+	.progress = dmr_group_copy_progress,
+	.ended = dmr_group_copy_ended,
+	.cancelled = dmr_group_copy_cancelled,
+};
+
+/*
+ * Start the background copy of clone group @g, reporting to @job (the
+ * group takes a reference). The group is ready, or being loaded; the
+ * caller made sure no copy runs.
+ */
+static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
+{
+	struct dmr_clone_params p = {
+		.rate_kib = g->params.copy_rate_kib,
+		.priority = g->params.copy_priority ?: DMR_COPY_PRIORITY_SAME,
+	};
+	struct dmr_snap *snaps[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_clone *c;
+	unsigned int i;
+
+	for (i = 0; i < g->nr_members; i++)
+		snaps[i] = g->members[i].snap;
+	dmr_job_get_ref(job);
+	g->copy_job = job;
+	dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
+	c = dmr_clone_start(snaps, g->nr_members, g->rec.id, &p, &dmr_group_copy_ops, g);
+	if (IS_ERR(c)) {
+		g->copy_job = NULL;
+		dmr_job_put(job);
+		return PTR_ERR(c);
+	}
+	g->clone = c;
+	return 0;
+}
+
+/*
+ * A loaded clone group whose copy had not ended: it goes on, under a new
+ * job that the group's record names from now on (the old one is gone
+ * with the machine). The copy finds what was copied held in the pool.
+ * dmr_lock held.
+ */
+static void dmr_group_copy_resume(struct dmr_group *g)
+{
+	struct dmr_job *job = dmr_job_new(DM_REPLICA_CMD_CREATE_GROUP);
+	int r = -ENOMEM;
+
+	if (job) {
+		dmr_job_set_group(job, g->rec.id);
+		dmr_job_start(job);
+		spin_lock(&g->state_lock);
+		g->rec.job_id = dmr_job_id(job);
+		spin_unlock(&g->state_lock);
+		r = dmr_group_copy_start(g, job);
+		if (r)
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "the copy cannot start: %d", r);
+		dmr_job_put(job);
+	}
+	if (r)
+		DMERR("group %u: the background copy cannot go on (%d): it stays Unsynchronized",
+		      g->rec.id, r);
+	else
+		DMINFO("group %u: the background copy goes on", g->rec.id);
+}
+
+/*
+ * Stop the background copy of @g, if one runs, and end its job with
+ * @why if the copy had not. No lock held: the copy's end takes rec_lock.
+ */
+static void dmr_group_copy_stop(struct dmr_group *g, const char *why)
+{
+	if (!g->clone)
+		return;
+	dmr_clone_stop(g->clone);
+	g->clone = NULL;
+	if (!dmr_job_ended(g->copy_job))
+		dmr_job_end(g->copy_job, DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED, "%s",
+			    why);
+}
+
 /*
  * End a group that is marked dying: its snapshots leave their cows, which
  * gives back their private chunks and the copies only they needed (every
@@ -603,6 +761,7 @@ static void dmr_group_end(struct dmr_group *g)
 {
 	unsigned int i;
 
+	dmr_group_copy_stop(g, "the group was deleted");
 	for (i = 0; i < g->nr_members; i++)
 		dmr_snap_release(g->members[i].snap);
 	/*
@@ -870,6 +1029,13 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		dmr_cow_mark_broken(org->cow, reason);
 		dmr_origin_break_members(org, reason);
 	}
+
+	/* Clones whose copy had not ended go on with it, under a new job. */
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->pool == pool && g->rec.sync_type == DM_REPLICA_SYNC_CLONE &&
+		    __dmr_group_copy_state(g) == DM_REPLICA_COPY_UNSYNCHRONIZED)
+			dmr_group_copy_resume(g);
+	}
 out:
 	dmr_md_loaded_release(dmr_pool_md(pool));
 	if (r) {
@@ -1052,6 +1218,9 @@ static int dmr_group_switch_on(struct dmr_group *g, u64 *hold_ns, u64 *instant_n
 static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 			       unsigned int *broken)
 {
+	/* A clone's copy starts now: it is Synchronized when that ends. */
+	u16 live = g->rec.sync_type == DM_REPLICA_SYNC_CLONE ? DM_REPLICA_COPY_UNSYNCHRONIZED :
+		DM_REPLICA_COPY_SYNCHRONIZED;
 	unsigned int i;
 	int r;
 
@@ -1065,8 +1234,7 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 			dmr_cow_reason(g->members[i].org->cow, g->rec.members[i].reason,
 				       sizeof(g->rec.members[i].reason));
 		if (!dmr_snap_started(snap) ||
-		    dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
-					 NULL)) {
+		    dmr_member_set_state(&g->rec.members[i], live, NULL)) {
 			*broken = i;
 			spin_unlock(&g->state_lock);
 			mutex_unlock(&g->rec_lock);
@@ -1141,11 +1309,21 @@ static void dmr_group_create_work(struct work_struct *ws)
 		return;
 	}
 
+	if (g->rec.sync_type == DM_REPLICA_SYNC_CLONE) {
+		/* The job goes on with the copy, which ends it. */
+		r = dmr_group_copy_start(g, job);
+		if (r)
+			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+				    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
+				    r);
+	}
 	mutex_lock(&dmr_lock);
 	g->ready = true;
 	mutex_unlock(&dmr_lock);
-	dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-		    "point in time taken, writes held %llu us", div_u64(hold_ns, NSEC_PER_USEC));
+	if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "point in time taken, writes held %llu us",
+			    div_u64(hold_ns, NSEC_PER_USEC));
 	dmr_job_put(job);
 }
 
@@ -1299,6 +1477,28 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	res = dmr_resolve(req, srcs, &pool, msg, len);
 	if (res)
 		goto refuse_locked;
+
+	if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+		u64 used, total, need = 0;
+		u32 cs = dmr_pool_chunk_sectors(pool);
+
+		/*
+		 * A clone ends up with every chunk of its sources in the pool.
+		 * The space is not set aside: snapshots taken meanwhile share
+		 * it, and a pool that fills breaks what it holds, as it does
+		 * for snapshots.
+		 */
+		for (i = 0; i < req->nr_sources; i++)
+			need += DIV_ROUND_UP_ULL(dmr_source_sectors(srcs[i]), cs);
+		dmr_pool_usage(pool, &used, &total);
+		if (need > total - used) {
+			res = DM_REPLICA_RET_INVALID_PARAM;
+			snprintf(msg, len,
+				 "TargetPool: %llu chunks free, the clones need %llu", total - used,
+				 need);
+			goto refuse_locked;
+		}
+	}
 
 	slot = dmr_pool_free_slot(pool);
 	r = dmr_md_group_read(dmr_pool_md(pool), slot, rec);

@@ -63,6 +63,7 @@ struct dmr_job {
 	u16 state;
 	u16 percent;
 	u16 cancel;
+	u16 copy_state;
 	bool told;
 	bool gone;
 	u32 error;
@@ -246,6 +247,14 @@ void dmr_job_progress(struct dmr_job *job, unsigned int percent)
 	spin_unlock(&dmr_jobs_lock);
 }
 
+void dmr_job_set_copy_state(struct dmr_job *job, u16 copy_state)
+{
+	spin_lock(&dmr_jobs_lock);
+	job->copy_state = copy_state;
+	spin_unlock(&dmr_jobs_lock);
+	wake_up_all(&dmr_job_wq);
+}
+
 void dmr_job_set_hold(struct dmr_job *job, u64 hold_ns)
 {
 	spin_lock(&dmr_jobs_lock);
@@ -361,7 +370,7 @@ int dmr_job_info(u64 id, struct dmr_job_status *out)
 	return r;
 }
 
-static bool dmr_job_ended(struct dmr_job *job)
+bool dmr_job_ended(struct dmr_job *job)
 {
 	bool r;
 
@@ -371,19 +380,49 @@ static bool dmr_job_ended(struct dmr_job *job)
 	return r;
 }
 
-int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dmr_job_status *out)
+/*
+ * Has the job ended, or, with @copy_state below Synchronized, has its
+ * work reached that CopyState? A job is Synchronized only when it ends.
+ */
+static bool __dmr_job_reached(struct dmr_job *job, u16 copy_state)
+{
+	lockdep_assert_held(&dmr_jobs_lock);
+	return dmr_job_state_final(job->state) ||
+		(copy_state && copy_state < DM_REPLICA_COPY_SYNCHRONIZED &&
+		 job->copy_state >= copy_state);
+}
+
+static bool dmr_job_reached(struct dmr_job *job, u16 copy_state)
+{
+	bool r;
+
+	spin_lock(&dmr_jobs_lock);
+	r = __dmr_job_reached(job, copy_state);
+	spin_unlock(&dmr_jobs_lock);
+	return r;
+}
+
+int dmr_job_wait_state(struct dmr_job *job, u16 copy_state, unsigned int timeout_ms,
+		       struct dmr_job_status *out)
 {
 	long t;
+	bool r;
 
-	t = wait_event_interruptible_timeout(dmr_job_wq, dmr_job_ended(job),
+	t = wait_event_interruptible_timeout(dmr_job_wq, dmr_job_reached(job, copy_state),
 					     msecs_to_jiffies(timeout_ms));
 	/* Filled from the job itself: it may have left the table meanwhile. */
 	spin_lock(&dmr_jobs_lock);
 	__dmr_job_fill(job, out);
+	r = __dmr_job_reached(job, copy_state);
 	spin_unlock(&dmr_jobs_lock);
-	if (dmr_job_state_final(out->job_state))
+	if (r)
 		return 0;
 	return t < 0 ? t : -ETIMEDOUT;
+}
+
+int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dmr_job_status *out)
+{
+	return dmr_job_wait_state(job, 0, timeout_ms, out);
 }
 
 int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dmr_job_status *out)

@@ -32,7 +32,15 @@ void dmr_job_set_group(struct dmr_job *job, u32 group_id);
 void dmr_job_start(struct dmr_job *job);
 void dmr_job_progress(struct dmr_job *job, unsigned int percent);
 void dmr_job_set_hold(struct dmr_job *job, u64 hold_ns);
+/*
+ * The CopyState the job's work has reached (a clone's creation:
+ * Unsynchronized once its point in time is taken), for the callers that
+ * wait for it; Synchronized is reached only by the job's end.
+ */
+void dmr_job_set_copy_state(struct dmr_job *job, u16 copy_state);
 
+/* Is the job in an end state? */
+bool dmr_job_ended(struct dmr_job *job);
 /* The RequestStateChange asked for (Terminate, Kill), or 0. */
 u16 dmr_job_cancel_requested(struct dmr_job *job);
 
@@ -81,6 +89,12 @@ int dmr_job_info(u64 id, struct dmr_job_status *out);
 int dmr_job_wait(u64 id, unsigned int timeout_ms, struct dmr_job_status *out);
 /* Likewise, for a job the caller holds a reference to. */
 int dmr_job_wait_job(struct dmr_job *job, unsigned int timeout_ms, struct dmr_job_status *out);
+/*
+ * Likewise, but return as well once the job has reached @copy_state, if
+ * that is Initialized or Unsynchronized (see dmr_job_set_copy_state()).
+ */
+int dmr_job_wait_state(struct dmr_job *job, u16 copy_state, unsigned int timeout_ms,
+		       struct dmr_job_status *out);
 /* -EALREADY when the job has ended. */
 int dmr_job_cancel(u64 id, u16 request, struct dmr_job_status *out);
 

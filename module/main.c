@@ -18,7 +18,7 @@ DEFINE_MUTEX(dmr_lock);
 
 u64 dmr_features(void)
 {
-	return DM_REPLICA_FEAT_SOURCE_TARGET | DM_REPLICA_FEAT_SNAPSHOT;
+	return DM_REPLICA_FEAT_SOURCE_TARGET | DM_REPLICA_FEAT_SNAPSHOT | DM_REPLICA_FEAT_CLONE;
 }
 
 /* The pieces, in the order they start; they stop in the reverse order. */

@@ -7,12 +7,15 @@
  * transitions (Documentation/dm-replica.rst, "Member and group states"):
  *
  *   create request     --> Initialized    group record written "creating"
- *   Initialized        --> Synchronized   the point in time is taken and
- *                                         the record written "live"
+ *   Initialized        --> Synchronized   snapshot: the point in time is
+ *                                         taken and the record written "live"
+ *   Initialized        --> Unsynchronized clone: likewise, and its
+ *                                         background copy starts
+ *   Unsynchronized     --> Synchronized   clone: every chunk is in the pool
  *   Initialized        --> Broken         a copy failed before the record
  *                                         was live: the creation is undone
  *   Synchronized       --> Broken         the pool is full or failing, the
- *                                         source was written without its
+ *   Unsynchronized     --> Broken         source was written without its
  *                                         pool, or came back another size
  *
  * Broken is final for a snapshot: its replica fails every I/O, its source

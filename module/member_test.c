@@ -12,6 +12,9 @@
 static bool dmr_test_allowed(u16 from, u16 to)
 {
 	return (from == DM_REPLICA_COPY_INITIALIZED &&
+		(to == DM_REPLICA_COPY_SYNCHRONIZED || to == DM_REPLICA_COPY_UNSYNCHRONIZED ||
+		 to == DM_REPLICA_COPY_BROKEN)) ||
+	       (from == DM_REPLICA_COPY_UNSYNCHRONIZED &&
 		(to == DM_REPLICA_COPY_SYNCHRONIZED || to == DM_REPLICA_COPY_BROKEN)) ||
 	       (from == DM_REPLICA_COPY_SYNCHRONIZED && to == DM_REPLICA_COPY_BROKEN);
 }
@@ -66,10 +69,33 @@ static void dmr_test_member_creation(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rec->reason, "");
 }
 
+/* A clone: Unsynchronized while it copies, never back once Synchronized. */
+static void dmr_test_member_clone(struct kunit *test)
+{
+	struct dmr_member_rec *rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	rec->copy_state = DM_REPLICA_COPY_INITIALIZED;
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_UNSYNCHRONIZED, NULL), 0);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_INITIALIZED, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_SYNCHRONIZED, NULL), 0);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_UNSYNCHRONIZED, NULL),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, rec->copy_state, DM_REPLICA_COPY_SYNCHRONIZED);
+
+	rec->copy_state = DM_REPLICA_COPY_UNSYNCHRONIZED;
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_BROKEN, "the pool is full"),
+			0);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_UNSYNCHRONIZED, NULL),
+			-EINVAL);
+}
+
 static struct kunit_case dmr_member_cases[] = {
 	KUNIT_CASE(dmr_test_member_table),
 	KUNIT_CASE(dmr_test_member_broken_final),
 	KUNIT_CASE(dmr_test_member_creation),
+	KUNIT_CASE(dmr_test_member_clone),
 	{}
 };
 

@@ -63,11 +63,16 @@ static u32 dmr_check_name(const char *name, size_t size, size_t max, const char 
 
 /*
  * Parse "key=value[,key=value...]" settings. The keys known for
- * ReplicationSettingData of a snapshot: barrier_timeout_ms (1 to 60000),
- * how long the group barrier waits for writes in flight to drain.
+ * ReplicationSettingData:
+ *  - barrier_timeout_ms (1 to 60000): how long the group barrier waits
+ *    for writes in flight to drain;
+ *  - clone only: copy_rate (KiB/s, 0 to DMR_COPY_RATE_MAX, 0 for no
+ *    limit) and copy_priority (the standard's CopyPriority, Low (1), Same
+ *    (2) or High (3)): how fast the background copy may go, and how it
+ *    yields to application I/O.
  */
 static u32 dmr_parse_settings(const char *s, const char *field, bool allow_keys,
-			      struct dmr_create_params *p, char *msg, size_t len)
+			      u16 sync_type, struct dmr_create_params *p, char *msg, size_t len)
 {
 	char *copy, *cur, *kv;
 	u32 r = 0;
@@ -102,6 +107,30 @@ static u32 dmr_parse_settings(const char *s, const char *field, bool allow_keys,
 			}
 			continue;
 		}
+		if (allow_keys && (!strcmp(kv, "copy_rate") || !strcmp(kv, "copy_priority"))) {
+			bool rate = kv[5] == 'r';
+
+			if (sync_type != DM_REPLICA_SYNC_CLONE) {
+				snprintf(msg, len, "%s: %s applies to Clone (8) only", field, kv);
+				r = DM_REPLICA_RET_INVALID_PARAM;
+			} else if (rate && (kstrtouint(val, 10, &v) || v > DMR_COPY_RATE_MAX)) {
+				snprintf(msg, len, "%s: copy_rate must be 0 to %u (KiB/s)", field,
+					 DMR_COPY_RATE_MAX);
+				r = DM_REPLICA_RET_INVALID_PARAM;
+			} else if (!rate && (kstrtouint(val, 10, &v) ||
+					     v < DMR_COPY_PRIORITY_LOW ||
+					     v > DMR_COPY_PRIORITY_HIGH)) {
+				snprintf(msg, len,
+					 "%s: copy_priority must be Low (1), Same (2) or High (3)",
+					 field);
+				r = DM_REPLICA_RET_INVALID_PARAM;
+			} else if (rate) {
+				p->copy_rate_kib = v;
+			} else {
+				p->copy_priority = v;
+			}
+			continue;
+		}
 		snprintf(msg, len, "%s: unknown key '%.40s'", field, kv);
 		r = DM_REPLICA_RET_INVALID_PARAM;
 	}
@@ -120,6 +149,7 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 
 	memset(p, 0, sizeof(*p));
 	p->barrier_timeout_ms = DMR_BARRIER_TIMEOUT_MS;
+	p->copy_priority = DMR_COPY_PRIORITY_SAME;
 
 	if (req->pad0 || req->pad1 || req->pad2) {
 		snprintf(msg, len, "pad: must be zero");
@@ -132,9 +162,9 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 
 	switch (req->sync_type) {
 	case DM_REPLICA_SYNC_SNAPSHOT:
+	case DM_REPLICA_SYNC_CLONE:
 		break;
 	case DM_REPLICA_SYNC_MIRROR:
-	case DM_REPLICA_SYNC_CLONE:
 		snprintf(msg, len, "SyncType: %s (%u) is not supported yet",
 			 dmr_sync_names[req->sync_type], req->sync_type);
 		return DM_REPLICA_RET_NOT_SUPPORTED;
@@ -146,13 +176,23 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 
 	switch (req->mode) {
 	case 0:
+		/*
+		 * Copy-on-write copies before the write: a snapshot is
+		 * synchronous. A clone's copy runs behind the call.
+		 */
+		p->mode = req->sync_type == DM_REPLICA_SYNC_CLONE ? DM_REPLICA_MODE_ASYNCHRONOUS :
+			DM_REPLICA_MODE_SYNCHRONOUS;
+		break;
 	case DM_REPLICA_MODE_SYNCHRONOUS:
-		/* Copy-on-write copies before the write: synchronous. */
-		p->mode = DM_REPLICA_MODE_SYNCHRONOUS;
+		p->mode = req->mode;
 		break;
 	case DM_REPLICA_MODE_ASYNCHRONOUS:
-		snprintf(msg, len, "Mode: Asynchronous (3) is not supported for Snapshot");
-		return DM_REPLICA_RET_NOT_SUPPORTED;
+		if (req->sync_type != DM_REPLICA_SYNC_CLONE) {
+			snprintf(msg, len, "Mode: Asynchronous (3) is not supported for Snapshot");
+			return DM_REPLICA_RET_NOT_SUPPORTED;
+		}
+		p->mode = req->mode;
+		break;
 	default:
 		snprintf(msg, len, "Mode: %u is not one of Synchronous (2), Asynchronous (3)",
 			 req->mode);
@@ -176,11 +216,27 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 
 	switch (req->wait_for_copy_state) {
 	case 0:
+		/* A clone made in Synchronous mode: the call waits for the copy. */
+		if (req->sync_type == DM_REPLICA_SYNC_CLONE &&
+		    p->mode == DM_REPLICA_MODE_SYNCHRONOUS)
+			p->wait_state = DM_REPLICA_COPY_SYNCHRONIZED;
+		break;
 	case DM_REPLICA_COPY_SYNCHRONIZED:
+		p->wait_state = req->wait_for_copy_state;
 		break;
 	case DM_REPLICA_COPY_INITIALIZED:
 	case DM_REPLICA_COPY_UNSYNCHRONIZED:
+		if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+			p->wait_state = req->wait_for_copy_state;
+			break;
+		}
+		fallthrough;
 	case DM_REPLICA_COPY_INACTIVE:
+		if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+			snprintf(msg, len,
+				 "WaitForCopyState: Inactive (8) is never reached by a Clone's creation");
+			return DM_REPLICA_RET_INVALID_PARAM;
+		}
 		snprintf(msg, len,
 			 "WaitForCopyState: %s (%u) makes no sense for a Snapshot, which is Synchronized (4) once taken",
 			 dmr_copy_name(req->wait_for_copy_state), req->wait_for_copy_state);
@@ -246,8 +302,10 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 		return DM_REPLICA_RET_INVALID_PARAM;
 	}
 
-	r = dmr_parse_settings(settings, "ReplicationSettingData", true, p, msg, len);
+	r = dmr_parse_settings(settings, "ReplicationSettingData", true, req->sync_type, p, msg,
+			       len);
 	if (!r)
-		r = dmr_parse_settings(goal, "TargetSettingGoal", false, p, msg, len);
+		r = dmr_parse_settings(goal, "TargetSettingGoal", false, req->sync_type, p, msg,
+				       len);
 	return r;
 }

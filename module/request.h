@@ -18,12 +18,30 @@
 /* The barrier timeout when the request does not set one. */
 #define DMR_BARRIER_TIMEOUT_MS	5000
 
-/* What a checked create request asks for, with the defaults filled in. */
+/* Most a clone's copy_rate setting may ask for, in KiB/s (16 GiB/s). */
+#define DMR_COPY_RATE_MAX	(16U << 20)
+
+/*
+ * What a checked create request asks for, with the defaults filled in.
+ * @wait_state:    the CopyState the call waits for before it answers, 0
+ *                 when it answers once the job started.
+ * @copy_rate_kib: clone: most the background copy reads per second, in
+ *                 KiB, group-wide; 0 for no limit.
+ * @copy_priority: clone: the standard's CopyPriority (Low, Same, High).
+ */
 struct dmr_create_params {
 	u16 mode;
 	u16 consistency;
+	u16 wait_state;
+	u16 copy_priority;
 	unsigned int barrier_timeout_ms;
+	unsigned int copy_rate_kib;
 };
+
+/* CopyPriority of ReplicationSettingData. */
+#define DMR_COPY_PRIORITY_LOW	1
+#define DMR_COPY_PRIORITY_SAME	2
+#define DMR_COPY_PRIORITY_HIGH	3
 
 /*
  * Check what a create request says by itself. Returns the SMI-S result

@@ -37,7 +37,11 @@ static const struct dmr_req_case dmr_req_cases[] = {
 	{ "valid", F_NONE, 0, NULL, 0, NULL, NULL, NULL, 0, NULL },
 	{ "settings", F_NONE, 0, NULL, 0, NULL, "barrier_timeout_ms=250", NULL, 0, NULL },
 	{ "Mirror not supported", F_SYNC, 6, NULL, 0, NULL, NULL, NULL, 1, "SyncType" },
-	{ "Clone not supported", F_SYNC, 8, NULL, 0, NULL, NULL, NULL, 1, "SyncType" },
+	{ "Clone", F_SYNC, 8, NULL, 0, NULL, NULL, NULL, 0, NULL },
+	{ "copy_rate for a Snapshot", F_NONE, 0, NULL, 0, NULL, "copy_rate=100", NULL, 5,
+	  "ReplicationSettingData" },
+	{ "copy_priority for a Snapshot", F_NONE, 0, NULL, 0, NULL, "copy_priority=1", NULL, 5,
+	  "ReplicationSettingData" },
 	{ "SyncType 5", F_SYNC, 5, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
 	{ "SyncType vendor", F_SYNC, 40000, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
 	{ "Mode Asynchronous", F_MODE, 3, NULL, 0, NULL, NULL, NULL, 1, "Mode" },
@@ -83,7 +87,7 @@ static const struct dmr_req_case dmr_req_cases[] = {
 	{ "pad2", F_PAD2, 0x80000000, NULL, 0, NULL, NULL, NULL, 5, "pad" },
 	{ "reserved[0]", F_RES0, 1ULL << 63, NULL, 0, NULL, NULL, NULL, 5, "reserved" },
 
-	/* SyncType: Snapshot (7) only; 0-5 and 9-32767 reserved, 32768 up vendor. */
+	/* SyncType: Snapshot (7), Clone (8); 0-5 and 9-32767 reserved, 32768 up vendor. */
 	{ "SyncType absent", F_SYNC, 0, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
 	{ "SyncType 9", F_SYNC, 9, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
 	{ "SyncType 32768", F_SYNC, 32768, NULL, 0, NULL, NULL, NULL, 5, "SyncType" },
@@ -300,10 +304,79 @@ static void dmr_test_check_params(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(msg, "barrier_timeout_ms"), "message: %s", msg);
 }
 
+/*
+ * A clone: Mode says whether the call waits for the copy, any of the
+ * states a creation passes can be waited for, and the copy settings are
+ * taken with their limits.
+ */
+static void dmr_test_check_clone(struct kunit *test)
+{
+	struct dm_replica_create_group *req = kunit_kzalloc(test, sizeof(*req), GFP_KERNEL);
+	static const struct {
+		const char *settings;
+		unsigned int rate;
+		u16 prio;
+	} ok[] = {
+		{ NULL, 0, DMR_COPY_PRIORITY_SAME },
+		{ "copy_rate=0", 0, DMR_COPY_PRIORITY_SAME },
+		{ "copy_rate=16777216,copy_priority=1", DMR_COPY_RATE_MAX, DMR_COPY_PRIORITY_LOW },
+		{ "copy_priority=3,barrier_timeout_ms=10", 0, DMR_COPY_PRIORITY_HIGH },
+	};
+	static const char * const bad[] = {
+		"copy_rate=16777217", "copy_rate=-1", "copy_rate=fast", "copy_rate=",
+		"copy_priority=0", "copy_priority=4", "copy_priority=high",
+	};
+	struct dmr_create_params p;
+	char msg[DM_REPLICA_MESSAGE_LEN] = "";
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, req);
+	dmr_valid_req(req);
+	req->sync_type = DM_REPLICA_SYNC_CLONE;
+
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, NULL, NULL, &p, msg, sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.mode, DM_REPLICA_MODE_ASYNCHRONOUS);
+	KUNIT_EXPECT_EQ(test, p.wait_state, 0);
+	req->mode = DM_REPLICA_MODE_SYNCHRONOUS;
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, NULL, NULL, &p, msg, sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.wait_state, DM_REPLICA_COPY_SYNCHRONIZED);
+	req->mode = DM_REPLICA_MODE_ASYNCHRONOUS;
+	req->wait_for_copy_state = DM_REPLICA_COPY_UNSYNCHRONIZED;
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, NULL, NULL, &p, msg, sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.mode, DM_REPLICA_MODE_ASYNCHRONOUS);
+	KUNIT_EXPECT_EQ(test, p.wait_state, DM_REPLICA_COPY_UNSYNCHRONIZED);
+	req->wait_for_copy_state = DM_REPLICA_COPY_INITIALIZED;
+	KUNIT_ASSERT_EQ(test, dmr_check_create(req, NULL, NULL, &p, msg, sizeof(msg)), 0U);
+	KUNIT_EXPECT_EQ(test, p.wait_state, DM_REPLICA_COPY_INITIALIZED);
+	req->wait_for_copy_state = DM_REPLICA_COPY_INACTIVE;
+	KUNIT_EXPECT_EQ(test, dmr_check_create(req, NULL, NULL, &p, msg, sizeof(msg)),
+			DM_REPLICA_RET_INVALID_PARAM);
+	KUNIT_EXPECT_TRUE_MSG(test, !strncmp(msg, "WaitForCopyState:", 17), "message: %s", msg);
+	req->wait_for_copy_state = 0;
+
+	for (i = 0; i < ARRAY_SIZE(ok); i++) {
+		KUNIT_ASSERT_EQ_MSG(test, dmr_check_create(req, ok[i].settings, NULL, &p, msg,
+							   sizeof(msg)), 0U, "%s", ok[i].settings);
+		KUNIT_EXPECT_EQ(test, p.copy_rate_kib, ok[i].rate);
+		KUNIT_EXPECT_EQ(test, p.copy_priority, ok[i].prio);
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		msg[0] = 0;
+		KUNIT_EXPECT_EQ_MSG(test, dmr_check_create(req, bad[i], NULL, &p, msg, sizeof(msg)),
+				    DM_REPLICA_RET_INVALID_PARAM, "%s", bad[i]);
+		KUNIT_EXPECT_TRUE_MSG(test, !strncmp(msg, "ReplicationSettingData: copy_", 29),
+				      "%s: message: %s", bad[i], msg);
+	}
+	/* The copy settings are for the replicas, not for the goal they keep. */
+	KUNIT_EXPECT_EQ(test, dmr_check_create(req, NULL, "copy_rate=5", &p, msg, sizeof(msg)),
+			DM_REPLICA_RET_INVALID_PARAM);
+}
+
 static struct kunit_case dmr_request_cases[] = {
 	KUNIT_CASE_PARAM(dmr_test_check_create, dmr_req_gen_params),
 	KUNIT_CASE(dmr_test_check_defaults),
 	KUNIT_CASE(dmr_test_check_params),
+	KUNIT_CASE(dmr_test_check_clone),
 	{}
 };
 

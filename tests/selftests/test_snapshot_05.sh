@@ -34,7 +34,6 @@ bad() {
 }
 
 bad 5 "SyncType: 5" --sync-type 5 --target-pool $P --source-elements $S1
-bad 1 "SyncType: Clone (8) is not supported" --sync-type clone --target-pool $P --source-elements $S1
 bad 1 "SyncType: Mirror (6) is not supported" --sync-type mirror --target-pool $P --source-elements $S1
 bad 5 "Mode: 4" --mode 4 --target-pool $P --source-elements $S1
 bad 1 "Mode: Asynchronous (3)" --mode asynchronous --target-pool $P --source-elements $S1

@@ -14,6 +14,7 @@ static const struct {
 } features[] = {
 	{ DM_REPLICA_FEAT_SOURCE_TARGET, "source-target" },
 	{ DM_REPLICA_FEAT_SNAPSHOT, "snapshot" },
+	{ DM_REPLICA_FEAT_CLONE, "clone" },
 };
 
 static void abi_str(const char *key, unsigned int major, unsigned int minor,

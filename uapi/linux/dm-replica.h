@@ -49,7 +49,7 @@
  * number marks fixes that do not change the interface.
  */
 #define DM_REPLICA_VERSION_MAJOR	1
-#define DM_REPLICA_VERSION_MINOR	1
+#define DM_REPLICA_VERSION_MINOR	2
 #define DM_REPLICA_VERSION_PATCH	0
 
 /* Name of the misc device, as it appears under /dev. */
@@ -205,6 +205,11 @@ struct dm_replica_dev {
 #define DM_REPLICA_FEAT_SOURCE_TARGET	_BITULL(0)
 /* Pools, snapshot groups (SyncType 7), jobs and the group commands. */
 #define DM_REPLICA_FEAT_SNAPSHOT	_BITULL(1)
+/*
+ * Clone groups (SyncType 8) drawn from a TargetPool, with their background
+ * copy, and the ReplicationSettingData keys copy_rate and copy_priority.
+ */
+#define DM_REPLICA_FEAT_CLONE		_BITULL(2)
 
 /**
  * struct dm_replica_version - DM_REPLICA_IOC_VERSION
@@ -231,6 +236,8 @@ struct dm_replica_version {
  *	CreateGroupReplicaFromElements
  * @hdr:		common header. @hdr.result is 0 when the call completed
  *			(WaitForCopyState reached), 4096 when a job was started.
+ *			A clone's job goes on with its background copy after a
+ *			wait for Initialized or Unsynchronized has returned.
  * @relationship_name:	in/out: RelationshipName; empty: one is generated and
  *			returned. Replicas are named <RelationshipName>_<n>,
  *			n from 1. At most DM_REPLICA_NAME_LEN - 4 characters,
@@ -240,9 +247,15 @@ struct dm_replica_version {
  *			group to use (not supported: answered with 1); empty:
  *			one is created. Out: the name of the target group.
  * @sync_type:		in: SyncType (DM_REPLICA_SYNC_*).
- * @mode:		in: Mode (DM_REPLICA_MODE_*); 0: absent.
+ * @mode:		in: Mode (DM_REPLICA_MODE_*); 0: absent. Snapshot:
+ *			Synchronous (absent: Synchronous). Clone: whether the
+ *			call waits for the copy: Synchronous as WaitForCopyState
+ *			Synchronized, Asynchronous (absent) not.
  * @consistency:	in: Consistency (DM_REPLICA_CONSISTENCY_*); 0: absent.
  * @wait_for_copy_state: in: WaitForCopyState (DM_REPLICA_COPY_*); 0: absent.
+ *			Snapshot: Synchronized. Clone: Initialized,
+ *			Unsynchronized (both: the point in time is taken) or
+ *			Synchronized (every chunk copied).
  * @nr_sources:		in: number of entries at @sources, 1 to
  *			DM_REPLICA_MAX_MEMBERS.
  * @pad0:		in: must be zero.
@@ -251,7 +264,10 @@ struct dm_replica_version {
  * @target_pool:	in: TargetPool, the dm device on replica-pool.
  * @settings:		in: ReplicationSettingData, a user pointer to a
  *			NUL-terminated "key=value[,key=value...]" string; 0:
- *			absent. Keys: none are defined for snapshots yet.
+ *			absent. Keys: barrier_timeout_ms (1 to 60000); for a
+ *			clone, copy_rate (KiB/s the background copy reads at
+ *			most, 0 for no limit) and copy_priority (CopyPriority:
+ *			Low 1, Same 2, High 3).
  * @settings_len:	in: size of the buffer at @settings, NUL included;
  *			0 with @settings 0, else 1 to 4096.
  * @target_setting_goal_len: in: size of the buffer at @target_setting_goal.
