@@ -3,7 +3,8 @@
 # CreateGroupReplicaFromElements of a clone group (SyncType 8): bad
 # combinations and settings each get the standard's return value (as
 # replicactl's exit code) and a message naming the field or key, and leave
-# nothing behind (no group, no pool space, no replica device). Then what
+# nothing behind (no group, no pool space, no replica device); a pool too
+# small for the clones is refused the same way. Then what
 # Mode and WaitForCopyState mean for a clone: Mode Synchronous returns
 # once the group is Synchronized; WaitForCopyState Unsynchronized returns
 # at the point in time, with the copy running on in the job; the bounds of
@@ -18,7 +19,8 @@ cleanup() {
 	[ -n "$job" ] && replicactl job cancel "$job" >/dev/null 2>&1 &&
 		replicactl job wait --timeout 30 "$job" >/dev/null 2>&1
 	[ -n "$GROUP_ID" ] && replicactl group delete "$GROUP_ID" >/dev/null 2>&1
-	dm_cleanup bad_1 sync_1 sync_2 uns_1 uns_2 edge_1 edge_2 dmr-s1 dmr-s2 dmr-pool
+	dm_cleanup bad_1 sync_1 sync_2 uns_1 uns_2 edge_1 edge_2 dmr-s1 dmr-s2 dmr-pool dmr-tiny \
+		dmr-tinydev
 }
 trap cleanup EXIT
 
@@ -75,6 +77,16 @@ bad 5 "copy_priority" $C --target-pool $P --replication-setting-data copy_priori
 bad 5 "copy_priority" $C --target-pool $P --replication-setting-data copy_priority=high
 bad 5 "WaitForCopyState" $C --target-pool $P --wait-for-copy-state inactive
 }
+
+# A pool too small for the clones: three chunks of 1 MiB, enough for
+# snapshots of the two 2 MiB sources, where their clones need four.
+check "tiny device" dm_create dmr-tinydev "0 16384 linear $DISK_B 16384"
+check "a pool of three 1 MiB chunks" pool_create dmr-tiny /dev/mapper/dmr-tinydev 2048 64
+check_eq "three chunks" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/3
+# shellcheck disable=SC2086 # $C is several options
+bad 5 "TargetPool: 3 chunks free, the clones need 4" $C --target-pool /dev/mapper/dmr-tiny
+check_eq "the tiny pool is untouched" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/3
+check "remove the tiny pool" dmsetup remove dmr-tiny dmr-tinydev
 
 # created NAME: the group NAME made by the create whose JSON is in $out;
 # sets GROUP_ID and job.
@@ -146,9 +158,9 @@ check_eq "WaitForCopyState Unsynchronized: the job ended Terminated" \
 	"$(job_field "$job" job_state)" 8
 deleted uns
 
-# The bounds of the settings: the highest rate with High priority, no
-# limit with Low priority.
-for s in copy_rate=16777216,copy_priority=3 copy_rate=0,copy_priority=1; do
+# The bounds of the settings: no limit with Low priority, the highest
+# rate with High priority.
+for s in copy_rate=0,copy_priority=1 copy_rate=16777216,copy_priority=3; do
 	# shellcheck disable=SC2086 # $C is several options
 	out=$(replicactl --json create-group-replica $C --relationship-name edge --target-pool $P \
 		--wait-for-copy-state synchronized --replication-setting-data "$s" 2>&1)
