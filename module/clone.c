@@ -10,6 +10,7 @@
 #include <linux/err.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
+#include <linux/ktime.h>
 #include <linux/math64.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -32,7 +33,7 @@ struct dmr_clone {
 	struct dmr_snap **snaps;
 
 	/* The thread's own. */
-	unsigned long next_copy;	/* copy_rate: no copy starts before */
+	u64 next_copy_ns;		/* copy_rate: no copy starts before */
 	unsigned long next_report;
 	u64 total;
 };
@@ -80,6 +81,7 @@ static unsigned int dmr_clone_depth(struct dmr_clone *c, struct dmr_snap *snap)
 static int dmr_clone_throttle(struct dmr_clone *c, struct dmr_snap *snap)
 {
 	unsigned int depth;
+	u64 now;
 
 	for (;;) {
 		if (kthread_should_stop())
@@ -87,8 +89,9 @@ static int dmr_clone_throttle(struct dmr_clone *c, struct dmr_snap *snap)
 		if (c->ops->cancelled(c->ctx))
 			return -ECANCELED;
 		dmr_clone_report(c, false);
-		if (c->params.rate_kib && time_before(jiffies, c->next_copy)) {
-			dmr_clone_nap(c->next_copy - jiffies);
+		now = ktime_get_ns();
+		if (c->params.rate_kib && now < c->next_copy_ns) {
+			dmr_clone_nap(nsecs_to_jiffies(c->next_copy_ns - now) + 1);
 			continue;
 		}
 		depth = dmr_clone_depth(c, snap);
@@ -105,15 +108,15 @@ static int dmr_clone_throttle(struct dmr_clone *c, struct dmr_snap *snap)
 /* A copy of a chunk started: the next one waits its share of copy_rate. */
 static void dmr_clone_charge(struct dmr_clone *c)
 {
-	unsigned long cost;
+	u64 now = ktime_get_ns();
 
 	if (!c->params.rate_kib)
 		return;
-	cost = div_u64((u64)c->chunk_bytes * HZ, (u64)c->params.rate_kib * 1024);
 	/* Time not used is not saved up beyond a second's worth. */
-	if (time_before(c->next_copy, jiffies - HZ))
-		c->next_copy = jiffies - HZ;
-	c->next_copy += cost;
+	if (c->next_copy_ns + NSEC_PER_SEC < now)
+		c->next_copy_ns = now - NSEC_PER_SEC;
+	c->next_copy_ns += div_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
+				   c->params.rate_kib * 1024ULL);
 }
 
 /*
@@ -186,7 +189,7 @@ static int dmr_clone_thread(void *data)
 	unsigned int i;
 	int r = 0;
 
-	c->next_copy = jiffies;
+	c->next_copy_ns = ktime_get_ns();
 	c->next_report = jiffies;
 	for (i = 0; i < c->n; i++) {
 		r = dmr_clone_member(c, c->snaps[i]);

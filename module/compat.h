@@ -81,4 +81,42 @@ static inline void dmr_bdev_close(struct dmr_bdev_ref *ref)
 	ref->bdev = NULL;
 }
 
+/*
+ * Open @devt for writing, exclusively, as @holder: -EBUSY while another
+ * holder has it (mounted, or under another device). Since 6.5 a holder
+ * alone makes an open exclusive.
+ */
+static inline int dmr_bdev_open_excl(dev_t devt, void *holder, struct dmr_bdev_ref *ref)
+{
+#ifdef DMR_HAVE_BDEV_FILE
+	ref->file = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE, holder, NULL);
+	if (IS_ERR(ref->file))
+		return PTR_ERR(ref->file);
+	ref->bdev = file_bdev(ref->file);
+#else
+	ref->bdev = blkdev_get_by_dev(devt, FMODE_READ | FMODE_WRITE | FMODE_EXCL, holder);
+	if (IS_ERR(ref->bdev))
+		return PTR_ERR(ref->bdev);
+#endif
+	return 0;
+}
+
+static inline void dmr_bdev_close_excl(struct dmr_bdev_ref *ref)
+{
+	if (!ref->bdev)
+		return;
+#ifdef DMR_HAVE_BDEV_FILE
+	fput(ref->file);
+#else
+	blkdev_put(ref->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);
+#endif
+	ref->bdev = NULL;
+}
+
+/* How many opens of @bdev there are, ours included. */
+static inline int dmr_bdev_openers(struct block_device *bdev)
+{
+	return atomic_read(&bdev->bd_openers);
+}
+
 #endif /* DM_REPLICA_COMPAT_H */

@@ -347,8 +347,9 @@ static int dmr_job_reserved(struct dm_replica_job *j)
 {
 	unsigned int i;
 
-	if (j->pad0) {
-		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "pad0: must be zero");
+	if (j->pad0 || j->pad1 || j->pad2) {
+		dmr_reply(&j->hdr, DM_REPLICA_RET_INVALID_PARAM, "%s: must be zero",
+			  j->pad0 ? "pad0" : j->pad1 ? "pad1" : "pad2");
 		return -EINVAL;
 	}
 	for (i = 0; i < ARRAY_SIZE(j->reserved); i++) {
@@ -393,6 +394,7 @@ VISIBLE_IF_KUNIT void dmr_job_out(struct dm_replica_job *j, const struct dmr_job
 	j->error_code = st->error_code;
 	j->group_id = st->group_id;
 	j->operation = st->operation;
+	j->sync_operation = st->sync_operation;
 	j->time_submitted_ns = st->time_submitted_ns;
 	j->start_time_ns = st->start_time_ns;
 	j->elapsed_ns = st->elapsed_ns;
@@ -669,9 +671,11 @@ VISIBLE_IF_KUNIT u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t
  * that does not exist is answered as dmr_group_delete() answers it, so
  * that the caller learns of the wrong id before it learns that the
  * operation would not have worked anyway. Resync Replica of a snapshot
- * group takes a new point in time; the others are not supported yet.
+ * group takes a new point in time, Restore From Replica copies a snapshot
+ * or clone group back onto its sources; the others are not supported yet.
  */
-static u32 dmr_modify_other(u32 id, u16 op, struct dmr_job *job, char *msg, size_t len)
+static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, char *msg,
+			    size_t len)
 {
 	struct dmr_group_info *info;
 	u32 res;
@@ -687,6 +691,10 @@ static u32 dmr_modify_other(u32 id, u16 op, struct dmr_job *job, char *msg, size
 	} else if (op == DM_REPLICA_OP_RESYNC_REPLICA &&
 		   info->sync_type == DM_REPLICA_SYNC_SNAPSHOT) {
 		res = dmr_group_resync(id, job, msg, len);
+	} else if (op == DM_REPLICA_OP_RESTORE_FROM_REPLICA &&
+		   (info->sync_type == DM_REPLICA_SYNC_SNAPSHOT ||
+		    info->sync_type == DM_REPLICA_SYNC_CLONE)) {
+		res = dmr_group_restore(id, force, job, msg, len);
 	} else {
 		res = dmr_unsupported_op(op, info->sync_type, msg, len);
 	}
@@ -708,22 +716,34 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	}
 	req->job_id = dmr_job_id(job);
 	dmr_job_set_group(job, req->group_id);
+	dmr_job_set_sync_operation(job, req->operation);
 
-	if (req->pad || !dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
+	if (!dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
 		res = DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
-			 req->pad ? "pad" : "reserved");
+		snprintf(hdr->message, sizeof(hdr->message), "reserved: must be zero");
+	} else if (req->flags & ~DM_REPLICA_MODIFY_FORCE) {
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		snprintf(hdr->message, sizeof(hdr->message), "flags: unknown flags 0x%x",
+			 req->flags & ~DM_REPLICA_MODIFY_FORCE);
 	} else {
 		res = dmr_check_operation(req->operation, hdr->message, sizeof(hdr->message));
+		if (!res && req->flags && req->operation != DM_REPLICA_OP_RESTORE_FROM_REPLICA) {
+			res = DM_REPLICA_RET_INVALID_PARAM;
+			snprintf(hdr->message, sizeof(hdr->message),
+				 "flags: force applies to Restore From Replica (15) only");
+		}
 	}
 	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
 	else if (!res)
-		res = dmr_modify_other(req->group_id, req->operation, job, hdr->message,
+		res = dmr_modify_other(req->group_id, req->operation,
+				       req->flags & DM_REPLICA_MODIFY_FORCE, job, hdr->message,
 				       sizeof(hdr->message));
 
 	hdr->result = res;
-	if (res)
+	if (res == DM_REPLICA_RET_JOB_STARTED)
+		;	/* the job runs on, and ends itself */
+	else if (res)
 		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, res, "%s", hdr->message);
 	else if (req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,

@@ -276,7 +276,8 @@ static void dmr_test_job_out(struct kunit *test)
 	struct dmr_job_status st = {
 		.job_state = DM_REPLICA_JOB_EXCEPTION, .percent_complete = 40,
 		.error_code = DM_REPLICA_RET_TIMEOUT, .group_id = 3,
-		.operation = DM_REPLICA_CMD_CREATE_GROUP, .time_submitted_ns = 5,
+		.operation = DM_REPLICA_CMD_MODIFY_SYNC, .sync_operation = 15,
+		.time_submitted_ns = 5,
 		.start_time_ns = 6, .elapsed_ns = 7, .time_before_removal_ns = 8,
 		.barrier_hold_ns = 9,
 	};
@@ -290,7 +291,8 @@ static void dmr_test_job_out(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, j->percent_complete, 40);
 	KUNIT_EXPECT_EQ(test, j->error_code, (u32)DM_REPLICA_RET_TIMEOUT);
 	KUNIT_EXPECT_EQ(test, j->group_id, 3U);
-	KUNIT_EXPECT_EQ(test, j->operation, (u32)DM_REPLICA_CMD_CREATE_GROUP);
+	KUNIT_EXPECT_EQ(test, j->operation, (u32)DM_REPLICA_CMD_MODIFY_SYNC);
+	KUNIT_EXPECT_EQ(test, j->sync_operation, 15);
 	KUNIT_EXPECT_EQ(test, j->time_submitted_ns, 5ULL);
 	KUNIT_EXPECT_EQ(test, j->start_time_ns, 6ULL);
 	KUNIT_EXPECT_EQ(test, j->elapsed_ns, 7ULL);
@@ -381,7 +383,7 @@ static void dmr_test_operation_unsupported(struct kunit *test)
 static void dmr_test_modify_sync_refused(struct kunit *test)
 {
 	static const struct {
-		u16 op, pad;
+		u16 op, flags;
 		u32 result;
 		int err;
 		const char *msg;
@@ -394,8 +396,12 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		  "Synchronization: no group 4294967040" },
 		{ 99, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
 		  "Operation: 99 is not an operation of ModifyReplicaSynchronization" },
-		{ DM_REPLICA_OP_DETACH, 1, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
-		  "pad: must be zero" },
+		{ DM_REPLICA_OP_DETACH, 2, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "flags: unknown flags 0x2" },
+		{ DM_REPLICA_OP_DETACH, DM_REPLICA_MODIFY_FORCE, DM_REPLICA_RET_INVALID_PARAM,
+		  -EINVAL, "flags: force applies to Restore From Replica (15) only" },
+		{ DM_REPLICA_OP_RESTORE_FROM_REPLICA, DM_REPLICA_MODIFY_FORCE,
+		  DM_REPLICA_RET_INVALID_PARAM, -EINVAL, "Synchronization: no group 4294967040" },
 	};
 	struct dm_replica_modify_sync *m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
 	struct dmr_job_status *st = kunit_kzalloc(test, sizeof(*st), GFP_KERNEL);
@@ -409,7 +415,7 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		/* No group has this id: the module loaded just now has none. */
 		m->group_id = 0xffffff00;
 		m->operation = rows[i].op;
-		m->pad = rows[i].pad;
+		m->flags = rows[i].flags;
 		KUNIT_EXPECT_EQ_MSG(test, dmr_cmd_modify_sync(&m->hdr), rows[i].err, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, m->hdr.result, rows[i].result, "row %u", i);
 		KUNIT_EXPECT_STREQ_MSG(test, m->hdr.message, rows[i].msg, "row %u", i);
@@ -419,6 +425,7 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, st->error_code, rows[i].result, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, st->operation, (u32)DM_REPLICA_CMD_MODIFY_SYNC,
 				    "row %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, st->sync_operation, rows[i].op, "row %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, st->group_id, 0xffffff00U, "row %u", i);
 		KUNIT_EXPECT_STREQ_MSG(test, st->error_description, rows[i].msg, "row %u", i);
 		/* As the ioctl does once the answer is given: the job may go. */

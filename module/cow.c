@@ -1758,17 +1758,6 @@ void dmr_snap_release(struct dmr_snap *snap)
 	snap->copied = 0;
 }
 
-#if IS_ENABLED(CONFIG_KUNIT)
-bool dmr_cow_needs_copy(struct dmr_cow *cow, u64 chunk)
-{
-	bool r;
-
-	spin_lock_irq(&cow->lock);
-	r = __dmr_needs_copy(cow, chunk);
-	spin_unlock_irq(&cow->lock);
-	return r;
-}
-
 bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
 {
 	struct dmr_cow *cow = snap->cow;
@@ -1785,6 +1774,17 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
 		*pool_chunk = cp->pool_chunk;
 	else
 		r = false;
+	spin_unlock_irq(&cow->lock);
+	return r;
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+bool dmr_cow_needs_copy(struct dmr_cow *cow, u64 chunk)
+{
+	bool r;
+
+	spin_lock_irq(&cow->lock);
+	r = __dmr_needs_copy(cow, chunk);
 	spin_unlock_irq(&cow->lock);
 	return r;
 }

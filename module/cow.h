@@ -171,6 +171,13 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 int dmr_snap_end_replica(struct dmr_snap *snap, struct dmr_cow_io *io, blk_status_t *error);
 
 /*
+ * The pool chunk that holds @chunk as @snap sees it (its own version, or
+ * the copy that serves its epoch): false when the snapshot reads it at
+ * the source, which has not been written there since its point in time.
+ */
+bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk);
+
+/*
  * The background copy of a clone (clone.c) fills its snapshot: every
  * chunk that the snapshot still reads at the source is copied into a
  * chunk private to it, through the same pending entry a replica write
@@ -211,12 +218,11 @@ enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, struct bio *bio,
 				    struct dmr_cow_io *io, u64 *need);
 bool __dmr_tracked(struct dmr_cow *cow, u64 chunk);
 /*
- * The mapping itself, without I/O: does a write to @chunk need a copy; the
- * pool chunk serving @snap at @chunk (false: the source serves it); record
- * a copy made now (with @hi the newest epoch). cow->lock is taken inside.
+ * The mapping itself, without I/O: does a write to @chunk need a copy;
+ * record a copy made now (with @hi the newest epoch). cow->lock is taken
+ * inside.
  */
 bool dmr_cow_needs_copy(struct dmr_cow *cow, u64 chunk);
-bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk);
 int dmr_cow_add_copy(struct dmr_cow *cow, u64 chunk, u64 pool_chunk);
 /* Record a private chunk of @snap made now. */
 int dmr_snap_add_private(struct dmr_snap *snap, u64 chunk, u64 pool_chunk);

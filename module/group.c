@@ -44,6 +44,7 @@
 #include "metadata.h"
 #include "pool.h"
 #include "request.h"
+#include "restore.h"
 #include "source.h"
 
 struct dmr_group;
@@ -135,6 +136,14 @@ struct dmr_group {
 	 */
 	struct dmr_clone *clone;
 	struct dmr_job *copy_job;
+
+	/*
+	 * Restore From Replica while it runs (the group is not ready): the
+	 * sources' dm devices, held open exclusively, and its job.
+	 */
+	struct work_struct restore_work;
+	struct dmr_job *restore_job;
+	struct dmr_bdev_ref restore_to[DM_REPLICA_MAX_MEMBERS];
 };
 
 static LIST_HEAD(dmr_groups);
@@ -1956,6 +1965,172 @@ static const struct dmr_source_watch_ops dmr_group_source_ops = {
 };
 
 /* Before the targets are registered (main.c), after they are gone. */
+/* Restore From Replica reports here. */
+static void dmr_group_restore_progress(void *ctx, u64 done, u64 total)
+{
+	struct dmr_group *g = ctx;
+
+	dmr_job_progress(g->restore_job, total ? min_t(u64, div64_u64(done * 100, total), 99) :
+			 99);
+}
+
+static bool dmr_group_restore_cancelled(void *ctx)
+{
+	struct dmr_group *g = ctx;
+
+	return dmr_job_cancel_requested(g->restore_job);
+}
+
+static const struct dmr_restore_ops dmr_group_restore_ops = {
+	.progress = dmr_group_restore_progress,
+	.cancelled = dmr_group_restore_cancelled,
+};
+
+static void dmr_group_close_sources(struct dmr_group *g)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nr_members; i++)
+		dmr_bdev_close_excl(&g->restore_to[i]);
+}
+
+static void dmr_group_restore_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	struct dmr_job *job = g->restore_job;
+	struct dmr_restore_member *m;
+	unsigned int i, failed = 0;
+	u64 written = 0;
+	u16 cancel;
+	int r = -ENOMEM;
+
+	m = kcalloc(g->nr_members, sizeof(*m), GFP_KERNEL);
+	if (m) {
+		for (i = 0; i < g->nr_members; i++) {
+			m[i].snap = g->members[i].snap;
+			m[i].target = g->restore_to[i].bdev;
+			m[i].sectors = g->rec.members[i].sectors;
+		}
+		r = dmr_restore(m, g->nr_members, g->pool, &dmr_group_restore_ops, g, &written,
+				&failed);
+		kfree(m);
+	}
+	dmr_group_close_sources(g);
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	g->restore_job = NULL;
+	mutex_unlock(&dmr_lock);
+
+	cancel = dmr_job_cancel_requested(job);
+	if (!r)
+		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+			    "%llu chunks restored", written);
+	else if (r == -ECANCELED)
+		dmr_job_end(job, cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
+			    DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED,
+			    "cancelled after %llu chunks: the sources are partly restored",
+			    written);
+	else if (r == -EIO)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "SourceElements[%u]: %s: a copy back failed after %llu chunks", failed,
+			    g->rec.members[failed].source_name, written);
+	else
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "restore failed: %d", r);
+	dmr_job_put(job);
+}
+
+/*
+ * Restore From Replica: copy every member's replica back onto its source,
+ * as a job. Refused (In Use) while the group is busy, a replica device of
+ * it is open, or, unless @force, a source is open; a Broken replica has
+ * nothing to give back. The sources are held open exclusively until the
+ * job ends, so that nothing mounts them meanwhile. Returns 4096 once the
+ * job runs.
+ */
+u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t len)
+{
+	dev_t devs[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_group *g;
+	unsigned int i;
+	u32 res = 0;
+	int r;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		mutex_unlock(&dmr_lock);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized or restored",
+			 id);
+		mutex_unlock(&dmr_lock);
+		return DM_REPLICA_RET_IN_USE;
+	}
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+
+		if (m->nr_replicas) {
+			res = DM_REPLICA_RET_IN_USE;
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is in use",
+				 g->rec.relationship_name, i + 1, id);
+		} else if (dmr_member_copy_state(m) == DM_REPLICA_COPY_BROKEN) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is Broken: nothing to restore",
+				 g->rec.relationship_name, i + 1, id);
+		} else if (!m->org->src) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "SourceElements[%u]: %s is not present", i,
+				 g->rec.members[i].source_name);
+		}
+		if (res) {
+			mutex_unlock(&dmr_lock);
+			return res;
+		}
+		devs[i] = dmr_source_devt(m->org->src);
+	}
+	g->ready = false;
+	mutex_unlock(&dmr_lock);
+
+	/* Opened without dmr_lock: an open may wait for the device. */
+	for (i = 0; i < g->nr_members && !res; i++) {
+		r = dmr_bdev_open_excl(devs[i], g, &g->restore_to[i]);
+		if (r) {
+			g->restore_to[i].bdev = NULL;
+			res = r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "SourceElements[%u]: %s %s (%d)", i,
+				 g->rec.members[i].source_name,
+				 r == -EBUSY ? "is in use (mounted, or under another device)" :
+				 "cannot be opened", r);
+		} else if (!force && dmr_bdev_openers(g->restore_to[i].bdev) > 1) {
+			res = DM_REPLICA_RET_IN_USE;
+			snprintf(msg, len,
+				 "SourceElements[%u]: %s is open; close it, or force the restore",
+				 i, g->rec.members[i].source_name);
+		}
+	}
+	if (res) {
+		dmr_group_close_sources(g);
+		mutex_lock(&dmr_lock);
+		g->ready = true;
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+
+	dmr_job_get_ref(job);
+	g->restore_job = job;
+	dmr_job_start(job);
+	INIT_WORK(&g->restore_work, dmr_group_restore_work);
+	queue_work(dmr_group_wq, &g->restore_work);
+	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
+	return DM_REPLICA_RET_JOB_STARTED;
+}
+
 int dmr_group_init(void)
 {
 	dmr_group_wq = alloc_workqueue("dmr-group", WQ_MEM_RECLAIM, 0);
@@ -1974,3 +2149,4 @@ void dmr_group_exit(void)
 	dmr_pool_set_user_ops(NULL);
 	destroy_workqueue(dmr_group_wq);
 }
+

@@ -137,5 +137,11 @@ u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len);
  * Returns the standard's value, @msg says what happened.
  */
 u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len);
+/*
+ * Restore From Replica: copy group @id's replicas back onto their sources,
+ * as @job, which it ends. Refused (In Use) while a source is open, unless
+ * @force. Returns the standard's value: 4096 once the job runs.
+ */
+u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */

@@ -60,6 +60,7 @@ struct dmr_job {
 	u64 id;
 	u32 operation;
 	u32 group_id;
+	u16 sync_operation;
 	u16 state;
 	u16 percent;
 	u16 cancel;
@@ -229,6 +230,13 @@ void dmr_job_set_group(struct dmr_job *job, u32 group_id)
 	spin_unlock(&dmr_jobs_lock);
 }
 
+void dmr_job_set_sync_operation(struct dmr_job *job, u16 op)
+{
+	spin_lock(&dmr_jobs_lock);
+	job->sync_operation = op;
+	spin_unlock(&dmr_jobs_lock);
+}
+
 void dmr_job_start(struct dmr_job *job)
 {
 	spin_lock(&dmr_jobs_lock);
@@ -333,6 +341,7 @@ static void __dmr_job_fill(struct dmr_job *job, struct dmr_job_status *out)
 	out->error_code = job->error;
 	out->group_id = job->group_id;
 	out->operation = job->operation;
+	out->sync_operation = job->sync_operation;
 	out->time_submitted_ns = job->submitted_ns;
 	out->start_time_ns = job->start_ns;
 	out->elapsed_ns = !job->start_mono ? 0 :

@@ -27,6 +27,8 @@ void dmr_job_get_ref(struct dmr_job *job);
 void dmr_job_put(struct dmr_job *job);
 u64 dmr_job_id(struct dmr_job *job);
 void dmr_job_set_group(struct dmr_job *job, u32 group_id);
+/* The Operation of a ModifyReplicaSynchronization job. */
+void dmr_job_set_sync_operation(struct dmr_job *job, u16 op);
 
 /* New -> Running. */
 void dmr_job_start(struct dmr_job *job);
@@ -63,6 +65,7 @@ void dmr_job_told(u64 id);
  * struct dmr_job_status - what a job shows (CIM_ConcreteJob); control.c
  * turns it into the JOB_GET answer.
  * @operation:        DM_REPLICA_CMD_* of the call that started the job.
+ * @sync_operation:   its Operation, for ModifyReplicaSynchronization.
  * @time_submitted_ns, @start_time_ns: CLOCK_REALTIME; 0 before the start.
  * @elapsed_ns:       time running, up to the end.
  */
@@ -72,6 +75,7 @@ struct dmr_job_status {
 	u32 error_code;
 	u32 group_id;
 	u32 operation;
+	u16 sync_operation;
 	u64 time_submitted_ns;
 	u64 start_time_ns;
 	u64 elapsed_ns;

@@ -431,6 +431,25 @@ static void table_cases(void)
 	j.hdr.size = sizeof(j);
 	j.job_id = ~0ULL;
 	expect("job get: no such job", DM_REPLICA_IOC_JOB_GET, &j, EINVAL, "job_id");
+	/* A job of a modify its handler answered: it names the operation. */
+	m.hdr.flags = 0;
+	m.group_id = 0xfffffff0;
+	m.operation = DM_REPLICA_OP_RESTORE_FROM_REPLICA;
+	expect("modify: no such group", DM_REPLICA_IOC_MODIFY_SYNC, &m, EINVAL,
+	       "Synchronization");
+	j.job_id = m.job_id;
+	j.pad1 = 1;
+	expect("job get: non-zero pad1 is named", DM_REPLICA_IOC_JOB_GET, &j, EINVAL, "pad1");
+	j.pad1 = 0;
+	j.pad2 = 1;
+	expect("job get: non-zero pad2 is named", DM_REPLICA_IOC_JOB_GET, &j, EINVAL, "pad2");
+	j.pad2 = 0;
+	j.sync_operation = 7;
+	if (ioctl(fd, DM_REPLICA_IOC_JOB_GET, &j))
+		report(0, "job get: sync_operation is an output", strerror(errno));
+	else
+		report(j.sync_operation == DM_REPLICA_OP_RESTORE_FROM_REPLICA,
+		       "job get: sync_operation is an output: the modify's operation", NULL);
 
 	v = page_alloc();
 	init_version(v);

@@ -5,12 +5,15 @@
  *
  * Return To ResourcePool (19) is what "group delete" does, replica devices
  * first, and shares its code. Resync Replica (14) takes a new point in
- * time: the replica devices are removed first (the module refuses while
- * one is in use, as their data changes) and made again after, whatever
- * the answer. Any other operation goes to the module as it is, and its
- * answer is printed: the module is the one that knows which operations it
- * carries out (today 19, and 14 on snapshot groups; the standard's others
- * answer Not Supported, other numbers Invalid Parameter).
+ * time, Restore From Replica (15) copies the replicas back onto their
+ * sources: for both the replica devices are removed first (the module
+ * refuses while one is in use, as their data would change under the
+ * operation) and made again after, whatever the answer; a job the module
+ * starts is waited for. Any other operation goes to the module as it is,
+ * and its answer is printed: the module is the one that knows which
+ * operations it carries out (today 19, 14 on snapshot groups, 15 on
+ * snapshot and clone groups; the standard's others answer Not Supported,
+ * other numbers Invalid Parameter).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 struct modify_args {
 	uint16_t operation;
 	bool given;		/* --operation was given: 0 is a number too */
+	bool force;
 };
 
 static struct modify_args modify_args;
@@ -35,10 +39,14 @@ static const struct opt_spec modify_opts[] = {
 	{ .name = "operation", .arg = "NAME|NUMBER",
 	  .help = "The Operation: the standard's name (case, spaces and dashes do not count: "
 		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
-		  "(19) and, for a snapshot group, Resync Replica (14) work; the standard's "
-		  "others answer Not Supported (1).",
+		  "(19), Restore From Replica (15) and, for a snapshot group, Resync Replica "
+		  "(14) work; the standard's others answer Not Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
+	{ .name = "force", .help = "Restore From Replica (15) even when a source device is open "
+				   "(not when it is mounted): what has it open reads the sources "
+				   "change under it.",
+	  .parse = opt_flag, .offset = offsetof(struct modify_args, force) },
 };
 
 /* The module's answer to an operation other than 19. */
@@ -62,6 +70,8 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 	REQ_INIT(&req);
 	req.group_id = id;
 	req.operation = op;
+	if (modify_args.force)
+		req.flags = DM_REPLICA_MODIFY_FORCE;
 	r = ctl_try(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr);
 	/* Without an answer in the header, there is nothing but the errno to tell. */
 	if (r && req.hdr.result == DM_REPLICA_RET_OK)
@@ -75,11 +85,12 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 }
 
 /*
- * Resync Replica: the group's replica devices that exist are removed, the
- * request sent, and those devices made again (over the new point in time,
- * or over the old one if the module refused).
+ * Resync Replica, Restore From Replica: the group's replica devices that
+ * exist are removed, the request sent (its job waited for), and those
+ * devices made again (over the new point in time, or over the old one if
+ * the module refused).
  */
-static int modify_resync(struct ctx *ctx, uint32_t id)
+static int modify_without_replicas(struct ctx *ctx, uint32_t id, uint16_t op)
 {
 	static struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
 	bool removed[DM_REPLICA_MAX_MEMBERS] = { false };
@@ -92,7 +103,7 @@ static int modify_resync(struct ctx *ctx, uint32_t id)
 		r = group_remove_replicas(&g, removed);
 	if (r)
 		return r;
-	r = modify_other(ctx, id, DM_REPLICA_OP_RESYNC_REPLICA);
+	r = modify_other(ctx, id, op);
 	for (n = 1; n <= g.nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++)
 		if (removed[n - 1] && replica_create(g.relationship_name, &g, &m[n - 1], n))
 			r2 = DM_REPLICA_RET_FAILED;
@@ -135,8 +146,13 @@ static int modify_run(struct ctx *ctx, int argc, char **argv)
 		return r;
 	if (modify_args.operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		return modify_return_to_pool(ctx, (uint32_t)v);
-	if (modify_args.operation == DM_REPLICA_OP_RESYNC_REPLICA)
-		return modify_resync(ctx, (uint32_t)v);
+	if (modify_args.force && modify_args.operation != DM_REPLICA_OP_RESTORE_FROM_REPLICA) {
+		err("modify-sync: --force applies to Restore From Replica (15) only");
+		return EXIT_USAGE;
+	}
+	if (modify_args.operation == DM_REPLICA_OP_RESYNC_REPLICA ||
+	    modify_args.operation == DM_REPLICA_OP_RESTORE_FROM_REPLICA)
+		return modify_without_replicas(ctx, (uint32_t)v, modify_args.operation);
 	return modify_other(ctx, (uint32_t)v, modify_args.operation);
 }
 
@@ -145,9 +161,11 @@ const struct cmd cmd_modify_sync = {
 	.synopsis = "--operation NAME|NUMBER ID",
 	.summary = "ModifyReplicaSynchronization of group ID. Return To ResourcePool (19) "
 		   "removes the group's replica devices first, as group delete does; Resync "
-		   "Replica (14) takes a new point in time for a snapshot group, its replica "
-		   "devices removed before and made again after; any other operation is sent "
-		   "as it is and the module's answer printed (today they answer Not Supported).",
+		   "Replica (14) takes a new point in time for a snapshot group, Restore From "
+		   "Replica (15) copies a snapshot or clone group back onto its sources (as a "
+		   "job, waited for), their replica devices removed before and made again "
+		   "after; any other operation is sent as it is and the module's answer printed "
+		   "(today they answer Not Supported).",
 	.opts = modify_opts,
 	.nr_opts = ARRAY_SIZE(modify_opts),
 	.args = &modify_args,

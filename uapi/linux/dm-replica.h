@@ -333,6 +333,11 @@ struct dm_replica_create_group {
  * @barrier_hold_ns:	out: longest time writes were held at the sources
  *			by this job's group barrier; 0 if it held none.
  * @error_description:	out: ErrorDescription, NUL-terminated.
+ * @sync_operation:	out: for a job of ModifyReplicaSynchronization, its
+ *			Operation (DM_REPLICA_OP_*); 0 for the others. (ABI
+ *			1.2; was reserved, and is zero from an older module.)
+ * @pad1:		in: must be zero.
+ * @pad2:		in: must be zero.
  * @reserved:		in: must be zero.
  */
 struct dm_replica_job {
@@ -352,7 +357,10 @@ struct dm_replica_job {
 	__u64 time_before_removal_ns;
 	__u64 barrier_hold_ns;
 	char error_description[DM_REPLICA_MESSAGE_LEN];
-	__u64 reserved[4];
+	__u16 sync_operation;
+	__u16 pad1;
+	__u32 pad2;
+	__u64 reserved[3];
 };
 
 /**
@@ -454,10 +462,15 @@ struct dm_replica_group_list {
  * @hdr:	common header.
  * @group_id:	in: the Synchronization (group).
  * @operation:	in: the operation (DM_REPLICA_OP_*); Return To ResourcePool
- *		(19) deletes the group and gives its pool space back. The
- *		standard's others (2 to 25) answer Not Supported (1), naming
- *		the operation; any other number Invalid Parameter (5).
- * @pad:	in: must be zero.
+ *		(19) deletes the group and gives its pool space back; Resync
+ *		Replica (14) takes a snapshot group's new point in time;
+ *		Restore From Replica (15) copies a snapshot or clone group's
+ *		replicas back onto their sources, as a job (@hdr.result
+ *		4096), refused with In Use (6) while a source is open unless
+ *		@flags has DM_REPLICA_MODIFY_FORCE. The standard's others (2
+ *		to 25) answer Not Supported (1), naming the operation; any
+ *		other number Invalid Parameter (5).
+ * @flags:	in: DM_REPLICA_MODIFY_* (was padding, zero: no flag).
  * @job_id:	out: the job of this call, refused or not.
  * @reserved:	in: must be zero.
  */
@@ -465,10 +478,16 @@ struct dm_replica_modify_sync {
 	struct dm_replica_hdr hdr;
 	__u32 group_id;
 	__u16 operation;
-	__u16 pad;
+	__u16 flags;
 	__u64 job_id;
 	__u64 reserved[4];
 };
+
+/*
+ * dm_replica_modify_sync.flags. FORCE: Restore From Replica goes on even
+ * when a source device is open (not when it is mounted).
+ */
+#define DM_REPLICA_MODIFY_FORCE		0x0001
 
 /* Ioctl type byte of the control device. */
 #define DM_REPLICA_IOC_MAGIC		0xDC
