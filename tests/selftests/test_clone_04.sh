@@ -74,10 +74,10 @@ check_eq "so do its members" "$(member_states "$GROUP_ID")" "3 3"
 
 c2=$(copied)
 n=0
-while [ $n -lt $((2 * rounds + 2)) ] && round; do
+while [ $n -lt $((4 * rounds + 4)) ] && round; do
 	n=$((n + 1))
 done
-check_eq "$n write rounds after the cancel" "$n" $((2 * rounds + 2))
+check_eq "$n write rounds after the cancel" "$n" $((4 * rounds + 4))
 c3=$(copied)
 diag "after the cancel: $c2 chunks, and $c3 after $n write rounds"
 check_eq "the copy no longer grows" "$c3" "$c2"
