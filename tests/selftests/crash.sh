@@ -227,7 +227,7 @@ cl_fail() {
 # cl_phase1: the clone group, known writes to its sources after its point
 # in time and a writer left running on a third region of source 1 (the
 # clones' 128 chunks: 16 copies for those writes, the rest copied at
-# 256 KiB/s, half a minute); the notes are written once the copy is
+# 128 KiB/s, a minute); the notes are written once the copy is
 # between 30% and 60%, just before the power cut. Its checks do not count
 # for phase 1 (cl_fail notes them).
 cl_phase1() {
@@ -247,7 +247,7 @@ cl_phase1() {
 	if [ "$_failed" = "$_f0" ] && [ ! -f /tmp/cl-fail ]; then
 		_sum1=$(dev_md5 $CL_S1)
 		_sum2=$(dev_md5 $CL_S2)
-		GROUP_OPTS="--replication-setting-data copy_rate=256"
+		GROUP_OPTS="--replication-setting-data copy_rate=128"
 		check_do "clone: the clone group" clone_create clc cl-pool $CL_S1 $CL_S2
 		GROUP_OPTS=
 	fi

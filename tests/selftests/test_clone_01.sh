@@ -120,9 +120,10 @@ copy_states() {
 	check_eq "$1: JobState" "$(job_field "$CLONE_JOB" job_state)" "$4"
 }
 
-# A slow copy: 128 KiB/s of the 8 MiB is about a minute.
-GROUP_OPTS="--replication-setting-data copy_rate=128"
-check_do "create the clone group (copy_rate=128)" clone_create cl dmr-pool $S1 $S2
+# A slow copy: 64 KiB/s of the 8 MiB, two minutes, so that each stage
+# reads the clones well before the next one begins, on a slow kernel too.
+GROUP_OPTS="--replication-setting-data copy_rate=64"
+check_do "create the clone group (copy_rate=64)" clone_create cl dmr-pool $S1 $S2
 end_if_failed
 # shellcheck disable=SC2046 # copied and total
 set -- $(clone_progress "$GROUP_ID")
