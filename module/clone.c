@@ -2,12 +2,15 @@
 /*
  * dm-replica: the background copy of a clone group (see clone.h).
  *
- * One kernel thread per copy. Everything in struct dmr_clone but the
- * constants is the thread's own: nothing else touches it until
- * dmr_clone_stop() has stopped the thread.
+ * One kernel thread per copy, for all the group's members: they take
+ * turns (DMR_CLONE_TURN chunks each), each with its own copies in flight,
+ * so that the sources are read side by side. Everything in struct
+ * dmr_clone but the constants is the thread's own: nothing else touches
+ * it until dmr_clone_stop() has stopped the thread.
  */
 #include <linux/device-mapper.h>
 #include <linux/err.h>
+#include <linux/freezer.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
@@ -23,6 +26,13 @@
 /* How often the owner hears of the progress. */
 #define DMR_CLONE_REPORT_MS	250
 
+/* Where a member's copy stands: its pass, and what the pass found. */
+struct dmr_clone_cursor {
+	u64 chunk;		/* the next chunk of the pass */
+	bool all_held;		/* every chunk so far was private already */
+	bool done;		/* a pass found every chunk private */
+};
+
 struct dmr_clone {
 	struct task_struct *task;
 	const struct dmr_clone_ops *ops;
@@ -31,6 +41,7 @@ struct dmr_clone {
 	u32 chunk_bytes;
 	unsigned int n;
 	struct dmr_snap **snaps;
+	struct dmr_clone_cursor *cur;	/* per member */
 
 	/* The thread's own. */
 	u64 next_copy_ns;		/* copy_rate: no copy starts before */
@@ -45,6 +56,8 @@ static void dmr_clone_nap(unsigned long timeout)
 	if (!kthread_should_stop())
 		schedule_timeout(timeout);
 	__set_current_state(TASK_RUNNING);
+	/* No copy starts while the system suspends. */
+	try_to_freeze();
 }
 
 static void dmr_clone_report(struct dmr_clone *c, bool now)
@@ -69,40 +82,9 @@ static unsigned int dmr_clone_depth(struct dmr_clone *c, struct dmr_snap *snap)
 	bool busy = time_before(jiffies, dmr_snap_last_io(snap) +
 				msecs_to_jiffies(DMR_CLONE_IDLE_MS));
 
-	if (!busy || c->params.priority == DMR_COPY_PRIORITY_HIGH)
+	if (!busy || c->params.priority == DM_REPLICA_COPY_PRIORITY_HIGH)
 		return DMR_CLONE_DEPTH;
-	return c->params.priority == DMR_COPY_PRIORITY_SAME ? 1 : 0;
-}
-
-/*
- * Wait until one more copy of @snap may start. Returns 0, or why the copy
- * must end: -EINTR (stopped), -ECANCELED.
- */
-static int dmr_clone_throttle(struct dmr_clone *c, struct dmr_snap *snap)
-{
-	unsigned int depth;
-	u64 now;
-
-	for (;;) {
-		if (kthread_should_stop())
-			return -EINTR;
-		if (c->ops->cancelled(c->ctx))
-			return -ECANCELED;
-		dmr_clone_report(c, false);
-		now = ktime_get_ns();
-		if (c->params.rate_kib && now < c->next_copy_ns) {
-			dmr_clone_nap(nsecs_to_jiffies(c->next_copy_ns - now) + 1);
-			continue;
-		}
-		depth = dmr_clone_depth(c, snap);
-		if (!depth) {
-			dmr_clone_nap(msecs_to_jiffies(DMR_CLONE_IDLE_MS));
-			continue;
-		}
-		if (dmr_snap_copies_in_flight(snap) < depth)
-			return 0;
-		dmr_snap_wait_copies(snap, depth, msecs_to_jiffies(DMR_CLONE_REPORT_MS));
-	}
+	return c->params.priority == DM_REPLICA_COPY_PRIORITY_SAME ? 1 : 0;
 }
 
 /* A copy of a chunk started: the next one waits its share of copy_rate. */
@@ -115,90 +97,160 @@ static void dmr_clone_charge(struct dmr_clone *c)
 	/* Time not used is not saved up beyond a second's worth. */
 	if (c->next_copy_ns + NSEC_PER_SEC < now)
 		c->next_copy_ns = now - NSEC_PER_SEC;
-	c->next_copy_ns += div_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
-				   c->params.rate_kib * 1024ULL);
+	/* The divisor exceeds 32 bits from 4 GiB/s: div64_u64(). */
+	c->next_copy_ns += div64_u64((u64)c->chunk_bytes * NSEC_PER_SEC,
+				     (u64)c->params.rate_kib << 10);
 }
 
-/*
- * One pass over member @snap: start a copy of every chunk the pool does
- * not hold for it. Returns 1 when every chunk was found held (the member
- * is done), 0 when a copy was started or a chunk must be looked at again,
- * else why the copy must end.
- */
-static int dmr_clone_pass(struct dmr_clone *c, struct dmr_snap *snap)
-{
-	u64 chunk, n = dmr_snap_nr_chunks(snap);
-	bool all_held = true;
-	int r;
+/* Chunks a member's turn looks at, at most: the members take turns. */
+#define DMR_CLONE_TURN		64
 
-	for (chunk = 0; chunk < n; chunk++) {
-		r = dmr_clone_throttle(c, snap);
-		if (r)
-			return r;
-		switch (dmr_snap_fill(snap, chunk)) {
+/*
+ * Member @i's turn: start the copies it may start now, looking at up to
+ * DMR_CLONE_TURN chunks. Returns 1 when it moved on (looked at a chunk,
+ * started a pass or ended), 0 when it has to wait (*@wait jiffies at
+ * most, or for its copies in flight), -EIO when its snapshot broke.
+ */
+static int dmr_clone_turn(struct dmr_clone *c, unsigned int i, unsigned long *wait)
+{
+	struct dmr_clone_cursor *cu = &c->cur[i];
+	struct dmr_snap *snap = c->snaps[i];
+	u64 n = dmr_snap_nr_chunks(snap), now;
+	unsigned int budget, depth;
+	int moved = 0;
+
+	for (budget = DMR_CLONE_TURN; budget; budget--) {
+		if (cu->chunk == n) {
+			/*
+			 * The end of a pass. One that started copies is
+			 * followed by another once they have ended: it finds
+			 * every chunk private, or the ones a busy chunk or a
+			 * failed allocation left.
+			 */
+			if (dmr_snap_copies_in_flight(snap))
+				return moved;
+			if (cu->all_held) {
+				/* A pass found every chunk private: the counts agree. */
+				WARN_ON_ONCE(!dmr_snap_make_independent(snap));
+				cu->done = true;
+				return 1;
+			}
+			cu->chunk = 0;
+			cu->all_held = true;
+		}
+		now = ktime_get_ns();
+		if (c->params.rate_kib && now < c->next_copy_ns) {
+			*wait = min(*wait, nsecs_to_jiffies(c->next_copy_ns - now) + 1);
+			return moved;
+		}
+		depth = dmr_clone_depth(c, snap);
+		if (!depth) {
+			*wait = min(*wait, msecs_to_jiffies(DMR_CLONE_IDLE_MS));
+			return moved;
+		}
+		if (dmr_snap_copies_in_flight(snap) >= depth)
+			return moved;
+		switch (dmr_snap_fill(snap, cu->chunk)) {
 		case DMR_FILL_HELD:
 			break;
 		case DMR_FILL_STARTED:
 			dmr_clone_charge(c);
-			all_held = false;
+			cu->all_held = false;
 			break;
 		case DMR_FILL_NO_ORIGIN:
-			/* The source is not back yet: wait for it, on this chunk. */
-			dmr_clone_nap(HZ);
-			chunk--;
-			break;
+		case DMR_FILL_NOSPACE:
+			/*
+			 * The source is not back yet, or the pool is short of
+			 * space (a deletion may give some back): wait, on
+			 * this chunk.
+			 */
+			*wait = min(*wait, (unsigned long)HZ);
+			return moved;
 		case DMR_FILL_NOMEM:
-			dmr_clone_nap(msecs_to_jiffies(DMR_CLONE_IDLE_MS));
-			fallthrough;
+			*wait = min(*wait, msecs_to_jiffies(DMR_CLONE_IDLE_MS));
+			cu->all_held = false;
+			cu->chunk++;
+			return 1;
 		case DMR_FILL_BUSY:
 		case DMR_FILL_TOOK:
-			all_held = false;
+			cu->all_held = false;
 			break;
 		case DMR_FILL_BROKEN:
 			return -EIO;
 		}
-		cond_resched();
+		cu->chunk++;
+		moved = 1;
 	}
-	return all_held;
+	return moved;
 }
 
-/* Copy member @snap whole. Returns 0 once every chunk is in the pool. */
-static int dmr_clone_member(struct dmr_clone *c, struct dmr_snap *snap)
+/*
+ * Copy every member whole, the members taking turns, so that the sources
+ * are read side by side. Returns 0 once every chunk of every member is
+ * its own, else why the copy ends: -EINTR (stopped), -ECANCELED, or -EIO
+ * with *@failed the member whose snapshot broke.
+ */
+static int dmr_clone_run(struct dmr_clone *c, unsigned int *failed)
 {
+	unsigned int i, left;
+	unsigned long wait;
+	bool moved;
 	int r;
 
-	/*
-	 * A pass that started copies is followed by another once they have
-	 * ended: it finds every chunk held, or the ones a busy chunk or a
-	 * failed allocation left.
-	 */
-	while ((r = dmr_clone_pass(c, snap)) == 0) {
-		while (dmr_snap_copies_in_flight(snap)) {
-			if (kthread_should_stop())
-				return -EINTR;
-			dmr_snap_wait_copies(snap, 1, msecs_to_jiffies(DMR_CLONE_REPORT_MS));
-			dmr_clone_report(c, false);
+	for (;;) {
+		if (kthread_should_stop())
+			return -EINTR;
+		if (c->ops->cancelled(c->ctx))
+			return -ECANCELED;
+		dmr_clone_report(c, false);
+
+		moved = false;
+		left = 0;
+		wait = msecs_to_jiffies(DMR_CLONE_REPORT_MS);
+		for (i = 0; i < c->n; i++) {
+			if (c->cur[i].done)
+				continue;
+			r = dmr_clone_turn(c, i, &wait);
+			if (r < 0) {
+				*failed = i;
+				return r;
+			}
+			moved |= r;
+			left += !c->cur[i].done;
 		}
+		if (!left)
+			return 0;
+		if (moved) {
+			cond_resched();
+			continue;
+		}
+		/* Nobody could go on: wait for a copy to end, or the time said. */
+		for (i = 0; i < c->n; i++) {
+			unsigned int busy = dmr_snap_copies_in_flight(c->snaps[i]);
+
+			if (!c->cur[i].done && busy) {
+				dmr_snap_wait_copies(c->snaps[i], busy, wait);
+				break;
+			}
+		}
+		if (i == c->n)
+			dmr_clone_nap(wait);
 	}
-	return r < 0 ? r : 0;
 }
 
 static int dmr_clone_thread(void *data)
 {
 	struct dmr_clone *c = data;
-	unsigned int i;
-	int r = 0;
+	unsigned int failed = 0;
+	int r;
 
+	set_freezable();
 	c->next_copy_ns = ktime_get_ns();
 	c->next_report = jiffies;
-	for (i = 0; i < c->n; i++) {
-		r = dmr_clone_member(c, c->snaps[i]);
-		if (r)
-			break;
-	}
+	r = dmr_clone_run(c, &failed);
 	if (r != -EINTR) {
 		dmr_clone_report(c, true);
-		c->ops->ended(c->ctx, r, i);
+		c->ops->ended(c->ctx, r, failed);
 	}
 	/* Parked until dmr_clone_stop(): it alone ends the thread. */
 	while (!kthread_should_stop())
@@ -217,10 +269,15 @@ struct dmr_clone *dmr_clone_start(struct dmr_snap **snaps, unsigned int n, u32 i
 	if (!c)
 		return ERR_PTR(-ENOMEM);
 	c->snaps = kmemdup(snaps, n * sizeof(*snaps), GFP_KERNEL);
-	if (!c->snaps) {
+	c->cur = kcalloc(n, sizeof(*c->cur), GFP_KERNEL);
+	if (!c->snaps || !c->cur) {
+		kfree(c->cur);
+		kfree(c->snaps);
 		kfree(c);
 		return ERR_PTR(-ENOMEM);
 	}
+	for (i = 0; i < n; i++)
+		c->cur[i].all_held = true;
 	c->n = n;
 	c->ops = ops;
 	c->ctx = ctx;
@@ -232,6 +289,7 @@ struct dmr_clone *dmr_clone_start(struct dmr_snap **snaps, unsigned int n, u32 i
 	if (IS_ERR(c->task)) {
 		int r = PTR_ERR(c->task);
 
+		kfree(c->cur);
 		kfree(c->snaps);
 		kfree(c);
 		return ERR_PTR(r);
@@ -244,6 +302,7 @@ void dmr_clone_stop(struct dmr_clone *c)
 	if (!c)
 		return;
 	kthread_stop(c->task);
+	kfree(c->cur);
 	kfree(c->snaps);
 	kfree(c);
 }

@@ -3,16 +3,20 @@
  * dm-replica: the background copy of a clone group.
  *
  * A clone in a pool is a snapshot of each source (cow.c) that does not
- * stay one: from its point in time a thread of the group copies, member
- * after member, every chunk the snapshot still reads at its source into
- * a chunk of its own in the pool (dmr_snap_fill()). The replica reads
- * the point in time all along, whatever has been copied; once every chunk
- * is in the pool it no longer depends on its source, and source writes
- * no longer need a copy for it.
+ * stay one: from its point in time a thread of the group copies, its
+ * members side by side, every chunk the snapshot does not have of its
+ * own (read at its source, or from a copy shared with other snapshots)
+ * into a chunk of its own in the pool (dmr_snap_fill()). The replica
+ * reads the point in time all along, whatever has been copied; once every
+ * chunk is its own it is independent (dmr_snap_make_independent()):
+ * source writes no longer need a copy for it, and a source that breaks
+ * its other snapshots (pool full, written without its pool) leaves it
+ * alone.
  *
  * The copy yields to application I/O as the standard's CopyPriority
  * says (the model is md's resync speed limits and dm-clone's hydration
- * threshold): High keeps DMR_CLONE_DEPTH chunk copies in flight; Same
+ * threshold): High keeps DMR_CLONE_DEPTH chunk copies in flight per
+ * member; Same
  * does so only while the source and its replicas have seen no I/O for
  * DMR_CLONE_IDLE_MS, and one at a time otherwise; Low copies nothing
  * until then. copy_rate caps what it reads per second, group-wide.
@@ -52,7 +56,7 @@ struct dmr_clone_ops {
 /*
  * struct dmr_clone_params - how the copy goes
  * @rate_kib: most it reads per second, in KiB; 0 for no limit.
- * @priority: CopyPriority: DMR_COPY_PRIORITY_LOW, _SAME or _HIGH.
+ * @priority: CopyPriority: DM_REPLICA_COPY_PRIORITY_LOW, _SAME or _HIGH.
  */
 struct dmr_clone_params {
 	unsigned int rate_kib;

@@ -105,7 +105,10 @@ static inline void dmr_bdev_close_excl(struct dmr_bdev_ref *ref)
 {
 	if (!ref->bdev)
 		return;
-#ifdef DMR_HAVE_BDEV_FILE
+#ifdef DMR_HAVE_BDEV_FPUT
+	/* The claim goes now, not with a deferred fput() of a kworker. */
+	bdev_fput(ref->file);
+#elif defined(DMR_HAVE_BDEV_FILE)
 	fput(ref->file);
 #else
 	blkdev_put(ref->bdev, FMODE_READ | FMODE_WRITE | FMODE_EXCL);

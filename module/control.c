@@ -533,6 +533,7 @@ VISIBLE_IF_KUNIT void dmr_group_out(struct dm_replica_group *req,
 	strscpy(req->source_group_name, info->source_group_name, sizeof(req->source_group_name));
 	strscpy(req->target_group, info->target_group, sizeof(req->target_group));
 	strscpy(req->broken_reason, info->broken_reason, sizeof(req->broken_reason));
+	req->flags = info->flags;
 }
 
 VISIBLE_IF_KUNIT void dmr_member_out(struct dm_replica_member *m,
@@ -560,6 +561,10 @@ static int dmr_cmd_group_get(struct dm_replica_hdr *hdr)
 
 	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
 		return -EINVAL;
+	if (req->pad2) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "pad2: must be zero");
+		return -EINVAL;
+	}
 	if (dmr_check_buffer(hdr, req->members, cap, DM_REPLICA_MAX_MEMBERS, "members",
 			     "members_cap"))
 		return -EINVAL;
@@ -702,11 +707,46 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 	return res;
 }
 
+/*
+ * Detach of group @id onto the @n devices at @targets (the user's
+ * numbers, checked by group.c). A group that is not a clone group gets
+ * the usual refusal of an operation not supported for it.
+ */
+static u32 dmr_modify_detach(u32 id, const struct dm_replica_dev *targets, u32 n,
+			     struct dmr_job *job, char *msg, size_t len)
+{
+	struct dmr_dev_nr devs[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_group_info *info;
+	u32 i, res;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info) {
+		snprintf(msg, len, "out of memory");
+		return DM_REPLICA_RET_FAILED;
+	}
+	if (dmr_group_info(id, info, NULL, 0)) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (info->sync_type != DM_REPLICA_SYNC_CLONE) {
+		res = dmr_unsupported_op(DM_REPLICA_OP_DETACH, info->sync_type, msg, len);
+	} else {
+		for (i = 0; i < n; i++) {
+			devs[i].major = targets[i].major;
+			devs[i].minor = targets[i].minor;
+		}
+		res = dmr_group_detach(id, devs, n, job, msg, len);
+	}
+	kfree(info);
+	return res;
+}
+
 /* DM_REPLICA_IOC_MODIFY_SYNC: ModifyReplicaSynchronization */
 VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 {
 	struct dm_replica_modify_sync *req = container_of(hdr, struct dm_replica_modify_sync, hdr);
+	struct dm_replica_dev *targets = NULL;
 	struct dmr_job *job;
+	int fault = 0;
 	u32 res = 0;
 
 	job = dmr_job_new(DM_REPLICA_CMD_MODIFY_SYNC);
@@ -718,9 +758,10 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	dmr_job_set_group(job, req->group_id);
 	dmr_job_set_sync_operation(job, req->operation);
 
-	if (!dmr_mem_zero(req->reserved, sizeof(req->reserved))) {
+	if (!dmr_mem_zero(req->reserved, sizeof(req->reserved)) || req->pad2) {
 		res = DM_REPLICA_RET_INVALID_PARAM;
-		snprintf(hdr->message, sizeof(hdr->message), "reserved: must be zero");
+		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
+			 req->pad2 ? "pad2" : "reserved");
 	} else if (req->flags & ~DM_REPLICA_MODIFY_FORCE) {
 		res = DM_REPLICA_RET_INVALID_PARAM;
 		snprintf(hdr->message, sizeof(hdr->message), "flags: unknown flags 0x%x",
@@ -732,13 +773,38 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 			snprintf(hdr->message, sizeof(hdr->message),
 				 "flags: force applies to Restore From Replica (15) only");
 		}
+		if (!res && (req->targets || req->nr_targets) &&
+		    req->operation != DM_REPLICA_OP_DETACH) {
+			res = DM_REPLICA_RET_INVALID_PARAM;
+			snprintf(hdr->message, sizeof(hdr->message),
+				 "targets: only Detach (8) takes target devices");
+		}
+	}
+	if (!res && req->nr_targets) {
+		if (dmr_check_buffer(hdr, req->targets, req->nr_targets, DM_REPLICA_MAX_MEMBERS,
+				     "targets", "nr_targets")) {
+			res = hdr->result;
+		} else {
+			targets = memdup_user(u64_to_user_ptr(req->targets),
+					      req->nr_targets * sizeof(*targets));
+			if (IS_ERR(targets)) {
+				fault = dmr_user_fault(hdr, PTR_ERR(targets), "targets", "read",
+						       req->targets);
+				res = hdr->result;
+				targets = NULL;
+			}
+		}
 	}
 	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+	else if (!res && req->operation == DM_REPLICA_OP_DETACH)
+		res = dmr_modify_detach(req->group_id, targets, req->nr_targets, job,
+					hdr->message, sizeof(hdr->message));
 	else if (!res)
 		res = dmr_modify_other(req->group_id, req->operation,
 				       req->flags & DM_REPLICA_MODIFY_FORCE, job, hdr->message,
 				       sizeof(hdr->message));
+	kfree(targets);
 
 	hdr->result = res;
 	if (res == DM_REPLICA_RET_JOB_STARTED)
@@ -752,7 +818,7 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK, "%s",
 			    hdr->message);
 	dmr_job_put(job);
-	return dmr_result_errno(res);
+	return fault ?: dmr_result_errno(res);
 }
 
 /*

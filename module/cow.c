@@ -110,6 +110,13 @@ struct dmr_snap {
 	bool started;
 	struct xarray priv;
 	u64 copied;			/* cow->lock */
+	u64 nr_priv;			/* entries in @priv; cow->lock */
+	/*
+	 * Every chunk is private: the snapshot needs nothing of its source
+	 * or of the cow any more (a clone whose copy ended), and a cow that
+	 * breaks does not break it. Set once, under cow->lock.
+	 */
+	bool independent;
 	atomic_t nr_pending;		/* private copies in flight */
 	struct dmr_cow_id id;
 	const struct dmr_cow_owner_ops *ops;
@@ -151,6 +158,12 @@ struct dmr_cow {
 	struct bio_list broken_wait;
 	u32 max_epoch;
 	char reason[DMR_REASON_LEN];
+	/*
+	 * The source's writes come through the cow (set with the origin,
+	 * cleared when the source goes): a background copy reads the origin
+	 * only then, as nothing else holds writes that bypass the cow.
+	 */
+	bool attached;
 	/* jiffies of the last source write or replica I/O mapped; no lock */
 	unsigned long last_io;
 
@@ -231,7 +244,7 @@ static void dmr_cow_broken_work(struct work_struct *ws)
 
 	mutex_lock(&cow->snaps_mutex);
 	list_for_each_entry(s, &cow->snaps, list)
-		if (s->ops && s->ops->broken)
+		if (s->ops && s->ops->broken && !READ_ONCE(s->independent))
 			s->ops->broken(s, s->ctx, cow->reason);
 	mutex_unlock(&cow->snaps_mutex);
 
@@ -287,7 +300,7 @@ void dmr_cow_reason(struct dmr_cow *cow, char *buf, size_t len)
 
 bool dmr_snap_is_broken(struct dmr_snap *snap)
 {
-	return dmr_cow_is_broken(snap->cow);
+	return !READ_ONCE(snap->independent) && dmr_cow_is_broken(snap->cow);
 }
 
 u64 dmr_snap_copied_chunks(struct dmr_snap *snap)
@@ -479,6 +492,7 @@ static void __dmr_insert_private(struct dmr_snap *snap, u64 chunk, u64 pool_chun
 {
 	if (!__dmr_find_copy(snap->cow, chunk, snap->epoch))
 		snap->copied++;
+	snap->nr_priv++;
 	xa_store(&snap->priv, chunk, xa_mk_value(pool_chunk), GFP_ATOMIC);
 	__dmr_chunk_gc(snap->cow, chunk, snap->epoch, false, freed);
 }
@@ -542,7 +556,7 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, stru
 	struct dmr_copy *cp;
 	void *v;
 
-	if (cow->state != DMR_COW_ACTIVE || !snap->started)
+	if (!snap->started || (cow->state != DMR_COW_ACTIVE && !snap->independent))
 		return DMR_KILL;
 
 	v = xa_load(&snap->priv, c);
@@ -1091,6 +1105,12 @@ static enum dmr_fill __dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struc
 	int r;
 
 	if (fill) {
+		u64 used, total;
+
+		/* The pool's spare chunks are for the copies source writes need. */
+		dmr_pool_usage(cow->pool, &used, &total);
+		if (total - used <= dmr_pool_spare(cow->pool))
+			return DMR_FILL_NOSPACE;
 		p = kmem_cache_alloc(dmr_pending_cache, GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN);
 		if (!p)
 			return DMR_FILL_NOMEM;
@@ -1138,9 +1158,7 @@ static enum dmr_fill __dmr_cow_new_pending(struct dmr_cow *cow, u64 chunk, struc
 		res = DMR_FILL_BROKEN;
 	else if (xa_load(&cow->pending, chunk))
 		res = DMR_FILL_BUSY;
-	else if (snap ? xa_load(&snap->priv, chunk) ||
-		 (fill && __dmr_find_copy(cow, chunk, snap->epoch)) :
-		 !__dmr_needs_copy(cow, chunk))
+	else if (snap ? !!xa_load(&snap->priv, chunk) : !__dmr_needs_copy(cow, chunk))
 		res = DMR_FILL_HELD;
 	else
 		res = DMR_FILL_STARTED;
@@ -1196,9 +1214,9 @@ enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk)
 	spin_lock_irqsave(&cow->lock, flags);
 	if (cow->state != DMR_COW_ACTIVE || !snap->started)
 		res = DMR_FILL_BROKEN;
-	else if (!cow->origin)
+	else if (!cow->origin || !cow->attached)
 		res = DMR_FILL_NO_ORIGIN;
-	else if (xa_load(&snap->priv, chunk) || __dmr_find_copy(cow, chunk, snap->epoch))
+	else if (xa_load(&snap->priv, chunk))
 		res = DMR_FILL_HELD;
 	else if (xa_load(&cow->pending, chunk))
 		res = DMR_FILL_BUSY;
@@ -1206,6 +1224,25 @@ enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk)
 	if (res != DMR_FILL_STARTED)
 		return res;
 	return __dmr_cow_new_pending(cow, chunk, snap, NULL, true);
+}
+
+bool dmr_snap_make_independent(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
+	unsigned long flags;
+	bool r;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	r = snap->started && snap->nr_priv == cow->nr_chunks;
+	if (r)
+		WRITE_ONCE(snap->independent, true);
+	spin_unlock_irqrestore(&cow->lock, flags);
+	return r;
+}
+
+bool dmr_snap_is_independent(struct dmr_snap *snap)
+{
+	return READ_ONCE(snap->independent);
 }
 
 u32 dmr_snap_chunk_sectors(struct dmr_snap *snap)
@@ -1397,7 +1434,21 @@ struct dmr_cow *dmr_cow_create_test(u32 chunk_sectors, sector_t origin_sectors,
 
 void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin)
 {
-	WRITE_ONCE(cow->origin, origin);
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->origin = origin;
+	cow->attached = true;
+	spin_unlock_irqrestore(&cow->lock, flags);
+}
+
+void dmr_cow_detached(struct dmr_cow *cow)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&cow->lock, flags);
+	cow->attached = false;
+	spin_unlock_irqrestore(&cow->lock, flags);
 }
 
 /*
@@ -1727,6 +1778,7 @@ u64 dmr_cow_load_done(struct dmr_cow *cow)
 		s->copied = 0;
 		xa_for_each(&s->priv, index, v)
 			s->copied++;
+		s->nr_priv = s->copied;
 	}
 	xa_for_each(&cow->map, index, cp)
 		for (; cp; cp = cp->next)
@@ -1756,6 +1808,7 @@ void dmr_snap_release(struct dmr_snap *snap)
 		dmr_cow_free_chunk(cow, xa_to_value(v));
 	}
 	snap->copied = 0;
+	snap->nr_priv = 0;
 }
 
 bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)

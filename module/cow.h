@@ -113,6 +113,11 @@ void dmr_cow_reason(struct dmr_cow *cow, char *buf, size_t len);
  * reaches the cow, while the source holds its writes.
  */
 void dmr_cow_set_origin(struct dmr_cow *cow, struct block_device *origin);
+/*
+ * The source went (its writes no longer come through the cow): a
+ * background copy waits until the origin is set again. Any context.
+ */
+void dmr_cow_detached(struct dmr_cow *cow);
 
 /* A source write (or discard, write-zeroes): DM_MAPIO_REMAPPED when it
  * may go to the origin now, DM_MAPIO_SUBMITTED when the cow took it and
@@ -179,24 +184,33 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk);
 
 /*
  * The background copy of a clone (clone.c) fills its snapshot: every
- * chunk that the snapshot still reads at the source is copied into a
- * chunk private to it, through the same pending entry a replica write
- * makes, so that source writes to the chunk wait for the copy as they
- * wait for any other. Once every chunk is held in the pool, source
- * writes need no copy for it any more.
+ * chunk that is not private to the snapshot (read at the source, or from
+ * a copy shared with other snapshots) is copied into a chunk private to
+ * it, through the same pending entry a replica write makes, so that
+ * source writes to the chunk wait for the copy as they wait for any
+ * other. Once every chunk is private, source writes need no copy for it
+ * any more, and the snapshot can be made independent.
  */
 enum dmr_fill {
 	DMR_FILL_HELD,		/* the snapshot's version is in the pool already */
 	DMR_FILL_STARTED,	/* a copy of it started */
 	DMR_FILL_BUSY,		/* another copy of the chunk is in flight: look later */
 	DMR_FILL_NOMEM,		/* no memory now: try later */
-	DMR_FILL_NO_ORIGIN,	/* the source is not there (yet) */
+	DMR_FILL_NOSPACE,	/* the pool is down to its spare chunks: try later */
+	DMR_FILL_NO_ORIGIN,	/* the source is not there (yet, or any more) */
 	DMR_FILL_BROKEN,	/* the cow is broken: the snapshot is lost */
 	DMR_FILL_TOOK,		/* (internal) a replica write became the copy */
 };
 
-/* Copy @chunk into @snap unless the pool holds it for @snap. Process context. */
+/* Copy @chunk into @snap unless it is private to @snap. Process context. */
 enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk);
+/*
+ * When every chunk of @snap is private to it: make it independent of its
+ * cow (a cow that breaks no longer breaks it, its replica I/O goes on)
+ * and return true. Before the cow is used, or from the fill's owner.
+ */
+bool dmr_snap_make_independent(struct dmr_snap *snap);
+bool dmr_snap_is_independent(struct dmr_snap *snap);
 u32 dmr_snap_chunk_sectors(struct dmr_snap *snap);
 /* Chunks of the source, the last one maybe short. */
 u64 dmr_snap_nr_chunks(struct dmr_snap *snap);

@@ -413,6 +413,7 @@ static void dmr_origin_detach(struct dmr_origin *org)
 	if (!src)
 		return;
 	dmr_source_attach(src, NULL);
+	dmr_cow_detached(org->cow);
 	dmr_source_set_member(src, NULL, 0);
 	org->src = NULL;
 	dmr_source_put(src);
@@ -455,7 +456,9 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list) {
 		for (i = 0; i < g->nr_members; i++) {
-			if (g->members[i].org != org)
+			/* A clone whose copy ended needs nothing of its source. */
+			if (g->members[i].org != org ||
+			    dmr_snap_is_independent(g->members[i].snap))
 				continue;
 			mutex_lock(&g->rec_lock);
 			if (__dmr_member_break(&g->members[i], reason))
@@ -638,7 +641,9 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 {
 	struct dmr_group *g = ctx;
 	struct dmr_job *job = g->copy_job;
-	struct dmr_job_status st;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	struct dmr_job_status st = {};
+	bool deleted;
 	unsigned int i;
 	int r = 0;
 
@@ -653,22 +658,29 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 	}
 	mutex_lock(&g->rec_lock);
 	spin_lock(&g->state_lock);
-	for (i = 0; !err && i < g->nr_members; i++) {
+	deleted = g->rec.state == DMR_SLOT_FREE;
+	for (i = 0; !err && !deleted && i < g->nr_members; i++) {
 		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
 					 NULL)) {
 			err = -EIO;
 			member = i;
 		}
 	}
+	if (err)
+		snprintf(why, sizeof(why), "SourceElements[%u]: %.40s: replica broken: %.60s",
+			 member, g->rec.members[member].source_name,
+			 g->rec.members[member].reason[0] ? g->rec.members[member].reason :
+			 "the copy failed");
 	spin_unlock(&g->state_lock);
-	if (!err)
+	if (!err && !deleted)
 		r = dmr_group_write(g);
 	mutex_unlock(&g->rec_lock);
 
-	if (err)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "SourceElements[%u]: %s: replica broken: %s", member,
-			    g->rec.members[member].source_name, g->rec.members[member].reason);
+	if (deleted)
+		dmr_job_end(job, DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED,
+			    "the group was deleted");
+	else if (err)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED, "%s", why);
 	else if (r)
 		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
 			    "TargetPool: every chunk is copied, the record cannot say so: %d", r);
@@ -685,14 +697,15 @@ static const struct dmr_clone_ops dmr_group_copy_ops = {
 
 /*
  * Start the background copy of clone group @g, reporting to @job (the
- * group takes a reference). The group is ready, or being loaded; the
- * caller made sure no copy runs.
+ * group takes a reference). dmr_lock held, with the group not yet ready
+ * or being loaded: no copy runs, and no deletion can stop it before
+ * @g->clone is set.
  */
 static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 {
 	struct dmr_clone_params p = {
-		.rate_kib = g->params.copy_rate_kib,
-		.priority = g->params.copy_priority ?: DMR_COPY_PRIORITY_SAME,
+		.rate_kib = g->rec.copy_rate_kib,
+		.priority = g->rec.copy_priority ?: DM_REPLICA_COPY_PRIORITY_SAME,
 	};
 	struct dmr_snap *snaps[DM_REPLICA_MAX_MEMBERS];
 	struct dmr_clone *c;
@@ -702,7 +715,6 @@ static int dmr_group_copy_start(struct dmr_group *g, struct dmr_job *job)
 		snaps[i] = g->members[i].snap;
 	dmr_job_get_ref(job);
 	g->copy_job = job;
-	dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
 	c = dmr_clone_start(snaps, g->nr_members, g->rec.id, &p, &dmr_group_copy_ops, g);
 	if (IS_ERR(c)) {
 		g->copy_job = NULL;
@@ -727,9 +739,12 @@ static void dmr_group_copy_resume(struct dmr_group *g)
 	if (job) {
 		dmr_job_set_group(job, g->rec.id);
 		dmr_job_start(job);
+		dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
+		mutex_lock(&g->rec_lock);
 		spin_lock(&g->state_lock);
 		g->rec.job_id = dmr_job_id(job);
 		spin_unlock(&g->state_lock);
+		mutex_unlock(&g->rec_lock);
 		r = dmr_group_copy_start(g, job);
 		if (r)
 			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
@@ -928,6 +943,9 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		g->ready = true;
 		list_add_tail(&g->list, &dmr_groups);
 		by_slot[slot] = g;
+		if (rec->flags & DMR_GROUP_RESTORING)
+			DMWARN("group %u: a restore did not complete: sources partly restored",
+			       rec->id);
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
 		for (i = 0; i < g->nr_members; i++) {
 			r = dmr_snap_load(g->members[i].snap, rec->members[i].epoch);
@@ -1003,6 +1021,21 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		if (n)
 			DMINFO("source %u: %llu copies no snapshot needs were freed", org->id, n);
 		dmr_pool_seen_epoch(pool, dmr_cow_max_epoch(org->cow));
+	}
+
+	/*
+	 * A clone whose copy had ended has every chunk of its own: it needs
+	 * nothing of its source, and what breaks the source's snapshots
+	 * below leaves it alone.
+	 */
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->pool != pool || g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+			continue;
+		for (i = 0; i < g->nr_members; i++)
+			if (g->rec.members[i].copy_state == DM_REPLICA_COPY_SYNCHRONIZED &&
+			    !dmr_snap_make_independent(g->members[i].snap))
+				DMWARN("group %u member %u: Synchronized, some chunks not its own",
+				       g->rec.id, i);
 	}
 
 	/*
@@ -1110,7 +1143,9 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 		*error = "Group is being created or resynchronized";
 	} else if (!n || n > g->nr_members) {
 		*error = "No such member in the group";
-	} else if (!g->members[n - 1].org->bdev.bdev) {
+	} else if (!g->members[n - 1].org->bdev.bdev &&
+		   !dmr_snap_is_independent(g->members[n - 1].snap)) {
+		/* A clone whose copy ended needs no source. */
 		*error = "The member's source device is not present";
 	} else {
 		m = &g->members[n - 1];
@@ -1134,7 +1169,7 @@ struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m)
 
 dev_t dmr_member_origin(struct dmr_member *m)
 {
-	return m->org->bdev.bdev->bd_dev;
+	return m->org->bdev.bdev ? m->org->bdev.bdev->bd_dev : 0;
 }
 
 sector_t dmr_member_sectors(struct dmr_member *m)
@@ -1272,6 +1307,7 @@ static void dmr_group_create_work(struct work_struct *ws)
 	struct dmr_job *job = g->job;
 	u64 hold_ns = 0, instant_ns = 0;
 	unsigned int stuck = 0;
+	bool clone;
 	u16 cancel;
 	int r;
 
@@ -1318,21 +1354,29 @@ static void dmr_group_create_work(struct work_struct *ws)
 		return;
 	}
 
-	if (g->rec.sync_type == DM_REPLICA_SYNC_CLONE) {
-		/* The job goes on with the copy, which ends it. */
-		r = dmr_group_copy_start(g, job);
-		if (r)
-			dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-				    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
-				    r);
-	}
+	/*
+	 * Ready, and a clone's copy started, at once: a replica device made
+	 * as soon as the caller hears of the point in time must find the
+	 * group ready. Once ready, a deletion may free @g: only @job, ours,
+	 * is used after.
+	 */
+	clone = g->rec.sync_type == DM_REPLICA_SYNC_CLONE;
 	mutex_lock(&dmr_lock);
+	if (clone)
+		r = dmr_group_copy_start(g, job);
 	g->ready = true;
 	mutex_unlock(&dmr_lock);
-	if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+	if (!clone)
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
 			    "point in time taken, writes held %llu us",
 			    div_u64(hold_ns, NSEC_PER_USEC));
+	else if (r)
+		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
+			    "point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
+			    r);
+	else
+		/* The job goes on with the copy, which ends it. */
+		dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
 	dmr_job_put(job);
 }
 
@@ -1492,19 +1536,19 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 		u32 cs = dmr_pool_chunk_sectors(pool);
 
 		/*
-		 * A clone ends up with every chunk of its sources in the pool.
-		 * The space is not set aside: snapshots taken meanwhile share
-		 * it, and a pool that fills breaks what it holds, as it does
-		 * for snapshots.
+		 * A clone ends up with every chunk of its sources in the pool,
+		 * and its copy leaves the pool's spare chunks alone. The space
+		 * is not set aside: snapshots taken meanwhile share it, and
+		 * the copy waits when they have used it.
 		 */
 		for (i = 0; i < req->nr_sources; i++)
 			need += DIV_ROUND_UP_ULL(dmr_source_sectors(srcs[i]), cs);
 		dmr_pool_usage(pool, &used, &total);
-		if (need > total - used) {
+		if (need + dmr_pool_spare(pool) > total - used) {
 			res = DM_REPLICA_RET_INVALID_PARAM;
 			snprintf(msg, len,
-				 "TargetPool: %llu chunks free, the clones need %llu", total - used,
-				 need);
+				 "TargetPool: %llu chunks free, the clones need %llu and %llu spare",
+				 total - used, need, dmr_pool_spare(pool));
 			goto refuse_locked;
 		}
 	}
@@ -1522,6 +1566,14 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	rec->gen++;
 	rec->id = dmr_group_new_id();
 	rec->sync_type = req->sync_type;
+	/* Kept in the record: a copy resumed after a restart obeys them too. */
+	rec->flags = 0;
+	rec->copy_rate_kib = 0;
+	rec->copy_priority = 0;
+	if (req->sync_type == DM_REPLICA_SYNC_CLONE) {
+		rec->copy_rate_kib = req->params.copy_rate_kib;
+		rec->copy_priority = req->params.copy_priority;
+	}
 	rec->mode = req->params.mode;
 	rec->consistency = req->params.consistency;
 	rec->nr_members = req->nr_sources;
@@ -1649,6 +1701,8 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 	info->barrier_hold_ns = g->rec.barrier_hold_ns;
 	info->created_ns = g->rec.created_ns;
 	info->job_id = g->rec.job_id;
+	info->flags = g->rec.flags & DMR_GROUP_RESTORING ?
+		DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0;
 	strscpy(info->relationship_name, g->rec.relationship_name,
 		sizeof(info->relationship_name));
 	strscpy(info->source_group_name, g->rec.source_group_name,
@@ -1965,6 +2019,27 @@ static const struct dmr_source_watch_ops dmr_group_source_ops = {
 };
 
 /* Before the targets are registered (main.c), after they are gone. */
+/* Set or clear @flag in the group's record, durably. No lock held. */
+static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
+{
+	u16 old;
+	int r;
+
+	mutex_lock(&g->rec_lock);
+	spin_lock(&g->state_lock);
+	old = g->rec.flags;
+	g->rec.flags = on ? old | flag : old & ~flag;
+	spin_unlock(&g->state_lock);
+	r = g->rec.flags == old ? 0 : dmr_group_write(g);
+	if (r) {
+		spin_lock(&g->state_lock);
+		g->rec.flags = old;
+		spin_unlock(&g->state_lock);
+	}
+	mutex_unlock(&g->rec_lock);
+	return r;
+}
+
 /* Restore From Replica reports here. */
 static void dmr_group_restore_progress(void *ctx, u64 done, u64 total)
 {
@@ -1994,14 +2069,14 @@ static void dmr_group_close_sources(struct dmr_group *g)
 		dmr_bdev_close_excl(&g->restore_to[i]);
 }
 
-static void dmr_group_restore_work(struct work_struct *ws)
+/*
+ * Copy every member's chunks held in the pool onto the device opened in
+ * @g->restore_to for it (restore.c), then let the devices go.
+ */
+static int dmr_group_copy_out(struct dmr_group *g, u64 *written, unsigned int *failed)
 {
-	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
-	struct dmr_job *job = g->restore_job;
 	struct dmr_restore_member *m;
-	unsigned int i, failed = 0;
-	u64 written = 0;
-	u16 cancel;
+	unsigned int i;
 	int r = -ENOMEM;
 
 	m = kcalloc(g->nr_members, sizeof(*m), GFP_KERNEL);
@@ -2011,32 +2086,55 @@ static void dmr_group_restore_work(struct work_struct *ws)
 			m[i].target = g->restore_to[i].bdev;
 			m[i].sectors = g->rec.members[i].sectors;
 		}
-		r = dmr_restore(m, g->nr_members, g->pool, &dmr_group_restore_ops, g, &written,
-				&failed);
+		r = dmr_restore(m, g->nr_members, g->pool, &dmr_group_restore_ops, g, written,
+				failed);
 		kfree(m);
 	}
 	dmr_group_close_sources(g);
+	return r;
+}
+
+static void dmr_group_restore_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
+	struct dmr_job *job = g->restore_job;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	unsigned int failed = 0;
+	u64 written = 0;
+	int r;
+
+	r = dmr_group_copy_out(g, &written, &failed);
+
+	/* Said before the group is ready: a deletion may free it then. */
+	cancel = dmr_job_cancel_requested(job);
+	if (!r && dmr_group_set_flag(g, DMR_GROUP_RESTORING, false)) {
+		/* Done, but the record still says otherwise: say so. */
+		snprintf(why, sizeof(why),
+			 "%llu chunks restored; the record still says the restore is incomplete",
+			 written);
+	} else if (!r) {
+		state = DM_REPLICA_JOB_COMPLETED;
+		snprintf(why, sizeof(why), "%llu chunks restored", written);
+	} else if (r == -ECANCELED) {
+		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
+			DM_REPLICA_JOB_TERMINATED;
+		snprintf(why, sizeof(why),
+			 "cancelled after %llu chunks: the sources are partly restored", written);
+	} else if (r == -EIO) {
+		snprintf(why, sizeof(why),
+			 "SourceElements[%u]: %.40s: a copy back failed after %llu chunks",
+			 failed, g->rec.members[failed].source_name, written);
+	} else {
+		snprintf(why, sizeof(why), "restore failed: %d", r);
+	}
 	mutex_lock(&dmr_lock);
 	g->ready = true;
 	g->restore_job = NULL;
 	mutex_unlock(&dmr_lock);
 
-	cancel = dmr_job_cancel_requested(job);
-	if (!r)
-		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-			    "%llu chunks restored", written);
-	else if (r == -ECANCELED)
-		dmr_job_end(job, cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
-			    DM_REPLICA_JOB_TERMINATED, DM_REPLICA_RET_FAILED,
-			    "cancelled after %llu chunks: the sources are partly restored",
-			    written);
-	else if (r == -EIO)
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "SourceElements[%u]: %s: a copy back failed after %llu chunks", failed,
-			    g->rec.members[failed].source_name, written);
-	else
-		dmr_job_end(job, DM_REPLICA_JOB_EXCEPTION, DM_REPLICA_RET_FAILED,
-			    "restore failed: %d", r);
+	dmr_job_end(job, state, state == DM_REPLICA_JOB_COMPLETED ? DM_REPLICA_RET_OK :
+		    DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
 }
 
@@ -2114,6 +2212,18 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 				 i, g->rec.members[i].source_name);
 		}
 	}
+	/*
+	 * Recorded before the first write reaches a source, so that a
+	 * restore cut off by a restart is known after it: the sources may
+	 * be partly restored until a restore completes.
+	 */
+	if (!res) {
+		r = dmr_group_set_flag(g, DMR_GROUP_RESTORING, true);
+		if (r) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "TargetPool: cannot record the restore: %d", r);
+		}
+	}
 	if (res) {
 		dmr_group_close_sources(g);
 		mutex_lock(&dmr_lock);
@@ -2125,9 +2235,188 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	dmr_job_get_ref(job);
 	g->restore_job = job;
 	dmr_job_start(job);
+	/*
+	 * Long: not on the group workqueue, whose rescuer would run
+	 * creations behind it under memory pressure.
+	 */
 	INIT_WORK(&g->restore_work, dmr_group_restore_work);
-	queue_work(dmr_group_wq, &g->restore_work);
+	queue_work(system_long_wq, &g->restore_work);
 	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
+	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+/*
+ * Detach: the clones are on their target devices; the group goes back to
+ * the pool, as Return To ResourcePool would give it back.
+ */
+static void dmr_group_detach_work(struct work_struct *ws)
+{
+	struct dmr_group *g = container_of(ws, struct dmr_group, restore_work);
+	u16 cancel, state = DM_REPLICA_JOB_EXCEPTION;
+	struct dmr_job *job = g->restore_job;
+	char why[DM_REPLICA_MESSAGE_LEN];
+	unsigned int failed = 0;
+	u64 written = 0;
+	int r;
+
+	r = dmr_group_copy_out(g, &written, &failed);
+	cancel = dmr_job_cancel_requested(job);
+	if (r == -ECANCELED) {
+		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
+			DM_REPLICA_JOB_TERMINATED;
+		snprintf(why, sizeof(why),
+			 "cancelled after %llu chunks: the group stays, the targets are partly written",
+			 written);
+	} else if (r) {
+		snprintf(why, sizeof(why), "targets[%u]: writing the clone of %.40s failed: %d",
+			 failed, g->rec.members[failed].source_name, r);
+	} else {
+		mutex_lock(&dmr_lock);
+		g->dying = true;
+		mutex_unlock(&dmr_lock);
+		mutex_lock(&g->rec_lock);
+		r = dmr_group_erase_record(g);
+		mutex_unlock(&g->rec_lock);
+		if (!r) {
+			/* The job is ended with the group gone. */
+			g->restore_job = NULL;
+			dmr_group_end(g);
+			dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
+				    "%llu chunks copied onto the targets; group returned to the pool",
+				    written);
+			dmr_job_put(job);
+			return;
+		}
+		mutex_lock(&dmr_lock);
+		g->dying = false;
+		mutex_unlock(&dmr_lock);
+		snprintf(why, sizeof(why),
+			 "the targets hold the clones, but the group cannot be returned to the pool: %d",
+			 r);
+	}
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	g->restore_job = NULL;
+	mutex_unlock(&dmr_lock);
+	dmr_job_end(job, state, DM_REPLICA_RET_FAILED, "%s", why);
+	dmr_job_put(job);
+}
+
+/* A target device of a Detach, opened and checked; dmr_lock not held. */
+static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char *msg,
+			   size_t len)
+{
+	struct dmr_bdev_ref *ref = &g->restore_to[i];
+	int r;
+
+	r = dmr_bdev_open_excl(devt, g, ref);
+	if (r) {
+		ref->bdev = NULL;
+		snprintf(msg, len, "targets[%u]: %u:%u %s (%d)", i, MAJOR(devt), MINOR(devt),
+			 r == -EBUSY ? "is in use (mounted, or under another device)" :
+			 "cannot be opened", r);
+		return r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_INVALID_PARAM;
+	}
+	if (dmr_bdev_openers(ref->bdev) > 1) {
+		snprintf(msg, len, "targets[%u]: %u:%u is open", i, MAJOR(devt), MINOR(devt));
+		return DM_REPLICA_RET_IN_USE;
+	}
+	if (bdev_nr_sectors(ref->bdev) < g->rec.members[i].sectors) {
+		snprintf(msg, len, "targets[%u]: %u:%u has %llu sectors, the clone of %.40s %llu",
+			 i, MAJOR(devt), MINOR(devt), (u64)bdev_nr_sectors(ref->bdev),
+			 g->rec.members[i].source_name, g->rec.members[i].sectors);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/*
+ * Detach of a clone group: once every clone is Synchronized (independent
+ * of its source), copy each onto its target device, as a job, and return
+ * the group to the pool; the targets are then devices of their own, which
+ * no dm-replica table involves. The targets are held open exclusively
+ * until the job ends. Returns 4096 once the job runs.
+ */
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+		     struct dmr_job *job, char *msg, size_t len)
+{
+	dev_t devs[DM_REPLICA_MAX_MEMBERS];
+	struct dmr_group *g;
+	unsigned int i, j;
+	u32 res = 0;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized or restored",
+			 id);
+		res = DM_REPLICA_RET_IN_USE;
+	} else if (n != g->nr_members) {
+		snprintf(msg, len, "targets: %u devices for the %u members of group %u", n,
+			 g->nr_members, id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	}
+	for (i = 0; !res && i < g->nr_members; i++) {
+		struct dmr_member *m = &g->members[i];
+
+		devs[i] = MKDEV(targets[i].major, targets[i].minor);
+		if (!dmr_snap_is_independent(m->snap)) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach",
+				 g->rec.relationship_name, i + 1);
+			res = DM_REPLICA_RET_FAILED;
+		} else if (m->nr_replicas) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u of group %u is in use",
+				 g->rec.relationship_name, i + 1, id);
+			res = DM_REPLICA_RET_IN_USE;
+		} else if (MAJOR(devs[i]) != targets[i].major ||
+			   MINOR(devs[i]) != targets[i].minor || !devs[i]) {
+			snprintf(msg, len, "targets[%u]: %u:%u is not a device number", i,
+				 targets[i].major, targets[i].minor);
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		} else if (dmr_source_find(devs[i]) || dmr_pool_find(devs[i])) {
+			snprintf(msg, len, "targets[%u]: %u:%u is a replica %s device", i,
+				 targets[i].major, targets[i].minor,
+				 dmr_pool_find(devs[i]) ? "pool" : "source");
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		}
+		for (j = 0; !res && j < i; j++) {
+			if (devs[j] == devs[i]) {
+				snprintf(msg, len, "targets[%u]: %u:%u is targets[%u] too", i,
+					 targets[i].major, targets[i].minor, j);
+				res = DM_REPLICA_RET_INVALID_PARAM;
+			}
+		}
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+	g->ready = false;
+	mutex_unlock(&dmr_lock);
+
+	/* Opened without dmr_lock: an open may wait for the device. */
+	for (i = 0; i < g->nr_members && !res; i++)
+		res = dmr_detach_open(g, i, devs[i], msg, len);
+	if (res) {
+		dmr_group_close_sources(g);
+		mutex_lock(&dmr_lock);
+		g->ready = true;
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+
+	dmr_job_get_ref(job);
+	g->restore_job = job;
+	dmr_job_start(job);
+	INIT_WORK(&g->restore_work, dmr_group_detach_work);
+	queue_work(system_long_wq, &g->restore_work);
+	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
 

@@ -28,6 +28,9 @@ struct dmr_member *dmr_member_get(dev_t pool_devt, u32 group_id, unsigned int n,
 				  char **error);
 void dmr_member_put(struct dmr_member *m);
 struct dmr_rep_engine *dmr_member_engine(struct dmr_member *m);
+/* The device under the member's source; 0 when it is not there (a clone
+ * whose copy ended needs none).
+ */
 dev_t dmr_member_origin(struct dmr_member *m);
 sector_t dmr_member_sectors(struct dmr_member *m);
 u32 dmr_member_chunk_sectors(struct dmr_member *m);
@@ -112,6 +115,7 @@ struct dmr_group_info {
 	u64 barrier_hold_ns;
 	u64 created_ns;
 	u64 job_id;
+	u32 flags;	/* DM_REPLICA_GROUP_* */
 	char relationship_name[DM_REPLICA_NAME_LEN];
 	char source_group_name[DM_REPLICA_NAME_LEN];
 	char target_group[DM_REPLICA_NAME_LEN];
@@ -143,5 +147,12 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len);
  * @force. Returns the standard's value: 4096 once the job runs.
  */
 u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t len);
+/*
+ * Detach: copy Synchronized clone group @id onto the @n devices @targets
+ * (one per member) as @job, which it ends, then return the group to the
+ * pool. Returns the standard's value: 4096 once the job runs.
+ */
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+		     struct dmr_job *job, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */

@@ -135,6 +135,13 @@ struct dmr_disk_group {
 	char target_group[DM_REPLICA_NAME_LEN];
 	char broken_reason[DM_REPLICA_MESSAGE_LEN];
 	struct dmr_disk_member members[DM_REPLICA_MAX_MEMBERS];
+	/*
+	 * Appended in format 4, zero in the records written before: a zero
+	 * means "not given" (the defaults), so that those read the same.
+	 */
+	__le32 copy_rate_kib;
+	__le16 copy_priority;
+	__le16 flags;		/* DMR_GROUP_* */
 } __packed;
 
 /*
@@ -346,6 +353,9 @@ VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *re
 	d->gen = cpu_to_le32(rec->gen);
 	d->id = cpu_to_le32(rec->id);
 	d->sync_type = cpu_to_le16(rec->sync_type);
+	d->copy_rate_kib = cpu_to_le32(rec->copy_rate_kib);
+	d->copy_priority = cpu_to_le16(rec->copy_priority);
+	d->flags = cpu_to_le16(rec->flags);
 	d->mode = cpu_to_le16(rec->mode);
 	d->consistency = cpu_to_le16(rec->consistency);
 	d->copy_state = cpu_to_le16(rec->copy_state);
@@ -410,8 +420,12 @@ VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec
 	rec->created_ns = le64_to_cpu(d->created_ns);
 	rec->barrier_hold_ns = le64_to_cpu(d->barrier_hold_ns);
 	rec->job_id = le64_to_cpu(d->job_id);
+	rec->copy_rate_kib = le32_to_cpu(d->copy_rate_kib);
+	rec->copy_priority = le16_to_cpu(d->copy_priority);
+	rec->flags = le16_to_cpu(d->flags);
 	if (rec->state > DMR_SLOT_CREATING || rec->nr_members > DM_REPLICA_MAX_MEMBERS ||
-	    (rec->state != DMR_SLOT_FREE && !rec->nr_members))
+	    (rec->state != DMR_SLOT_FREE && !rec->nr_members) ||
+	    rec->copy_priority > DM_REPLICA_COPY_PRIORITY_HIGH || rec->flags & ~DMR_GROUP_FLAGS)
 		return -EILSEQ;
 	if (dmr_get_str(rec->relationship_name, d->relationship_name,
 			sizeof(d->relationship_name)) ||

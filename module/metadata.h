@@ -73,6 +73,14 @@ struct dmr_member_rec {
 };
 
 /*
+ * Flags of a group record. RESTORING: a Restore From Replica started and
+ * has not completed, so the sources may be partly restored; written
+ * before its first write reaches a source, cleared when it completes.
+ */
+#define DMR_GROUP_RESTORING	0x0001
+#define DMR_GROUP_FLAGS		DMR_GROUP_RESTORING
+
+/*
  * struct dmr_group_rec - a group as the metadata records it
  * @gen:   generation of the slot: owner entries of an older generation
  *         are free.
@@ -80,6 +88,13 @@ struct dmr_member_rec {
  */
 struct dmr_group_rec {
 	u32 state;
+	/*
+	 * A clone's copy settings (ReplicationSettingData), 0 when not
+	 * given: KiB/s, 0 for no limit; CopyPriority, 0 for the default.
+	 */
+	u32 copy_rate_kib;
+	u16 copy_priority;
+	u16 flags;	/* DMR_GROUP_* */
 	u32 gen;
 	u64 seq;
 	u32 id;

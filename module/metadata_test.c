@@ -9,6 +9,7 @@
 #include <linux/string.h>
 
 #include "metadata.h"
+#include "request.h"
 
 static void dmr_test_geometry(struct kunit *test)
 {
@@ -217,6 +218,9 @@ static struct dmr_group_rec *dmr_test_rec(struct kunit *test)
 	rec->seq = 7;
 	rec->id = 42;
 	rec->sync_type = DM_REPLICA_SYNC_SNAPSHOT;
+	rec->copy_rate_kib = DMR_COPY_RATE_MAX;
+	rec->copy_priority = DM_REPLICA_COPY_PRIORITY_LOW;
+	rec->flags = DMR_GROUP_RESTORING;
 	rec->mode = DM_REPLICA_MODE_SYNCHRONOUS;
 	rec->consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL;
 	rec->copy_state = DM_REPLICA_COPY_SYNCHRONIZED;
@@ -250,6 +254,39 @@ static void dmr_test_group_roundtrip(struct kunit *test)
 	dmr_encode_group(buf, rec);
 	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
 	KUNIT_EXPECT_EQ(test, memcmp(rec, back, sizeof(*rec)), 0);
+}
+
+/*
+ * The copy settings appended to format 4 records: a record written
+ * before them (zero there) reads with no settings; a priority beyond
+ * High is refused.
+ */
+static void dmr_test_group_copy_settings(struct kunit *test)
+{
+	struct dmr_group_rec *rec = dmr_test_rec(test), *back = dmr_test_rec(test);
+	void *buf = kunit_kzalloc(test, DMR_GROUP_REC_SECTORS * SECTOR_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, buf);
+	rec->copy_rate_kib = 0;
+	rec->copy_priority = 0;
+	dmr_encode_group(buf, rec);
+	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
+	KUNIT_EXPECT_EQ(test, back->copy_rate_kib, 0U);
+	KUNIT_EXPECT_EQ(test, back->copy_priority, 0);
+
+	rec->copy_priority = DM_REPLICA_COPY_PRIORITY_HIGH + 1;
+	dmr_encode_group(buf, rec);
+	KUNIT_EXPECT_EQ(test, dmr_decode_group(buf, back), -EILSEQ);
+
+	/* A restore under way is kept; an unknown flag is refused. */
+	rec->copy_priority = 0;
+	rec->flags = DMR_GROUP_RESTORING;
+	dmr_encode_group(buf, rec);
+	KUNIT_ASSERT_EQ(test, dmr_decode_group(buf, back), 0);
+	KUNIT_EXPECT_EQ(test, back->flags, DMR_GROUP_RESTORING);
+	rec->flags = 0x8000;
+	dmr_encode_group(buf, rec);
+	KUNIT_EXPECT_EQ(test, dmr_decode_group(buf, back), -EILSEQ);
 }
 
 /* Format 2: a creating slot, and every member's identity and reason. */
@@ -500,6 +537,7 @@ static struct kunit_case dmr_metadata_cases[] = {
 	KUNIT_CASE(dmr_test_sb_bad_geometry),
 	KUNIT_CASE(dmr_test_sb_old_version),
 	KUNIT_CASE(dmr_test_group_roundtrip),
+	KUNIT_CASE(dmr_test_group_copy_settings),
 	KUNIT_CASE(dmr_test_group_creating),
 	KUNIT_CASE(dmr_test_group_corrupt),
 	KUNIT_CASE(dmr_test_group_invalid_fields),

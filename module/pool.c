@@ -170,6 +170,14 @@ void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total)
 	dmr_alloc_usage(&pool->alloc, used, total);
 }
 
+u64 dmr_pool_spare(struct dmr_pool *pool)
+{
+	u64 used, total;
+
+	dmr_alloc_usage(&pool->alloc, &used, &total);
+	return clamp_t(u64, total / 32, 1, 1024);
+}
+
 int dmr_pool_alloc_chunk(struct dmr_pool *pool, u64 *chunk)
 {
 	int r = dmr_alloc_get(&pool->alloc, chunk);

@@ -37,6 +37,13 @@ struct dm_kcopyd_client *dmr_pool_kcopyd(struct dmr_pool *pool);
 u32 dmr_pool_chunk_sectors(struct dmr_pool *pool);
 sector_t dmr_pool_chunk_sector(struct dmr_pool *pool, u64 chunk);
 void dmr_pool_usage(struct dmr_pool *pool, u64 *used, u64 *total);
+/*
+ * The chunks a background copy (a clone's) leaves free, for the copies
+ * that source writes need: a copy that cannot be made breaks every
+ * snapshot of its source, a background copy that waits breaks nothing.
+ * A thirty-second of the pool, at least one chunk, at most 1024.
+ */
+u64 dmr_pool_spare(struct dmr_pool *pool);
 
 /*
  * Allocate a chunk: -ENOSPC when the pool is full, -ENOMEM when its owner

@@ -78,13 +78,18 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	rt->eng = dmr_member_engine(rt->member);
 
-	/* The source device too: its limits apply to reads that go there. */
-	snprintf(origin, sizeof(origin), "%u:%u", MAJOR(dmr_member_origin(rt->member)),
-		 MINOR(dmr_member_origin(rt->member)));
-	r = dm_get_device(ti, origin, dm_table_get_mode(ti->table), &rt->origin_dev);
-	if (r) {
-		ti->error = "Source device lookup failed";
-		goto bad_origin;
+	/*
+	 * The source device too: its limits apply to reads that go there. A
+	 * clone whose copy ended reads the pool only, and may have none.
+	 */
+	if (dmr_member_origin(rt->member)) {
+		snprintf(origin, sizeof(origin), "%u:%u", MAJOR(dmr_member_origin(rt->member)),
+			 MINOR(dmr_member_origin(rt->member)));
+		r = dm_get_device(ti, origin, dm_table_get_mode(ti->table), &rt->origin_dev);
+		if (r) {
+			ti->error = "Source device lookup failed";
+			goto bad_origin;
+		}
 	}
 
 	r = dm_set_target_max_io_len(ti, dmr_member_chunk_sectors(rt->member));
@@ -101,7 +106,8 @@ static int replica_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	return 0;
 
 bad_max:
-	dm_put_device(ti, rt->origin_dev);
+	if (rt->origin_dev)
+		dm_put_device(ti, rt->origin_dev);
 bad_origin:
 	dmr_member_put(rt->member);
 bad_member:
@@ -115,7 +121,8 @@ static void replica_dtr(struct dm_target *ti)
 {
 	struct replica_target *rt = ti->private;
 
-	dm_put_device(ti, rt->origin_dev);
+	if (rt->origin_dev)
+		dm_put_device(ti, rt->origin_dev);
 	dmr_member_put(rt->member);
 	dm_put_device(ti, rt->pool_dev);
 	kfree(rt);
@@ -174,7 +181,7 @@ static int replica_iterate_devices(struct dm_target *ti, iterate_devices_callout
 	struct replica_target *rt = ti->private;
 	int r;
 
-	r = fn(ti, rt->origin_dev, 0, ti->len, data);
+	r = rt->origin_dev ? fn(ti, rt->origin_dev, 0, ti->len, data) : 0;
 	if (!r)
 		r = fn(ti, rt->pool_dev, 0, 0, data);
 	return r;

@@ -118,8 +118,8 @@ static u32 dmr_parse_settings(const char *s, const char *field, bool allow_keys,
 					 DMR_COPY_RATE_MAX);
 				r = DM_REPLICA_RET_INVALID_PARAM;
 			} else if (!rate && (kstrtouint(val, 10, &v) ||
-					     v < DMR_COPY_PRIORITY_LOW ||
-					     v > DMR_COPY_PRIORITY_HIGH)) {
+					     v < DM_REPLICA_COPY_PRIORITY_LOW ||
+					     v > DM_REPLICA_COPY_PRIORITY_HIGH)) {
 				snprintf(msg, len,
 					 "%s: copy_priority must be Low (1), Same (2) or High (3)",
 					 field);
@@ -149,7 +149,7 @@ u32 dmr_check_create(const struct dm_replica_create_group *req, const char *sett
 
 	memset(p, 0, sizeof(*p));
 	p->barrier_timeout_ms = DMR_BARRIER_TIMEOUT_MS;
-	p->copy_priority = DMR_COPY_PRIORITY_SAME;
+	p->copy_priority = DM_REPLICA_COPY_PRIORITY_SAME;
 
 	if (req->pad0 || req->pad1 || req->pad2) {
 		snprintf(msg, len, "pad: must be zero");

@@ -38,11 +38,6 @@ struct dmr_create_params {
 	unsigned int copy_rate_kib;
 };
 
-/* CopyPriority of ReplicationSettingData. */
-#define DMR_COPY_PRIORITY_LOW	1
-#define DMR_COPY_PRIORITY_SAME	2
-#define DMR_COPY_PRIORITY_HIGH	3
-
 /*
  * Check what a create request says by itself. Returns the SMI-S result
  * (0 when it may go on) and writes the reason, naming the field, to @msg.

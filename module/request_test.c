@@ -317,10 +317,11 @@ static void dmr_test_check_clone(struct kunit *test)
 		unsigned int rate;
 		u16 prio;
 	} ok[] = {
-		{ NULL, 0, DMR_COPY_PRIORITY_SAME },
-		{ "copy_rate=0", 0, DMR_COPY_PRIORITY_SAME },
-		{ "copy_rate=16777216,copy_priority=1", DMR_COPY_RATE_MAX, DMR_COPY_PRIORITY_LOW },
-		{ "copy_priority=3,barrier_timeout_ms=10", 0, DMR_COPY_PRIORITY_HIGH },
+		{ NULL, 0, DM_REPLICA_COPY_PRIORITY_SAME },
+		{ "copy_rate=0", 0, DM_REPLICA_COPY_PRIORITY_SAME },
+		{ "copy_rate=16777216,copy_priority=1", DMR_COPY_RATE_MAX,
+		  DM_REPLICA_COPY_PRIORITY_LOW },
+		{ "copy_priority=3,barrier_timeout_ms=10", 0, DM_REPLICA_COPY_PRIORITY_HIGH },
 	};
 	static const char * const bad[] = {
 		"copy_rate=16777217", "copy_rate=-1", "copy_rate=fast", "copy_rate=",

@@ -36,17 +36,23 @@ static void dmr_restore_done(int read_err, unsigned long write_err, void *contex
 
 	if (read_err || write_err)
 		atomic_inc(&rs->errors);
-	/* The waker may free @rs once it sees zero: wake under the queue's lock. */
-	spin_lock(&rs->wait.lock);
+	/*
+	 * @rs lives until dm_kcopyd_client_destroy(), which waits for this
+	 * callback to return.
+	 */
 	atomic_dec(&rs->in_flight);
-	wake_up_locked(&rs->wait);
-	spin_unlock(&rs->wait.lock);
+	wake_up(&rs->wait);
 }
 
-/* Wait until fewer than @below copies are in flight. */
+/*
+ * Wait until fewer than @below copies are in flight. A device that stalls
+ * (suspended) stalls the restore: woken every second, so that it is not
+ * taken for a hung task.
+ */
 static void dmr_restore_wait(struct dmr_restore *rs, int below)
 {
-	wait_event(rs->wait, atomic_read(&rs->in_flight) < below);
+	while (!wait_event_timeout(rs->wait, atomic_read(&rs->in_flight) < below, HZ))
+		;
 }
 
 /* The chunks of member @m the pool holds. */

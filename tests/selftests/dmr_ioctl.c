@@ -16,6 +16,11 @@
  *                                   KEEP_MAX finished jobs, and only them
  *   dmr_ioctl intr JOB              a JOB_WAIT on running job JOB that a
  *                                   signal interrupts: EINTR, Unknown (2)
+ *   dmr_ioctl modify GROUP OP [FLAGS]
+ *                                   one ModifyReplicaSynchronization, not
+ *                                   waited for: prints "<result> <job id>
+ *                                   <message>", exit status 0 when the
+ *                                   ioctl succeeded
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -487,6 +492,24 @@ int main(int argc, char **argv)
 		intr_cases(strtoull(argv[2], NULL, 0));
 		printf("%d of %d cases failed\n", failed, n);
 		return failed ? 1 : 0;
+	}
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "modify")) {
+		struct dm_replica_modify_sync m;
+		int r;
+
+		fd = open(path, O_RDWR);
+		if (fd < 0) {
+			perror(path);
+			return 1;
+		}
+		memset(&m, 0, sizeof(m));
+		m.hdr.size = sizeof(m);
+		m.group_id = strtoul(argv[2], NULL, 0);
+		m.operation = strtoul(argv[3], NULL, 0);
+		m.flags = argc == 5 ? strtoul(argv[4], NULL, 0) : 0;
+		r = ioctl(fd, DM_REPLICA_IOC_MODIFY_SYNC, &m);
+		printf("%u %llu %s\n", m.hdr.result, (unsigned long long)m.job_id, m.hdr.message);
+		return r ? 1 : 0;
 	}
 	if (argc == 4 && !strcmp(argv[1], "jobs")) {
 		fd = open(path, O_RDWR);

@@ -60,6 +60,8 @@ esac
 # Signatures for the format tests: an md RAID member, a btrfs filesystem.
 copy_bin "$(command -v mdadm)"
 copy_bin "$(command -v mkfs.btrfs)"
+# A terminal for replicactl's progress bar (bsdutils, always installed).
+copy_bin "$(command -v script)"
 
 # Kernel modules.
 mdir=$root/lib/modules/$kver

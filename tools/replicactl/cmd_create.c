@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "replicactl.h"
 
@@ -38,12 +39,57 @@ struct sources {
 
 #define A(field)	offsetof(struct create_args, field)
 
+/*
+ * --copy-rate: KiB/s, or with a k, m or g suffix KiB/s, MiB/s or GiB/s;
+ * appended to the settings as copy_rate=<KiB/s>. Its range is the
+ * kernel's to check, so that its message names the key.
+ */
+static int opt_copy_rate(const struct opt_spec *s, const char *arg, void *field)
+{
+	static const struct { const char *suffix; unsigned int shift; } units[] = {
+		{ "", 0 }, { "k", 0 }, { "m", 10 }, { "g", 20 },
+	};
+	size_t i, len = strspn(arg, "0123456789");
+	char num[24], item[48];
+	uint64_t v;
+
+	for (i = 0; i < ARRAY_SIZE(units); i++)
+		if (!strcasecmp(arg + len, units[i].suffix))
+			break;
+	if (!len || len >= sizeof(num) || i == ARRAY_SIZE(units)) {
+		err("--%s: '%s' is not a number of KiB/s (or of MiB/s, GiB/s with m, g)",
+		    s->name, arg);
+		return -1;
+	}
+	memcpy(num, arg, len);
+	num[len] = '\0';
+	if (parse_uint(num, UINT64_MAX >> units[i].shift, &v)) {
+		err("--%s: '%s' is too large", s->name, arg);
+		return -1;
+	}
+	snprintf(item, sizeof(item), "copy_rate=%" PRIu64, v << units[i].shift);
+	return list_append(field, item);
+}
+
+/* --copy-priority: a CopyPriority, appended to the settings as copy_priority=N. */
+static int opt_copy_priority(const struct opt_spec *s, const char *arg, void *field)
+{
+	char item[32];
+	uint16_t v;
+
+	if (opt_value(s, arg, &v))
+		return -1;
+	snprintf(item, sizeof(item), "copy_priority=%u", v);
+	return list_append(field, item);
+}
+
 static const struct opt_spec create_opts[] = {
 	OPT("relationship-name", "NAME",
 	    "RelationshipName; the replicas are named NAME_1, NAME_2... Absent: one is generated.",
 	    opt_name, A(req.relationship_name)),
 	OPT_VALUES("sync-type", "TYPE",
-		   "SyncType: Mirror (6), Snapshot (7) or Clone (8). Default: snapshot.",
+		   "SyncType: Mirror (6), Snapshot (7) or Clone (8): a copy of every chunk "
+		   "into the pool, usable at once, filled in the background. Default: snapshot.",
 		   sync_types, A(req.sync_type)),
 	OPT_VALUES("mode", "MODE",
 		   "Mode: Synchronous (2) or Asynchronous (3). Absent (0): the module decides.",
@@ -62,8 +108,19 @@ static const struct opt_spec create_opts[] = {
 		   "Absent (0): sequential.",
 		   consistencies, A(req.consistency)),
 	OPT("replication-setting-data", "KEY=VALUE[,...]",
-	    "ReplicationSettingData, e.g. barrier_timeout_ms=5000. May be repeated.",
+	    "ReplicationSettingData: barrier_timeout_ms=MS, and for a clone copy_rate=KIB_PER_S "
+	    "and copy_priority=1|2|3. May be repeated.",
 	    opt_list, A(settings)),
+	OPT("copy-rate", "KIB_PER_S",
+	    "Clone: the most the background copy reads per second, group-wide, in KiB (or "
+	    "MiB, GiB with m, g); 0: no limit (the default). Adds copy_rate= to the settings.",
+	    opt_copy_rate, A(settings)),
+	{ .name = "copy-priority", .arg = "PRIORITY",
+	  .help = "Clone: CopyPriority of the background copy against the I/O of the sources "
+		  "and clones: low (1) copies only while they are idle, same (2, the default) "
+		  "one chunk at a time while they are busy, high (3) at full depth always. Adds "
+		  "copy_priority= to the settings.",
+	  .parse = opt_copy_priority, .offset = A(settings), .values = &copy_priorities },
 	OPT("target-setting-goal", "KEY=VALUE[,...]", "TargetSettingGoal. May be repeated.",
 	    opt_list, A(goal)),
 	OPT("target-pool", "DEV",
@@ -74,7 +131,10 @@ static const struct opt_spec create_opts[] = {
 		   "WaitForCopyState: the call returns once this CopyState is reached; "
 		   "initialized, unsynchronized, synchronized and inactive make sense, and "
 		   "a snapshot is synchronized once its point in time is taken. Absent (0): "
-		   "the call returns with a job started, which the command waits for.",
+		   "the call returns with a job started, which the command waits for. A "
+		   "clone is unsynchronized from its point in time, synchronized once "
+		   "copied: the command makes its devices at the point in time, and with "
+		   "synchronized (or --mode synchronous) follows the copy to its end.",
 		   copy_states, A(req.wait_for_copy_state)),
 	OPT("source-access-point", "TEXT", "SourceAccessPoint (passed on; not supported).",
 	    opt_string, A(source_access_point)),
@@ -155,10 +215,45 @@ static void create_pointers(struct create_args *a, const struct sources *s)
 	req->target_access_point = (uintptr_t)a->target_access_point;
 }
 
+/*
+ * A clone is usable from its point in time on, while the job copies it
+ * into the pool. So the call is asked to return at the point in time
+ * (WaitForCopyState Unsynchronized), the replica devices are made then,
+ * and when the user asked to wait for the copy (WaitForCopyState
+ * Synchronized, or Mode Synchronous without a WaitForCopyState) the
+ * command follows the job itself, with a progress bar: the call would
+ * otherwise block until the copy is done, with nothing to show. Any other
+ * WaitForCopyState goes to the kernel as given. Returns true when the
+ * command is to follow the copy.
+ */
+static bool clone_request(struct dm_replica_create_group *req)
+{
+	bool follow;
+
+	if (req->sync_type != DM_REPLICA_SYNC_CLONE)
+		return false;
+	follow = req->wait_for_copy_state == DM_REPLICA_COPY_SYNCHRONIZED ||
+		 (!req->wait_for_copy_state && req->mode == DM_REPLICA_MODE_SYNCHRONOUS);
+	if (follow || !req->wait_for_copy_state)
+		req->wait_for_copy_state = DM_REPLICA_COPY_UNSYNCHRONIZED;
+	return follow;
+}
+
+/* The JobState of job @id, or 0 when it cannot be read. */
+static unsigned int job_state(struct ctx *ctx, uint64_t id)
+{
+	struct dm_replica_job j;
+
+	REQ_INIT(&j);
+	j.job_id = id;
+	return ctl_try(ctx, DM_REPLICA_IOC_JOB_GET, &j.hdr) ? 0 : j.job_state;
+}
+
 /* Issue the request, and wait for its job. Returns an exit code. */
 static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
 		       struct dm_replica_job *j)
 {
+	bool done;
 	int r;
 
 	/* The options filled the request; only its header is left. */
@@ -167,8 +262,14 @@ static int create_call(struct ctx *ctx, struct dm_replica_create_group *req,
 	if (r)
 		return r;
 	if (req->hdr.result != DM_REPLICA_RET_JOB_STARTED) {
-		if (!out_is_json())
-			printf("job %" PRIu64 " completed\n", (uint64_t)req->job_id);
+		/* A clone's job goes on copying after the call. */
+		done = req->sync_type != DM_REPLICA_SYNC_CLONE ||
+		       job_state(ctx, req->job_id) == DM_REPLICA_JOB_COMPLETED;
+		if (!out_is_json()) {
+			printf("job %" PRIu64 " %s\n", (uint64_t)req->job_id,
+			       done ? "completed" : "started");
+			fflush(stdout);
+		}
 		return 0;
 	}
 	if (!out_is_json()) {
@@ -319,13 +420,40 @@ static int create_usage(struct create_args *a, int argc, char **argv, struct sou
 	return sources_split(a->sources, s) ? EXIT_USAGE : 0;
 }
 
+/*
+ * Follow the copy of clone group @g to its end, with a progress bar, then
+ * read the group again. Returns an exit code: 0 when every clone is
+ * Synchronized, the job's error otherwise (the replica devices stay: the
+ * clones are usable, and a copy stopped resumes at the next re-assembly).
+ */
+static int clone_follow(struct ctx *ctx, const struct create_args *a,
+			struct dm_replica_group *g, struct dm_replica_member *m)
+{
+	struct dm_replica_job j;
+	int r;
+
+	r = job_finish(ctx, a->req.job_id, &j);
+	if (r) {
+		err("group %u stays, %s: 'replicactl group show %u' shows its clones", g->group_id,
+		    a->no_devices ? "without replica devices" : "with its replica devices",
+		    g->group_id);
+		return r;
+	}
+	r = group_get(ctx, g->group_id, g, m, DM_REPLICA_MAX_MEMBERS);
+	if (!r && g->nr_members > DM_REPLICA_MAX_MEMBERS)
+		g->nr_members = DM_REPLICA_MAX_MEMBERS;
+	return r;
+}
+
 /* Resolve the devices, call, wait, make the replica devices, report. */
 static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 {
 	struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
 	struct dm_replica_group g;
 	struct dm_replica_job j;
+	unsigned int state;
 	const char *rel;
+	bool follow;
 	int r;
 
 	r = ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
@@ -343,6 +471,7 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 			return r;
 	}
 	create_pointers(a, s);
+	follow = clone_request(&a->req);
 
 	r = create_call(ctx, &a->req, &j);
 	if (!r)
@@ -358,7 +487,17 @@ static int create(struct ctx *ctx, struct create_args *a, struct sources *s)
 		if (r)
 			return r;
 	}
+	if (follow) {
+		r = clone_follow(ctx, a, &g, m);
+		if (r)
+			return r;
+	}
 	create_summary(a, s, &g, m, rel);
+	state = g.sync_type == DM_REPLICA_SYNC_CLONE ? job_state(ctx, a->req.job_id) : 0;
+	if (state && state < DM_REPLICA_JOB_COMPLETED && !out_is_json())
+		printf("job %" PRIu64 " copies the clones in the background: "
+		       "'replicactl job wait %" PRIu64 "' follows it\n",
+		       (uint64_t)a->req.job_id, (uint64_t)a->req.job_id);
 	return 0;
 }
 
@@ -380,7 +519,8 @@ const struct cmd cmd_create = {
 	.synopsis = "--target-pool DEV --source-elements DEV[,DEV...] [options] [DEV...]",
 	.summary = "CreateGroupReplicaFromElements: replicas of the sources, all at one point in "
 		   "time, drawn from the pool; waits for the job, then creates the replica "
-		   "devices <RelationshipName>_<n>.",
+		   "devices <RelationshipName>_<n>. A clone's devices are made at its point in "
+		   "time; its copy is followed to the end when waited for.",
 	.opts = create_opts,
 	.nr_opts = ARRAY_SIZE(create_opts),
 	.args = &create_args,

@@ -21,20 +21,83 @@ static int group_start(struct ctx *ctx, char **argv, uint32_t *id)
 	return ctl_open(ctx, DM_REPLICA_FEAT_SNAPSHOT);
 }
 
+/*
+ * How much of a clone is copied into the pool, in percent of its chunks,
+ * rounded down as the job's PercentComplete is: 100 only when every chunk
+ * is there.
+ */
+static unsigned int percent_of(uint64_t copied, uint64_t chunks)
+{
+	if (copied >= chunks)
+		return 100;
+	return (unsigned int)(copied * 100 / chunks);
+}
+
+/* A member has ceil(sectors / chunk_sectors) chunks. */
+static uint64_t member_chunks(const struct dm_replica_group *g, const struct dm_replica_member *m)
+{
+	return g->chunk_sectors ? (m->sectors + g->chunk_sectors - 1) / g->chunk_sectors : 0;
+}
+
+/*
+ * Every member's copied chunks, and all their chunks, as the create job
+ * counts its PercentComplete.
+ */
+static void group_copied(const struct dm_replica_group *g, const struct dm_replica_member *m,
+			 uint64_t *copied, uint64_t *chunks)
+{
+	uint64_t n;
+	uint32_t i;
+
+	*copied = 0;
+	*chunks = 0;
+	for (i = 0; i < g->nr_members && i < DM_REPLICA_MAX_MEMBERS; i++) {
+		n = member_chunks(g, &m[i]);
+		*copied += m[i].copied_chunks < n ? m[i].copied_chunks : n;
+		*chunks += n;
+	}
+}
+
+static bool is_clone(const struct dm_replica_group *g)
+{
+	return g->sync_type == DM_REPLICA_SYNC_CLONE;
+}
+
+/* A clone's percent: a number in JSON, with the chunks in text. */
+static void out_percent(const char *label, unsigned int pct, uint64_t copied, uint64_t chunks)
+{
+	char buf[80];
+
+	if (out_is_json()) {
+		out_u64("percent_copied", NULL, pct);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%u%% (%" PRIu64 " of %" PRIu64 " chunks)", pct, copied,
+		 chunks);
+	out_str("percent_copied", label, buf);
+}
+
 /* GROUP_GET for the list; *@gone when the group was deleted since GROUP_LIST. */
-static int group_list_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g, bool *gone)
+static int group_list_get(struct ctx *ctx, uint32_t id, struct dm_replica_group *g,
+			  struct dm_replica_member *m, bool *gone)
 {
 	int r;
 
 	REQ_INIT(g);
 	g->group_id = id;
+	/* The members, for a clone group's percent copied. */
+	g->members_cap = DM_REPLICA_MAX_MEMBERS;
+	g->members = (uintptr_t)m;
 	r = ctl_try(ctx, DM_REPLICA_IOC_GROUP_GET, &g->hdr);
 	*gone = r && g->hdr.result == DM_REPLICA_RET_INVALID_PARAM;
 	return r && !*gone ? ctl_report(&g->hdr, -r, "group list") : 0;
 }
 
-static void group_list_row(const struct dm_replica_group *g)
+static void group_list_row(const struct dm_replica_group *g, const struct dm_replica_member *m)
 {
+	uint64_t copied, chunks;
+	char pct[8] = "-";
+
 	out_begin(NULL);
 	out_u64("id", NULL, g->group_id);
 	out_str("relationship_name", NULL, g->relationship_name);
@@ -43,16 +106,22 @@ static void group_list_row(const struct dm_replica_group *g)
 	out_u64("members", NULL, g->nr_members);
 	out_u64("group_chunks", NULL, g->group_chunks);
 	out_u64("barrier_hold_ns", NULL, g->barrier_hold_ns);
+	if (is_clone(g)) {
+		group_copied(g, m, &copied, &chunks);
+		out_u64("percent_copied", NULL, percent_of(copied, chunks));
+		snprintf(pct, sizeof(pct), "%u%%", percent_of(copied, chunks));
+	}
 	out_end();
 	if (!out_is_json())
-		printf("%-6u %-24s %-9s %-15s %7u %10" PRIu64 " %10.3f\n", g->group_id,
+		printf("%-6u %-24s %-9s %-15s %7u %10" PRIu64 " %10.3f %6s\n", g->group_id,
 		       g->relationship_name, value_name(&sync_types, g->sync_type),
 		       value_name(&copy_states, g->copy_state), g->nr_members,
-		       (uint64_t)g->group_chunks, g->barrier_hold_ns / 1e6);
+		       (uint64_t)g->group_chunks, g->barrier_hold_ns / 1e6, pct);
 }
 
 static int group_list_run(struct ctx *ctx, int argc, char **argv)
 {
+	struct dm_replica_member m[DM_REPLICA_MAX_MEMBERS];
 	struct dm_replica_group g;
 	uint32_t *ids, nr, i;
 	bool gone;
@@ -69,12 +138,12 @@ static int group_list_run(struct ctx *ctx, int argc, char **argv)
 	out_begin(NULL);
 	out_list("groups", NULL);
 	if (!out_is_json())
-		printf("%-6s %-24s %-9s %-15s %7s %10s %10s\n", "ID", "RELATIONSHIP", "SYNCTYPE",
-		       "COPYSTATE", "MEMBERS", "CHUNKS", "HOLD(ms)");
+		printf("%-6s %-24s %-9s %-15s %7s %10s %10s %6s\n", "ID", "RELATIONSHIP",
+		       "SYNCTYPE", "COPYSTATE", "MEMBERS", "CHUNKS", "HOLD(ms)", "COPIED");
 	for (i = 0; i < nr && !r; i++) {
-		r = group_list_get(ctx, ids[i], &g, &gone);
+		r = group_list_get(ctx, ids[i], &g, m, &gone);
 		if (!r && !gone)
-			group_list_row(&g);
+			group_list_row(&g, m);
 	}
 	out_list_end();
 	out_end();
@@ -97,12 +166,16 @@ static void member_print(const struct dm_replica_group *g, const struct dm_repli
 	out_u64("sectors", "Sectors", m->sectors);
 	out_value("copy_state", "CopyState", &copy_states, m->copy_state);
 	out_u64("copied_chunks", "CopiedChunks", m->copied_chunks);
+	if (is_clone(g))
+		out_percent("PercentCopied", percent_of(m->copied_chunks, member_chunks(g, m)),
+			    m->copied_chunks, member_chunks(g, m));
 	out_end();
 }
 
 /* Every field of a group, then its members. */
 static void group_print(const struct dm_replica_group *g, const struct dm_replica_member *m)
 {
+	uint64_t copied, chunks;
 	uint32_t i;
 
 	out_section(NULL, "group %u: %s", g->group_id, g->relationship_name);
@@ -115,11 +188,18 @@ static void group_print(const struct dm_replica_group *g, const struct dm_replic
 	out_value("consistency", "Consistency", &consistencies, g->consistency);
 	out_value("copy_state", "CopyState", &copy_states, g->copy_state);
 	out_str("broken_reason", "BrokenReason", g->broken_reason);
+	/* A restore that did not complete: the sources may be partly restored. */
+	out_bool("restore_incomplete", "RestoreIncomplete",
+		 g->flags & DM_REPLICA_GROUP_RESTORE_INCOMPLETE);
 	out_dev("pool", "Pool", &g->pool);
 	out_u64("chunk_sectors", "ChunkSectors", g->chunk_sectors);
 	out_u64("pool_used_chunks", "PoolUsedChunks", g->pool_used_chunks);
 	out_u64("pool_total_chunks", "PoolTotalChunks", g->pool_total_chunks);
 	out_u64("group_chunks", "GroupChunks", g->group_chunks);
+	if (is_clone(g)) {
+		group_copied(g, m, &copied, &chunks);
+		out_percent("PercentCopied", percent_of(copied, chunks), copied, chunks);
+	}
 	out_duration("barrier_hold_ns", "BarrierHold", g->barrier_hold_ns);
 	out_time("created_ns", "PointInTime", g->created_ns);
 	out_u64("job_id", "Job", g->job_id);

@@ -13,10 +13,12 @@
  * and its answer is printed: the module is the one that knows which
  * operations it carries out (today 19, 14 on snapshot groups, 15 on
  * snapshot and clone groups; the standard's others answer Not Supported,
- * other numbers Invalid Parameter).
+ * other numbers Invalid Parameter). Detach (8) takes the target devices
+ * of --targets.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "replicactl.h"
 
@@ -24,7 +26,12 @@ struct modify_args {
 	uint16_t operation;
 	bool given;		/* --operation was given: 0 is a number too */
 	bool force;
+	char *targets;		/* comma-separated, every --targets */
 };
+
+/* Detach's target devices, resolved, in order. */
+static struct dm_replica_dev detach_targets[DM_REPLICA_MAX_MEMBERS];
+static unsigned int nr_detach_targets;
 
 static struct modify_args modify_args;
 
@@ -43,6 +50,11 @@ static const struct opt_spec modify_opts[] = {
 		  "(14) work; the standard's others answer Not Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
+	{ .name = "targets", .arg = "DEV[,DEV...]",
+	  .help = "Detach (8) of a clone group: the block devices the clones are copied onto, "
+		  "one per member in order, each at least as large as its source. May be "
+		  "repeated.",
+	  .parse = opt_list, .offset = offsetof(struct modify_args, targets) },
 	{ .name = "force", .help = "Restore From Replica (15) even when a source device is open "
 				   "(not when it is mounted): what has it open reads the sources "
 				   "change under it.",
@@ -72,6 +84,10 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 	req.operation = op;
 	if (modify_args.force)
 		req.flags = DM_REPLICA_MODIFY_FORCE;
+	if (nr_detach_targets) {
+		req.targets = (uintptr_t)detach_targets;
+		req.nr_targets = nr_detach_targets;
+	}
 	r = ctl_try(ctx, DM_REPLICA_IOC_MODIFY_SYNC, &req.hdr);
 	/* Without an answer in the header, there is nothing but the errno to tell. */
 	if (r && req.hdr.result == DM_REPLICA_RET_OK)
@@ -85,10 +101,11 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 }
 
 /*
- * Resync Replica, Restore From Replica: the group's replica devices that
- * exist are removed, the request sent (its job waited for), and those
- * devices made again (over the new point in time, or over the old one if
- * the module refused).
+ * Resync Replica, Restore From Replica, Detach: the group's replica
+ * devices that exist are removed, the request sent (its job waited for),
+ * and those devices made again (over the new point in time, or over the
+ * old one if the module refused), unless a Detach ended: the group is
+ * gone then.
  */
 static int modify_without_replicas(struct ctx *ctx, uint32_t id, uint16_t op)
 {
@@ -104,6 +121,9 @@ static int modify_without_replicas(struct ctx *ctx, uint32_t id, uint16_t op)
 	if (r)
 		return r;
 	r = modify_other(ctx, id, op);
+	/* A Detach that ended returned the group to the pool: no replicas to make. */
+	if (op == DM_REPLICA_OP_DETACH && !r)
+		return 0;
 	for (n = 1; n <= g.nr_members && n <= DM_REPLICA_MAX_MEMBERS; n++)
 		if (removed[n - 1] && replica_create(g.relationship_name, &g, &m[n - 1], n))
 			r2 = DM_REPLICA_RET_FAILED;
@@ -150,8 +170,29 @@ static int modify_run(struct ctx *ctx, int argc, char **argv)
 		err("modify-sync: --force applies to Restore From Replica (15) only");
 		return EXIT_USAGE;
 	}
+	if (modify_args.targets && modify_args.operation != DM_REPLICA_OP_DETACH) {
+		err("modify-sync: --targets applies to Detach (8) only");
+		return EXIT_USAGE;
+	}
+	if (modify_args.targets) {
+		char *p, *save = NULL, what[32];
+
+		for (p = strtok_r(modify_args.targets, ",", &save); p;
+		     p = strtok_r(NULL, ",", &save)) {
+			if (nr_detach_targets == DM_REPLICA_MAX_MEMBERS) {
+				err("modify-sync: --targets: more than %u devices",
+				    DM_REPLICA_MAX_MEMBERS);
+				return EXIT_USAGE;
+			}
+			snprintf(what, sizeof(what), "targets[%u]", nr_detach_targets);
+			if (dev_number(what, p, &detach_targets[nr_detach_targets]))
+				return DM_REPLICA_RET_INVALID_PARAM;
+			nr_detach_targets++;
+		}
+	}
 	if (modify_args.operation == DM_REPLICA_OP_RESYNC_REPLICA ||
-	    modify_args.operation == DM_REPLICA_OP_RESTORE_FROM_REPLICA)
+	    modify_args.operation == DM_REPLICA_OP_RESTORE_FROM_REPLICA ||
+	    modify_args.operation == DM_REPLICA_OP_DETACH)
 		return modify_without_replicas(ctx, (uint32_t)v, modify_args.operation);
 	return modify_other(ctx, (uint32_t)v, modify_args.operation);
 }
@@ -164,8 +205,9 @@ const struct cmd cmd_modify_sync = {
 		   "Replica (14) takes a new point in time for a snapshot group, Restore From "
 		   "Replica (15) copies a snapshot or clone group back onto its sources (as a "
 		   "job, waited for), their replica devices removed before and made again "
-		   "after; any other operation is sent as it is and the module's answer printed "
-		   "(today they answer Not Supported).",
+		   "after; Detach (8) copies a Synchronized clone group onto the devices of "
+		   "--targets and returns it to the pool; any other operation is sent as it is "
+		   "and the module's answer printed (today they answer Not Supported).",
 	.opts = modify_opts,
 	.nr_opts = ARRAY_SIZE(modify_opts),
 	.args = &modify_args,

@@ -22,8 +22,12 @@
 
 #include "replicactl.h"
 
-/* How long one JOB_WAIT may block: the refresh period of the progress bar. */
-#define JOB_POLL_MS	200
+/*
+ * How long one JOB_WAIT may block: the refresh period of the progress bar.
+ * JOB_WAIT rather than JOB_GET at this period, so that the end of the job
+ * is seen at once.
+ */
+#define JOB_POLL_MS	500
 
 void req_init(struct dm_replica_hdr *hdr, size_t size)
 {
@@ -171,25 +175,73 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-/* The bar is for a person watching: only when both outputs are a terminal. */
-static bool progress_wanted(void)
+/*
+ * The progress bar of a job being waited for: for a person watching, so
+ * only when standard error is a terminal (standard output may be JSON
+ * going to a file: the bar never touches it). Elsewhere nothing is
+ * printed while the job runs, as a log or a script wants; "job show"
+ * gives the PercentComplete whenever it is asked.
+ */
+struct progress {
+	bool on;		/* standard error is a terminal */
+	bool shown;		/* a line was drawn, to be ended */
+	long long t0;		/* when the bar first saw the job, ms */
+	unsigned int p0;	/* its PercentComplete then */
+};
+
+static void progress_init(struct progress *p)
 {
-	return isatty(STDOUT_FILENO) && isatty(STDERR_FILENO);
+	*p = (struct progress){ .on = isatty(STDERR_FILENO) };
 }
 
-static void progress_show(const struct dm_replica_job *j)
+/* A duration as m:ss, or h:mm:ss from an hour on. */
+static const char *fmt_clock(long long ms, char *buf, size_t size)
+{
+	long long s = ms / 1000;
+
+	if (s >= 3600)
+		snprintf(buf, size, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, size, "%lld:%02lld", s / 60, s % 60);
+	return buf;
+}
+
+/*
+ * One line, redrawn in place: the bar, PercentComplete, JobState, the
+ * job's ElapsedTime and, once the percent has moved under our eyes, the
+ * time left at the pace seen since (not since the job started: a copy
+ * resumed after a restart starts from where it was).
+ */
+static void progress_show(struct progress *p, const struct dm_replica_job *j)
 {
 	unsigned int i, pct = j->percent_complete > 100 ? 100 : j->percent_complete;
+	long long now = now_ms();
+	char elapsed[24], left[24];
 
+	if (!p->on)
+		return;
+	if (!p->shown) {
+		p->t0 = now;
+		p->p0 = pct;
+	}
+	p->shown = true;
 	fprintf(stderr, "\rjob %" PRIu64 " [", (uint64_t)j->job_id);
 	for (i = 0; i < 25; i++)
 		fputc(i < pct / 4 ? '#' : ' ', stderr);
-	fprintf(stderr, "] %3u%% %-14s", pct, value_name(&job_states, j->job_state));
+	fprintf(stderr, "] %3u%% %s %s", pct, value_name(&job_states, j->job_state),
+		fmt_clock((long long)(j->elapsed_ns / 1000000), elapsed, sizeof(elapsed)));
+	if (j->job_state < DM_REPLICA_JOB_COMPLETED && pct > p->p0 && pct < 100 &&
+	    now - p->t0 >= 1000)
+		fprintf(stderr, ", %s left",
+			fmt_clock((now - p->t0) * (100 - pct) / (pct - p->p0), left,
+				  sizeof(left)));
+	/* Clear what a longer line before left. */
+	fputs("\033[K", stderr);
 }
 
-static void progress_end(bool shown)
+static void progress_end(const struct progress *p)
 {
-	if (shown)
+	if (p->shown)
 		fputc('\n', stderr);
 }
 
@@ -223,19 +275,17 @@ static int job_wait_once(struct ctx *ctx, uint64_t id, unsigned int ms,
 int job_wait(struct ctx *ctx, uint64_t id, long long timeout_ms, struct dm_replica_job *j)
 {
 	long long left, deadline = now_ms() + timeout_ms;
-	bool bar = progress_wanted(), shown = false;
+	struct progress bar;
 	int r;
 
+	progress_init(&bar);
 	for (;;) {
 		left = timeout_ms == WAIT_FOREVER ? JOB_POLL_MS : deadline - now_ms();
 		left = left < 0 ? 0 : left > JOB_POLL_MS ? JOB_POLL_MS : left;
 		r = job_wait_once(ctx, id, (unsigned int)left, j);
 		if (r)
 			break;
-		if (bar) {
-			progress_show(j);
-			shown = true;
-		}
+		progress_show(&bar, j);
 		if (j->job_state >= DM_REPLICA_JOB_COMPLETED)
 			break;
 		if (timeout_ms != WAIT_FOREVER && now_ms() >= deadline) {
@@ -243,7 +293,7 @@ int job_wait(struct ctx *ctx, uint64_t id, long long timeout_ms, struct dm_repli
 			break;
 		}
 	}
-	progress_end(shown);
+	progress_end(&bar);
 	return r;
 }
 
@@ -279,6 +329,10 @@ void job_print(const struct dm_replica_job *j)
 	out_str("error_description", "ErrorDescription", j->error_description);
 	out_u64("group_id", "Group", j->group_id);
 	out_value("operation", "Operation", &job_operations, j->operation);
+	/* ModifyReplicaSynchronization: which operation (ABI 1.2; 0 before). */
+	if (j->operation == DM_REPLICA_CMD_MODIFY_SYNC && j->sync_operation)
+		out_value("sync_operation", "SyncOperation", &sync_operations,
+			  j->sync_operation);
 	out_time("time_submitted_ns", "TimeSubmitted", j->time_submitted_ns);
 	out_time("start_time_ns", "StartTime", j->start_time_ns);
 	out_duration("elapsed_ns", "ElapsedTime", j->elapsed_ns);

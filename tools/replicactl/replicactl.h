@@ -66,7 +66,7 @@ struct value_table {
 };
 
 extern const struct value_table sync_types, modes, consistencies, copy_states,
-	job_states, job_operations, sync_operations, return_values;
+	copy_priorities, job_states, job_operations, sync_operations, return_values;
 
 const char *value_name(const struct value_table *t, unsigned int v);
 int parse_value(const struct value_table *t, const char *s, unsigned int *v);

@@ -52,6 +52,15 @@ static const struct value_name copy_states_v[] = {
 
 const struct value_table copy_states = TABLE("CopyState", copy_states_v);
 
+/* CopyPriority of the standard, which the copy_priority setting of a clone takes. */
+static const struct value_name copy_priorities_v[] = {
+	{ DM_REPLICA_COPY_PRIORITY_LOW, "Low", "low" },
+	{ DM_REPLICA_COPY_PRIORITY_SAME, "Same", "same" },
+	{ DM_REPLICA_COPY_PRIORITY_HIGH, "High", "high" },
+};
+
+const struct value_table copy_priorities = TABLE("CopyPriority", copy_priorities_v);
+
 static const struct value_name job_states_v[] = {
 	{ DM_REPLICA_JOB_NEW, "New", NULL },
 	{ DM_REPLICA_JOB_STARTING, "Starting", NULL },

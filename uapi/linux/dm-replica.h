@@ -134,6 +134,14 @@ struct dm_replica_hdr {
 #define DM_REPLICA_COPY_MIXED		14
 #define DM_REPLICA_COPY_NOT_APPLICABLE	15
 
+/*
+ * CopyPriority, the ReplicationSettingData key copy_priority of a clone:
+ * how its background copy yields to application I/O.
+ */
+#define DM_REPLICA_COPY_PRIORITY_LOW	1
+#define DM_REPLICA_COPY_PRIORITY_SAME	2
+#define DM_REPLICA_COPY_PRIORITY_HIGH	3
+
 /* JobState of a job (CIM_ConcreteJob). */
 #define DM_REPLICA_JOB_NEW		2
 #define DM_REPLICA_JOB_STARTING		3
@@ -412,6 +420,8 @@ struct dm_replica_member {
  * @target_group:	out: TargetGroup name.
  * @broken_reason:	out: why the group is Broken, NUL-terminated; empty
  *			otherwise.
+ * @flags:		out: DM_REPLICA_GROUP_* (ABI 1.2; was reserved).
+ * @pad2:		in: must be zero.
  * @reserved:		in: must be zero.
  */
 struct dm_replica_group {
@@ -436,8 +446,18 @@ struct dm_replica_group {
 	char source_group_name[DM_REPLICA_NAME_LEN];
 	char target_group[DM_REPLICA_NAME_LEN];
 	char broken_reason[DM_REPLICA_MESSAGE_LEN];
-	__u64 reserved[4];
+	__u32 flags;
+	__u32 pad2;
+	__u64 reserved[3];
 };
+
+/*
+ * dm_replica_group.flags. RESTORE_INCOMPLETE: a Restore From Replica of
+ * the group started and did not complete (it runs now, or it was
+ * cancelled, failed or cut off by a restart): the sources may be partly
+ * restored until a restore completes.
+ */
+#define DM_REPLICA_GROUP_RESTORE_INCOMPLETE	0x00000001
 
 /**
  * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
@@ -467,11 +487,21 @@ struct dm_replica_group_list {
  *		Restore From Replica (15) copies a snapshot or clone group's
  *		replicas back onto their sources, as a job (@hdr.result
  *		4096), refused with In Use (6) while a source is open unless
- *		@flags has DM_REPLICA_MODIFY_FORCE. The standard's others (2
+ *		@flags has DM_REPLICA_MODIFY_FORCE; Detach (8) copies a
+ *		Synchronized clone group onto the devices at @targets, as a
+ *		job, and returns it to the pool. The standard's others (2
  *		to 25) answer Not Supported (1), naming the operation; any
  *		other number Invalid Parameter (5).
  * @flags:	in: DM_REPLICA_MODIFY_* (was padding, zero: no flag).
  * @job_id:	out: the job of this call, refused or not.
+ * @targets:	in: Detach (8) of a clone group: a user pointer to
+ *		@nr_targets struct dm_replica_dev, one block device per
+ *		member, in order, each at least as large as its source, that
+ *		the clones are copied onto; then the group is returned to the
+ *		pool. 0 for every other operation. (ABI 1.2; was reserved.)
+ * @nr_targets:	in: the number of entries at @targets: the group's
+ *		number of members; 0 for every other operation.
+ * @pad2:	in: must be zero.
  * @reserved:	in: must be zero.
  */
 struct dm_replica_modify_sync {
@@ -480,7 +510,10 @@ struct dm_replica_modify_sync {
 	__u16 operation;
 	__u16 flags;
 	__u64 job_id;
-	__u64 reserved[4];
+	__u64 targets;
+	__u32 nr_targets;
+	__u32 pad2;
+	__u64 reserved[2];
 };
 
 /*
