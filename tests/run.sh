@@ -92,10 +92,13 @@ boot() {
 	vm "$1" "$3" "$6" "$build/$1/vm"
 }
 
-# crash NAME IMAGE: the two boots of the power-cut test, on the same disks.
-# Prints "passed failed" for its two steps.
+# crash NAME IMAGE: the two boots of the power-cut test, on the same disks,
+# of 96 MiB: its clone scenario lies past the first 64 MiB. Prints "passed
+# failed" for its two steps.
 crash() {
 	local dir=$build/$1/crash p=0 f=0 rc=0
+	local DMR_VM_DISK_SIZE=${DMR_VM_DISK_SIZE:-96M}
+	export DMR_VM_DISK_SIZE
 	rm -rf "$dir" && mkdir -p "$dir"
 	DMR_VM_KEEP_DISKS=1 DMR_VM_KILL_ON="CUT POWER NOW" vm "$1" "$2" crash1 "$dir" || rc=$?
 	mv "$dir/console.log" "$dir/console-1.log"

@@ -444,3 +444,113 @@ in_ioctl() {
 	[ "$_nr" = 16 ] || return 1
 	[ "$(readlink "/proc/$1/fd/$((_fd))")" = "$2" ]
 }
+
+# Clone groups (SyncType 8).
+
+# clone_create REL POOL SOURCE...: a clone group, returned once its point
+# in time is taken (WaitForCopyState Unsynchronized) while its background
+# copy runs on in its job; sets GROUP_ID and CLONE_JOB. Extra options
+# (--replication-setting-data copy_rate=N) go in $GROUP_OPTS.
+clone_create() {
+	_rel=$1 _pool=$2
+	shift 2
+	_srcs=$(echo "$@" | tr ' ' ',')
+	# shellcheck disable=SC2086
+	_out=$(replicactl --json create-group-replica --sync-type clone \
+		--relationship-name "$_rel" --target-pool "/dev/mapper/$_pool" \
+		--source-elements "$_srcs" --wait-for-copy-state unsynchronized $GROUP_OPTS) || {
+		echo "create-group-replica failed: $_out"
+		return 1
+	}
+	GROUP_ID=$(echo "$_out" | json_get group_id)
+	CLONE_JOB=$(echo "$_out" | json_get job_id)
+	[ -n "$GROUP_ID" ] && [ -n "$CLONE_JOB" ] && [ "$CLONE_JOB" != 0 ]
+}
+
+# job_field JOB KEY: a field of replicactl job show --json.
+job_field() {
+	replicactl --json job show "$1" | json_get "$2"
+}
+
+# clone_progress ID: "COPIED TOTAL" for group ID: the chunks of its
+# members held in the pool, and all their chunks (a member has
+# ceil(sectors / chunk_sectors) of them), from one group show.
+clone_progress() {
+	replicactl --json group show "$1" | awk '
+	function get(s, k,   i) {
+		i = index(s, "\"" k "\": ")
+		if (!i)
+			return -1
+		s = substr(s, i + length(k) + 4)
+		match(s, /^[0-9]+/)
+		return RLENGTH > 0 ? substr(s, 1, RLENGTH) + 0 : -1
+	}
+	{
+		m = "{\"n\": "
+		s = $0
+		i = index(s, m)
+		if (!i)
+			exit 1
+		cs = get(substr(s, 1, i), "chunk_sectors")
+		if (cs <= 0)
+			exit 1
+		s = substr(s, i + length(m))
+		while (s != "") {
+			i = index(s, m)
+			one = i ? substr(s, 1, i) : s
+			s = i ? substr(s, i + length(m)) : ""
+			c = get(one, "copied_chunks")
+			n = get(one, "sectors")
+			if (c < 0 || n < 0)
+				exit 1
+			copied += c
+			total += int((n + cs - 1) / cs)
+		}
+		print copied, total
+		ok = 1
+		exit
+	}
+	END { exit !ok }'
+}
+
+# clone_percent ID: the copied fraction of group ID, in whole percent
+# (rounded down).
+clone_percent() {
+	clone_progress "$1" | awk '$2 > 0 { print int($1 * 100 / $2); ok = 1 } END { exit !ok }'
+}
+
+# member_states ID: the CopyState of each member of group ID, in order.
+member_states() {
+	replicactl --json group show "$1" | awk '{
+		m = "{\"n\": "
+		k = "\"copy_state\": "
+		s = $0
+		out = ""
+		while ((i = index(s, m))) {
+			s = substr(s, i + length(m))
+			j = index(s, k)
+			if (!j)
+				exit 1
+			t = substr(s, j + length(k))
+			match(t, /^[0-9]+/)
+			out = out (out == "" ? "" : " ") substr(t, 1, RLENGTH)
+		}
+		print out
+	}'
+}
+
+# wait_copied ID LO HI SECONDS: poll until the copied fraction of group ID
+# is LO to HI percent; fails when it is past HI when first seen in time,
+# or SECONDS pass. Leaves the last fraction in COPIED_PCT.
+wait_copied() {
+	_end=$(($(date +%s) + $4))
+	while :; do
+		COPIED_PCT=$(clone_percent "$1") || { echo "group $1: no copied fraction"; return 1; }
+		[ "$COPIED_PCT" -gt "$3" ] &&
+			{ echo "group $1: $COPIED_PCT% copied, past $3% before it was seen"; return 1; }
+		[ "$COPIED_PCT" -ge "$2" ] && return 0
+		[ "$(date +%s)" -ge "$_end" ] &&
+			{ echo "group $1: $COPIED_PCT% copied after $4 s, not $2%"; return 1; }
+		sleep 0.1
+	done
+}

@@ -49,6 +49,19 @@
 #    drop that copy and say so, keep the other, and serve the replica its
 #    point in time from the source.
 #
+#  - "clone": a clone group (SyncType 8) of two 4 MiB sources on a pool of
+#    its own, past the first 64 MiB of the disks (tests/run.sh gives the
+#    power-cut boots larger disks), with a slow copy_rate. Its sources get
+#    known writes after the point in time and a writer that runs into the
+#    power cut, which comes when the background copy is between 30% and
+#    60%. In phase 2, once its pool is loaded and before its sources are,
+#    the pool holds at least the chunks counted as copied before the cut
+#    (a copy counts once committed), and the job of the resumed copy
+#    starts from them, not 0; with the sources back the copy reaches
+#    Synchronized and the clones equal the checksums taken at the point in
+#    time; the sources keep the known writes. A failure
+#    in phase 1 is noted on disk and reported in phase 2, as for "many".
+#
 # Phase 1 ends with the power cut: it prints its checks as they go and the
 # marker only when they all passed. Phase 2 prints KTAP.
 cd "$(dirname "$0")" || exit 1
@@ -195,6 +208,77 @@ ms_last() {
 		seek=$((ms_note_off / 512)) count=4 conv=sync,fsync
 }
 
+# The "clone" scenario: its sources (disk A) and pool (disk B) past the
+# first 64 MiB, its notes after them.
+CL_S1=/dev/mapper/cl-s1 CL_S2=/dev/mapper/cl-s2
+cl_note_off=$((72 * 1048576))
+cl_slices() {
+	dm_create cl-s1-d "0 8192 linear $DISK_A $((64 * 2048))" &&
+		dm_create cl-s2-d "0 8192 linear $DISK_A $((68 * 2048))" &&
+		dm_create cl-pool-d "0 $((32 * 2048)) linear $DISK_B $((64 * 2048))"
+}
+
+# cl_fail REASON: note the first failure of the "clone" scenario.
+cl_fail() {
+	echo "FAIL: clone: $1"
+	[ -f /tmp/cl-fail ] || echo "$1" >/tmp/cl-fail
+}
+
+# cl_phase1: the clone group, known writes to its sources after its point
+# in time and a writer left running on a third region of source 1 (the
+# clones' 128 chunks: 16 copies for those writes, the rest copied at
+# 128 KiB/s, a minute); the notes are written once the copy is
+# between 30% and 60%, just before the power cut. Its checks do not count
+# for phase 1 (cl_fail notes them).
+cl_phase1() {
+	_f0=$_failed
+	rm -f /tmp/cl-fail /tmp/cl-note
+	if [ "$(sectors "$DISK_A")" -lt $((80 * 2048)) ] ||
+	   [ "$(sectors "$DISK_B")" -lt $((96 * 2048)) ]; then
+		cl_fail "the disks are smaller than 96 MiB"
+	else
+		check "clone: slices" cl_slices
+		check "clone: pool" pool_create cl-pool /dev/mapper/cl-pool-d 128 8
+		check "clone: source 1" source_create cl-s1 /dev/mapper/cl-s1-d
+		check "clone: source 2" source_create cl-s2 /dev/mapper/cl-s2-d
+		check "clone: fill source 1" dmr_io write $CL_S1 0 4m 101
+		check "clone: fill source 2" dmr_io write $CL_S2 0 4m 102
+	fi
+	if [ "$_failed" = "$_f0" ] && [ ! -f /tmp/cl-fail ]; then
+		_sum1=$(dev_md5 $CL_S1)
+		_sum2=$(dev_md5 $CL_S2)
+		GROUP_OPTS="--replication-setting-data copy_rate=128"
+		check_do "clone: the clone group" clone_create clc cl-pool $CL_S1 $CL_S2
+		GROUP_OPTS=
+	fi
+	if [ "$_failed" = "$_f0" ] && [ ! -f /tmp/cl-fail ]; then
+		check "clone: write 256 KiB at 1 MiB of source 1" dmr_io write $CL_S1 1m 256k 103
+		check "clone: write 256 KiB at 2 MiB of source 2" dmr_io write $CL_S2 2m 256k 104
+		check "clone: a view of [3 MiB, 3.5 MiB) of source 1" \
+			dm_create cl-a1 "0 1024 linear $CL_S1 6144"
+		# The writer runs into the power cut; fd 6 keeps its pipe.
+		mkfifo /tmp/cl-w
+		dmr_io writer /dev/mapper/cl-a1 4k >/tmp/cl-w 2>&1 &
+		exec 6</tmp/cl-w
+		# shellcheck disable=SC3045 # busybox sh, the VM's shell, has read -t
+		read -r -t 120 _l <&6
+		check_eq "clone: the writer went over its region once" "${_l:-}" "done 0"
+		check_do "clone: the copy reaches 30% to 60%" wait_copied "$GROUP_ID" 30 60 300
+		# shellcheck disable=SC2046 # copied and total
+		set -- $(clone_progress "$GROUP_ID")
+		echo "clone: $COPIED_PCT% copied, $1 of $2 chunks, before the power cut"
+		check_eq "clone: still Unsynchronized" "$(group_field "$GROUP_ID" copy_state)" 3
+		echo "clone $GROUP_ID $_sum1 $_sum2 $1 $2" >>/tmp/cl-note
+	fi
+	[ "$_failed" = "$_f0" ] ||
+		cl_fail "$((_failed - _f0)) checks failed in the first boot (see its log)"
+	_failed=$_f0
+	[ -f /tmp/cl-fail ] && echo "fail $(cat /tmp/cl-fail)" >>/tmp/cl-note
+	echo end >>/tmp/cl-note
+	check "clone: keep the notes" dd if=/tmp/cl-note of="$NOTE_DISK" bs=512 \
+		seek=$((cl_note_off / 512)) count=4 conv=sync,fsync
+}
+
 phase1() {
 	check "pool" pool_create dmr-pool "$DISK_C" 128
 	check "source 1" source_create crash-s1 "$DISK_A" 32768
@@ -234,6 +318,7 @@ phase1() {
 	check_eq "writers through their first pass" "$l1 $l2" "done 0 done 0"
 	[ "$_failed" = 0 ] || return 1
 	ms_last || return 1
+	cl_phase1 || return 1
 	# Still writing hard: cut here. The writers never stop by themselves;
 	# the host cuts the power while they run.
 	echo "CUT POWER NOW"
@@ -482,15 +567,86 @@ restart_many_snapshots() {
 	finish
 }
 
+# The "clone" scenario after the power cut: the copy resumes from what
+# the pool kept, and ends with the clones equal to their checksums.
+restart_clone_copy() {
+	dd if="$NOTE_DISK" bs=512 skip=$((cl_note_off / 512)) count=4 2>/dev/null |
+		tr -d '\000' >/tmp/cl-note
+	check "the notes survived" grep -qx end /tmp/cl-note
+	reason=$(sed -n 's/^fail //p' /tmp/cl-note)
+	[ -z "$reason" ] || fail "the first boot: $reason"
+	read -r w gid sum1 sum2 before total </tmp/cl-note
+	check_eq "the first boot made the clone group" "$w" clone
+	end_if_failed
+	check "clone: slices again" cl_slices
+	check "clone: open the pool again" dm_create cl-pool \
+		"0 $(sectors /dev/mapper/cl-pool-d) replica-pool /dev/mapper/cl-pool-d"
+	end_if_failed
+	check_eq "the clone group is back" "$(group_field "$gid" relationship_name)" clc
+	check_eq "a clone group" "$(group_field "$gid" sync_type)" 8
+	check_eq "Unsynchronized" "$(group_field "$gid" copy_state)" 3
+	# Without its sources the copy cannot go on: this is what the pool kept.
+	# shellcheck disable=SC2046 # copied and total
+	set -- $(clone_progress "$gid")
+	kept=${1:-0}
+	check_eq "with its chunks" "${2:-}" "$total"
+	# A copy is counted once its owner entry is committed: what was read
+	# before the power cut is durable.
+	echo "clone: $before of $total chunks copied before the power cut, $kept kept"
+	check "the copy did not restart from 0: the pool kept $kept chunks" test "$kept" -gt 0
+	check "it kept every chunk counted before the power cut ($before)" \
+		test "$kept" -ge "${before:-0}"
+	job=$(group_field "$gid" job_id)
+	check "a job for the resumed copy" test "${job:-0}" -gt 0
+	# Its thread reports what it finds held as it starts.
+	end=$(($(date +%s) + 10))
+	while jpct=$(job_field "$job" percent_complete) && [ "${jpct:-0}" = 0 ] &&
+	      [ "$(date +%s)" -lt "$end" ]; do
+		sleep 0.1
+	done
+	echo "clone: job $job of the resumed copy at $jpct%"
+	check "the job of the resumed copy starts above 0%" test "${jpct:-0}" -gt 0
+	want=$((kept * 100 / total))
+	[ "$want" -lt 100 ] || want=99
+	check_eq "from what the pool kept" "$jpct" "$want"
+	check_eq "its job runs" "$(job_field "$job" job_state)" 4
+
+	check "clone: source 1 again" source_create cl-s1 /dev/mapper/cl-s1-d
+	check "clone: source 2 again" source_create cl-s2 /dev/mapper/cl-s2-d
+	check "the resumed copy ends" replicactl job wait --timeout 300 "$job"
+	check_eq "its job Completed" "$(job_field "$job" job_state)" 7
+	check_eq "at 100%" "$(job_field "$job" percent_complete)" 100
+	check_eq "Synchronized" "$(group_field "$gid" copy_state)" 4
+	check_eq "every member Synchronized" "$(member_states "$gid")" "4 4"
+	check_eq "every chunk is in the pool" "$(clone_progress "$gid")" "$total $total"
+	pool=$(cat "$(sysblk /dev/mapper/cl-pool)/dev")
+	check "clone 1" dm_create clc_1 "0 8192 replica $pool $gid 1"
+	check "clone 2" dm_create clc_2 "0 8192 replica $pool $gid 2"
+	check_eq "clone 1 is the point in time" "$(dev_md5 /dev/mapper/clc_1)" "$sum1"
+	check_eq "clone 2 is the point in time" "$(dev_md5 /dev/mapper/clc_2)" "$sum2"
+	check "source 1 keeps its write" dmr_io verify $CL_S1 1m 256k 103
+	check "source 2 keeps its write" dmr_io verify $CL_S2 2m 256k 104
+	check "source 1 keeps its fill around" sh -c \
+		"dmr_io verify $CL_S1 0 1m 101 && dmr_io verify $CL_S1 1280k 1792k 101 &&
+		 dmr_io verify $CL_S1 3584k 512k 101"
+	check "source 2 keeps its fill around" sh -c \
+		"dmr_io verify $CL_S2 0 2m 102 && dmr_io verify $CL_S2 2304k 1792k 102"
+	check "remove the clones" dmsetup remove clc_1 clc_2
+	check "delete the clone group" replicactl group delete "$gid"
+	check_eq "the pool is empty" "$(pool_used cl-pool)" 0
+	dm_cleanup cl-s1 cl-s2 cl-pool cl-s1-d cl-s2-d cl-pool-d
+	finish
+}
+
 if [ "$phase" = 1 ]; then
 	phase1 2>&1
 	exit 1
 fi
 echo "KTAP version 1"
-echo "1..5"
+echo "1..6"
 i=0
 for t in restart_dropped_copy restart_pool_first restart_source_first restart_broken \
-	restart_many_snapshots; do
+	restart_many_snapshots restart_clone_copy; do
 	i=$((i + 1))
 	out=$($t 2>&1)
 	rc=$?
