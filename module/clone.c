@@ -263,6 +263,22 @@ static int dmr_clone_run(struct dmr_clone *c, unsigned int *failed)
 	}
 }
 
+/* Wait until no copy of any member is in flight. -EINTR when stopped. */
+static int dmr_clone_drain(struct dmr_clone *c)
+{
+	unsigned int i, busy;
+
+	for (i = 0; i < c->n; i++) {
+		while ((busy = dmr_snap_copies_in_flight(c->snaps[i]))) {
+			if (kthread_should_stop())
+				return -EINTR;
+			dmr_snap_wait_copies(c->snaps[i], busy, 0,
+					     msecs_to_jiffies(DMR_CLONE_REPORT_MS));
+		}
+	}
+	return 0;
+}
+
 static int dmr_clone_thread(void *data)
 {
 	struct dmr_clone *c = data;
@@ -273,6 +289,12 @@ static int dmr_clone_thread(void *data)
 	c->next_copy_ns = ktime_get_ns();
 	c->next_report = jiffies;
 	r = dmr_clone_run(c, &failed);
+	/*
+	 * A copy that ends for a cancel or a failure says so only once the
+	 * copies it started have ended: nothing is copied after its job ends.
+	 */
+	if (r != -EINTR)
+		r = dmr_clone_drain(c) ?: r;
 	if (r != -EINTR) {
 		dmr_clone_report(c, true);
 		c->ops->ended(c->ctx, r, failed);
