@@ -26,7 +26,9 @@ top=$(cd "$here/.." && pwd)
 . "$here/vm/lib.sh"
 
 build=$top/build
-vm_timeout=${DMR_VM_TIMEOUT:-1200}
+# The longest boot, the KUnit kernel's (KASAN, lockdep) through every
+# selftest, takes some 27 minutes here: a hang is told from that.
+vm_timeout=${DMR_VM_TIMEOUT:-2400}
 
 make -s -C "$top/tools/replicactl"
 make -s -C "$here/selftests"
