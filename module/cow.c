@@ -119,6 +119,18 @@ struct dmr_snap {
 	bool independent;
 	atomic_t nr_pending;		/* private copies in flight */
 	atomic_t nr_filling;		/* of them, fills whose data is not written yet */
+	atomic64_t nr_fills;		/* chunks a fill started to copy */
+	/*
+	 * Change tracking (dmr_snap_track()): one bit per chunk written at
+	 * the source (DMR_SIDE_SOURCE) and at the replica (DMR_SIDE_REPLICA)
+	 * since the point in time; NULL when not tracked. Bits are set in
+	 * the map paths and read under cow->lock; the pointers are set
+	 * before the snapshot is started or loaded, and freed with it.
+	 * @changed_all: what changed is not known (a snapshot loaded, whose
+	 * writes before were not seen): every chunk counts as changed.
+	 */
+	unsigned long *changed[DMR_NR_SIDES];
+	bool changed_all;
 	struct dmr_cow_id id;
 	const struct dmr_cow_owner_ops *ops;
 	void *ctx;
@@ -159,6 +171,7 @@ struct dmr_cow {
 	struct bio_list deferred_rep;
 	struct bio_list broken_wait;
 	u32 max_epoch;
+	unsigned int nr_tracked;	/* snapshots in @snaps with change tracking */
 	char reason[DMR_REASON_LEN];
 	/*
 	 * The source's writes come through the cow (set with the origin,
@@ -605,6 +618,27 @@ static void dmr_cow_note_io(struct dmr_cow *cow)
 		WRITE_ONCE(cow->last_io, now);
 }
 
+/*
+ * Note a source write in the change tracking of the source's tracked
+ * snapshots, whatever the cow decides for it: a broken cow still passes
+ * writes to a source whose clones are independent. cow->lock held.
+ */
+static void __dmr_cow_track(struct dmr_cow *cow, struct bio *bio)
+{
+	struct dmr_snap *s;
+	u64 c, last;
+
+	if (!cow->nr_tracked || !bio_sectors(bio))
+		return;
+	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
+	last = min(dmr_chunk(cow, bio_end_sector(bio) - 1), cow->nr_chunks - 1);
+	if (c > last)
+		return;
+	list_for_each_entry(s, &cow->snaps, list)
+		if (s->changed[DMR_SIDE_SOURCE])
+			bitmap_set(s->changed[DMR_SIDE_SOURCE], c, last - c + 1);
+}
+
 int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
 {
 	enum dmr_verdict v;
@@ -613,6 +647,7 @@ int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
 
 	dmr_cow_note_io(cow);
 	spin_lock_irqsave(&cow->lock, flags);
+	__dmr_cow_track(cow, bio);
 	v = __dmr_cow_source(cow, bio, &need);
 	if (v == DMR_NEED)
 		bio_list_add(&cow->deferred_src, bio);
@@ -630,7 +665,7 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 	struct dmr_cow *cow = snap->cow;
 	enum dmr_verdict v;
 	unsigned long flags;
-	u64 need;
+	u64 need, c;
 
 	io->tracked = false;
 	io->pinned = false;
@@ -651,8 +686,11 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 		return DM_MAPIO_REMAPPED;
 	}
 
+	c = dmr_chunk(cow, bio->bi_iter.bi_sector);	/* before a remap */
 	spin_lock_irqsave(&cow->lock, flags);
 	v = __dmr_snap_replica(snap, bio, io, &need);
+	if (v != DMR_KILL && op_is_write(bio_op(bio)) && snap->changed[DMR_SIDE_REPLICA])
+		__set_bit(c, snap->changed[DMR_SIDE_REPLICA]);
 	if (v == DMR_NEED)
 		bio_list_add(&cow->deferred_rep, bio);
 	spin_unlock_irqrestore(&cow->lock, flags);
@@ -707,7 +745,8 @@ static void dmr_pending_free(struct dmr_pending *p)
 	spin_lock_irqsave(&cow->lock, flags);
 	if (snap)
 		atomic_dec(&snap->nr_pending);
-	if (atomic_dec_and_test(&cow->nr_pending) || snap)
+	/* dmr_snap_wait_chunk() may wait for a shared copy too. */
+	if (atomic_dec_and_test(&cow->nr_pending) || snap || waitqueue_active(&cow->idle))
 		wake_up(&cow->idle);
 	spin_unlock_irqrestore(&cow->lock, flags);
 }
@@ -1245,7 +1284,15 @@ enum dmr_fill dmr_snap_fill(struct dmr_snap *snap, u64 chunk)
 	spin_unlock_irqrestore(&cow->lock, flags);
 	if (res != DMR_FILL_STARTED)
 		return res;
-	return __dmr_cow_new_pending(cow, chunk, snap, NULL, true);
+	res = __dmr_cow_new_pending(cow, chunk, snap, NULL, true);
+	if (res == DMR_FILL_STARTED)
+		atomic64_inc(&snap->nr_fills);
+	return res;
+}
+
+u64 dmr_snap_fills(struct dmr_snap *snap)
+{
+	return atomic64_read(&snap->nr_fills);
 }
 
 bool dmr_snap_make_independent(struct dmr_snap *snap)
@@ -1568,6 +1615,7 @@ static void dmr_snap_unlist(struct dmr_snap *snap)
 	spin_lock_irq(&cow->lock);
 	list_del_init(&snap->list);
 	snap->started = false;
+	cow->nr_tracked -= !!snap->changed[DMR_SIDE_SOURCE];
 	spin_unlock_irq(&cow->lock);
 	mutex_unlock(&cow->snaps_mutex);
 }
@@ -1584,6 +1632,8 @@ void dmr_snap_destroy(struct dmr_snap *snap)
 	if (!list_empty(&snap->list))
 		dmr_snap_unlist(snap);
 	xa_destroy(&snap->priv);
+	kvfree(snap->changed[DMR_SIDE_SOURCE]);
+	kvfree(snap->changed[DMR_SIDE_REPLICA]);
 	kfree(snap);
 }
 
@@ -1614,6 +1664,7 @@ static int __dmr_snap_add(struct dmr_snap *snap, u32 epoch)
 	snap->epoch = epoch;
 	list_add_tail(&snap->list, &s->list);
 	snap->started = true;
+	cow->nr_tracked += !!snap->changed[DMR_SIDE_SOURCE];
 	cow->max_epoch = max(cow->max_epoch, epoch);
 	return 0;
 }
@@ -1816,11 +1867,9 @@ u64 dmr_cow_load_done(struct dmr_cow *cow)
 	return n;
 }
 
-void dmr_snap_release(struct dmr_snap *snap)
+void dmr_snap_withdraw(struct dmr_snap *snap)
 {
 	struct dmr_cow *cow = snap->cow;
-	unsigned long index;
-	void *v;
 
 	/* Its private copies in flight would land in chunks given away. */
 	spin_lock_irq(&cow->lock);
@@ -1831,6 +1880,15 @@ void dmr_snap_release(struct dmr_snap *snap)
 		dmr_snap_unlist(snap);
 		dmr_cow_gc(cow, snap->epoch, false);
 	}
+}
+
+void dmr_snap_release(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
+	unsigned long index;
+	void *v;
+
+	dmr_snap_withdraw(snap);
 
 	xa_for_each(&snap->priv, index, v) {
 		xa_erase_irq(&snap->priv, index);
@@ -1858,6 +1916,148 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
 		r = false;
 	spin_unlock_irq(&cow->lock);
 	return r;
+}
+
+int dmr_snap_track(struct dmr_snap *snap, bool unknown)
+{
+	u64 n = snap->cow->nr_chunks;
+	int i;
+
+	if (WARN_ON(snap->started))
+		return -EINVAL;
+	for (i = 0; i < DMR_NR_SIDES; i++) {
+		snap->changed[i] = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
+		if (!snap->changed[i])
+			goto nomem;
+	}
+	snap->changed_all = unknown;
+	return 0;
+nomem:
+	while (i--) {
+		kvfree(snap->changed[i]);
+		snap->changed[i] = NULL;
+	}
+	return -ENOMEM;
+}
+
+bool dmr_snap_tracked(struct dmr_snap *snap)
+{
+	return snap->changed[DMR_SIDE_SOURCE];
+}
+
+bool dmr_snap_changes_known(struct dmr_snap *snap)
+{
+	return snap->changed[DMR_SIDE_SOURCE] && !READ_ONCE(snap->changed_all);
+}
+
+void dmr_snap_changes_lost(struct dmr_snap *snap)
+{
+	WRITE_ONCE(snap->changed_all, true);
+}
+
+/* Which sides changed @chunk, DMR_CHANGED_* bits. cow->lock held. */
+static unsigned int __dmr_snap_changed(struct dmr_snap *snap, u64 chunk)
+{
+	if (snap->changed_all)
+		return DMR_CHANGED_UNKNOWN;
+	return (test_bit(chunk, snap->changed[DMR_SIDE_SOURCE]) ? DMR_CHANGED_SOURCE : 0) |
+		(test_bit(chunk, snap->changed[DMR_SIDE_REPLICA]) ? DMR_CHANGED_REPLICA : 0);
+}
+
+bool dmr_snap_changed_next(struct dmr_snap *snap, u64 *chunk, u64 *count, unsigned int *sides)
+{
+	struct dmr_cow *cow = snap->cow;
+	u64 n = cow->nr_chunks, c, a, b;
+	unsigned int how;
+
+	if (!snap->changed[DMR_SIDE_SOURCE] || *chunk >= n)
+		return false;
+	spin_lock_irq(&cow->lock);
+	if (snap->changed_all) {
+		c = *chunk;
+	} else {
+		a = find_next_bit(snap->changed[DMR_SIDE_SOURCE], n, *chunk);
+		b = find_next_bit(snap->changed[DMR_SIDE_REPLICA], n, *chunk);
+		c = min(a, b);
+	}
+	if (c >= n) {
+		spin_unlock_irq(&cow->lock);
+		return false;
+	}
+	how = __dmr_snap_changed(snap, c);
+	*chunk = c;
+	/* The run of chunks changed on the same sides. */
+	for (c++; c < n && __dmr_snap_changed(snap, c) == how; c++)
+		;
+	spin_unlock_irq(&cow->lock);
+	*count = c - *chunk;
+	*sides = how;
+	return true;
+}
+
+bool dmr_snap_chunk_changed(struct dmr_snap *snap, u64 chunk)
+{
+	unsigned long flags;
+	bool r;
+
+	if (!snap->changed[DMR_SIDE_SOURCE])
+		return true;
+	spin_lock_irqsave(&snap->cow->lock, flags);
+	r = __dmr_snap_changed(snap, chunk);
+	spin_unlock_irqrestore(&snap->cow->lock, flags);
+	return r;
+}
+
+int dmr_snap_adopt(struct dmr_snap *to, struct dmr_snap *from, u64 chunk)
+{
+	struct dmr_cow *cow = to->cow;
+	struct dmr_copy *freed = NULL;
+	struct dmr_owner o = {};
+	u64 pool_chunk;
+	void *v;
+	int r;
+
+	if (WARN_ON(from->cow != cow || from->started || !to->started))
+		return -EINVAL;
+	/* Reserved first: no allocation may fail under the lock. */
+	r = xa_reserve_irq(&to->priv, chunk, GFP_KERNEL);
+	if (r)
+		return r;
+	spin_lock_irq(&cow->lock);
+	v = xa_load(&from->priv, chunk);
+	if (!v || xa_load(&to->priv, chunk)) {
+		r = -ENOENT;
+	} else if (xa_load(&cow->pending, chunk)) {
+		r = -EBUSY;
+	} else if (cow->state != DMR_COW_ACTIVE && !to->independent) {
+		r = -EIO;
+	} else {
+		pool_chunk = xa_to_value(v);
+		xa_erase(&from->priv, chunk);
+		from->nr_priv--;
+		o.slot = to->id.slot + 1;
+		o.member = to->id.member;
+		o.gen = to->id.gen;
+		o.src_chunk = chunk;
+		/* The data is durable already: the entry only changes hands. */
+		if (!cow->test_freed)
+			dmr_md_set_owner(cow->md, pool_chunk, &o);
+		__dmr_insert_private(to, chunk, pool_chunk, &freed);
+	}
+	spin_unlock_irq(&cow->lock);
+	if (r)
+		xa_release(&to->priv, chunk);
+	dmr_cow_free_list(cow, freed);
+	return r;
+}
+
+void dmr_snap_wait_chunk(struct dmr_snap *snap, u64 chunk)
+{
+	struct dmr_cow *cow = snap->cow;
+
+	spin_lock_irq(&cow->lock);
+	wait_event_lock_irq(cow->idle, !xa_load(&cow->pending, chunk), cow->lock);
+	spin_unlock_irq(&cow->lock);
 }
 
 #if IS_ENABLED(CONFIG_KUNIT)

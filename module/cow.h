@@ -161,6 +161,12 @@ bool dmr_snap_started(struct dmr_snap *snap);
  * be open. May sleep.
  */
 void dmr_snap_release(struct dmr_snap *snap);
+/*
+ * The first half of a release: the cow forgets @snap (no source write
+ * needs a copy for it, the copies only it needed go back), its private
+ * chunks stay, for dmr_snap_adopt(), until dmr_snap_release(). May sleep.
+ */
+void dmr_snap_withdraw(struct dmr_snap *snap);
 
 /* I/O to the replica: remaps the bio to the pool or to the origin, queues
  * it, or fails it. Map context; @io is the bio's per-bio data, whose size
@@ -230,6 +236,57 @@ bool dmr_snap_wait_copies(struct dmr_snap *snap, unsigned int copies, unsigned i
 			  unsigned long timeout);
 /* jiffies of the last source write or replica I/O of @snap's source. */
 unsigned long dmr_snap_last_io(struct dmr_snap *snap);
+
+/* Chunks a fill of @snap started to copy, since it was made. */
+u64 dmr_snap_fills(struct dmr_snap *snap);
+
+/*
+ * Change tracking of a clone: which chunks were written since the point
+ * in time at the source and at the replica. A Resync Replica copies only
+ * those (the others it takes over from the old point in time with
+ * dmr_snap_adopt()), and user space reads them as ranges.
+ */
+enum dmr_side {
+	DMR_SIDE_SOURCE,
+	DMR_SIDE_REPLICA,
+	DMR_NR_SIDES,
+};
+
+/* What dmr_snap_changed_next() says of a run of chunks. */
+#define DMR_CHANGED_SOURCE	0x1	/* written at the source */
+#define DMR_CHANGED_REPLICA	0x2	/* written at the replica */
+#define DMR_CHANGED_UNKNOWN	0x4	/* not known: taken as changed */
+
+/*
+ * Track the changes of @snap from its start (or load); @unknown: what
+ * changed before is not known (a snapshot loaded), so every chunk counts
+ * as changed. Before dmr_snap_start() or dmr_snap_load(). May sleep.
+ */
+int dmr_snap_track(struct dmr_snap *snap, bool unknown);
+bool dmr_snap_tracked(struct dmr_snap *snap);
+/* Tracked, and every change since the point in time is known. */
+bool dmr_snap_changes_known(struct dmr_snap *snap);
+/* A write may have passed unseen: from now on every chunk counts as changed. */
+void dmr_snap_changes_lost(struct dmr_snap *snap);
+/*
+ * The first run of changed chunks at or after *@chunk: its start in
+ * *@chunk, its length in *@count and DMR_CHANGED_* in *@sides (the same
+ * for the whole run). False when there is none. Process context.
+ */
+bool dmr_snap_changed_next(struct dmr_snap *snap, u64 *chunk, u64 *count, unsigned int *sides);
+/* Has @chunk changed on either side (or is it not known)? Any context. */
+bool dmr_snap_chunk_changed(struct dmr_snap *snap, u64 chunk);
+/*
+ * Give @to, started, the private chunk of @from, withdrawn, for @chunk:
+ * the caller knows that it holds what @to's point in time holds there.
+ * -ENOENT when @from has none or @to has one, -EBUSY while a copy of the
+ * chunk is in flight (dmr_snap_wait_chunk(), then again), -EIO when the
+ * cow broke. Only the owner entry changes: it is durable with the next
+ * commit. Process context.
+ */
+int dmr_snap_adopt(struct dmr_snap *to, struct dmr_snap *from, u64 chunk);
+/* Wait until no copy of @chunk is in flight. May sleep. */
+void dmr_snap_wait_chunk(struct dmr_snap *snap, u64 chunk);
 
 bool dmr_snap_is_broken(struct dmr_snap *snap);
 /* Chunks of the snapshot held in the pool (shared copies and private). */
