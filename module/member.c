@@ -16,7 +16,7 @@ bool dmr_member_transition_ok(u16 from, u16 to)
 	case DM_REPLICA_COPY_UNSYNCHRONIZED:
 		return to == DM_REPLICA_COPY_SYNCHRONIZED || to == DM_REPLICA_COPY_BROKEN;
 	case DM_REPLICA_COPY_SYNCHRONIZED:
-		return to == DM_REPLICA_COPY_BROKEN;
+		return to == DM_REPLICA_COPY_UNSYNCHRONIZED || to == DM_REPLICA_COPY_BROKEN;
 	default:
 		return false;
 	}

@@ -12,6 +12,9 @@
  *   Initialized        --> Unsynchronized clone: likewise, and its
  *                                         background copy starts
  *   Unsynchronized     --> Synchronized   clone: every chunk is in the pool
+ *   Synchronized       --> Unsynchronized clone: Resync Replica took a new
+ *                                         point in time, the chunks changed
+ *                                         since the last are being copied
  *   Initialized        --> Broken         a copy failed before the record
  *                                         was live: the creation is undone
  *   Synchronized       --> Broken         the pool is full or failing, the

@@ -16,7 +16,8 @@ static bool dmr_test_allowed(u16 from, u16 to)
 		 to == DM_REPLICA_COPY_BROKEN)) ||
 	       (from == DM_REPLICA_COPY_UNSYNCHRONIZED &&
 		(to == DM_REPLICA_COPY_SYNCHRONIZED || to == DM_REPLICA_COPY_BROKEN)) ||
-	       (from == DM_REPLICA_COPY_SYNCHRONIZED && to == DM_REPLICA_COPY_BROKEN);
+	       (from == DM_REPLICA_COPY_SYNCHRONIZED &&
+		(to == DM_REPLICA_COPY_UNSYNCHRONIZED || to == DM_REPLICA_COPY_BROKEN));
 }
 
 static void dmr_test_member_table(struct kunit *test)
@@ -69,7 +70,10 @@ static void dmr_test_member_creation(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, rec->reason, "");
 }
 
-/* A clone: Unsynchronized while it copies, never back once Synchronized. */
+/*
+ * A clone: Unsynchronized while it copies, and again while a Resync
+ * Replica copies what changed; never out of Broken.
+ */
 static void dmr_test_member_clone(struct kunit *test)
 {
 	struct dmr_member_rec *rec = kunit_kzalloc(test, sizeof(*rec), GFP_KERNEL);
@@ -80,9 +84,12 @@ static void dmr_test_member_clone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_INITIALIZED, NULL),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_SYNCHRONIZED, NULL), 0);
-	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_UNSYNCHRONIZED, NULL),
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_INITIALIZED, NULL),
 			-EINVAL);
 	KUNIT_EXPECT_EQ(test, rec->copy_state, DM_REPLICA_COPY_SYNCHRONIZED);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_UNSYNCHRONIZED, NULL), 0);
+	KUNIT_EXPECT_EQ(test, rec->copy_state, DM_REPLICA_COPY_UNSYNCHRONIZED);
+	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_SYNCHRONIZED, NULL), 0);
 
 	rec->copy_state = DM_REPLICA_COPY_UNSYNCHRONIZED;
 	KUNIT_EXPECT_EQ(test, dmr_member_set_state(rec, DM_REPLICA_COPY_BROKEN, "the pool is full"),
