@@ -694,7 +694,8 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 		snprintf(msg, len, "Synchronization: no group %u", id);
 		res = DM_REPLICA_RET_INVALID_PARAM;
 	} else if (op == DM_REPLICA_OP_RESYNC_REPLICA &&
-		   info->sync_type == DM_REPLICA_SYNC_SNAPSHOT) {
+		   (info->sync_type == DM_REPLICA_SYNC_SNAPSHOT ||
+		    info->sync_type == DM_REPLICA_SYNC_CLONE)) {
 		res = dmr_group_resync(id, job, msg, len);
 	} else if (op == DM_REPLICA_OP_RESTORE_FROM_REPLICA &&
 		   (info->sync_type == DM_REPLICA_SYNC_SNAPSHOT ||
@@ -821,6 +822,62 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	return fault ?: dmr_result_errno(res);
 }
 
+/* DM_REPLICA_IOC_CHANGED_CHUNKS: the chunks of a clone changed since its point in time */
+VISIBLE_IF_KUNIT int dmr_cmd_changed_chunks(struct dm_replica_hdr *hdr)
+{
+	struct dm_replica_changed *req = container_of(hdr, struct dm_replica_changed, hdr);
+	struct dm_replica_range *out = NULL;
+	struct dmr_change_query q = {};
+	u32 i, res;
+	int r = 0;
+
+	if (!dmr_u64_zero(req->reserved, ARRAY_SIZE(req->reserved), hdr))
+		return -EINVAL;
+	if (req->pad) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "pad: must be zero");
+		return -EINVAL;
+	}
+	if (!req->ranges_cap) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "ranges_cap: 0, at least 1");
+		return -EINVAL;
+	}
+	if (dmr_check_buffer(hdr, req->ranges, req->ranges_cap, DM_REPLICA_MAX_RANGES, "ranges",
+			     "ranges_cap"))
+		return -EINVAL;
+	if (!req->member) {
+		dmr_reply(hdr, DM_REPLICA_RET_INVALID_PARAM, "member: 0, members count from 1");
+		return -EINVAL;
+	}
+	q.member = req->member - 1;
+	q.start = req->start;
+	q.cap = req->ranges_cap;
+	q.ranges = kvcalloc(q.cap, sizeof(*q.ranges), GFP_KERNEL);
+	out = kvcalloc(q.cap, sizeof(*out), GFP_KERNEL);
+	if (!q.ranges || !out) {
+		r = -ENOMEM;
+		goto free;
+	}
+	res = dmr_group_changes(req->group_id, &q, hdr->message, sizeof(hdr->message));
+	hdr->result = res;
+	if (res)
+		goto free;
+	for (i = 0; i < q.nr; i++) {
+		out[i].start = q.ranges[i].start;
+		out[i].count = q.ranges[i].count;
+		out[i].sides = q.ranges[i].sides;
+	}
+	req->nr_ranges = q.nr;
+	req->chunk_sectors = q.chunk_sectors;
+	req->nr_chunks = q.nr_chunks;
+	req->next = q.next;
+	if (copy_to_user(u64_to_user_ptr(req->ranges), out, q.nr * sizeof(*out)))
+		r = dmr_user_fault(hdr, -EFAULT, "ranges", "write to", req->ranges);
+free:
+	kvfree(out);
+	kvfree(q.ranges);
+	return r;
+}
+
 /*
  * struct dmr_cmd - one control command
  * @nr:       the command number (DM_REPLICA_CMD_*).
@@ -859,6 +916,8 @@ static const struct dmr_cmd dmr_cmds[] = {
 	{ DM_REPLICA_CMD_MODIFY_SYNC, sizeof(struct dm_replica_modify_sync),
 	  sizeof(struct dm_replica_modify_sync),
 	  offsetof(struct dm_replica_modify_sync, job_id), dmr_cmd_modify_sync },
+	{ DM_REPLICA_CMD_CHANGED_CHUNKS, sizeof(struct dm_replica_changed),
+	  sizeof(struct dm_replica_changed), 0, dmr_cmd_changed_chunks },
 };
 
 /*

@@ -35,6 +35,7 @@ const char *dmr_op_name(u16 op);
 u32 dmr_check_operation(u16 op, char *msg, size_t len);
 u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t len);
 int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr);
+int dmr_cmd_changed_chunks(struct dm_replica_hdr *hdr);
 #endif
 
 #endif /* DM_REPLICA_CONTROL_H */

@@ -456,10 +456,16 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list) {
 		for (i = 0; i < g->nr_members; i++) {
-			/* A clone whose copy ended needs nothing of its source. */
-			if (g->members[i].org != org ||
-			    dmr_snap_is_independent(g->members[i].snap))
+			if (g->members[i].org != org)
 				continue;
+			/*
+			 * A clone whose copy ended needs nothing of its
+			 * source, but no longer knows what changed there.
+			 */
+			if (dmr_snap_is_independent(g->members[i].snap)) {
+				dmr_snap_changes_lost(g->members[i].snap);
+				continue;
+			}
 			mutex_lock(&g->rec_lock);
 			if (__dmr_member_break(&g->members[i], reason))
 				DMERR("group %u: cannot record that a replica is broken",
@@ -467,6 +473,22 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 			mutex_unlock(&g->rec_lock);
 		}
 	}
+}
+
+/*
+ * The source of @org is written without its cow: its tracked snapshots
+ * no longer know what changed. dmr_lock held.
+ */
+static void dmr_origin_changes_lost(struct dmr_origin *org)
+{
+	struct dmr_group *g;
+	unsigned int i;
+
+	lockdep_assert_held(&dmr_lock);
+	list_for_each_entry(g, &dmr_groups, list)
+		for (i = 0; i < g->nr_members; i++)
+			if (g->members[i].org == org)
+				dmr_snap_changes_lost(g->members[i].snap);
 }
 
 /* Let go of snapshots that were, or were to be, a point in time. */
@@ -581,6 +603,15 @@ static struct dmr_group *dmr_group_alloc(struct dmr_pool *pool, unsigned int slo
 			*error = "out of memory";
 			goto bad;
 		}
+		/*
+		 * A clone tracks its changes from its point in time; one
+		 * loaded from the pool does not know those made before.
+		 */
+		if (rec->sync_type == DM_REPLICA_SYNC_CLONE &&
+		    dmr_snap_track(m->snap, rec->state == DMR_SLOT_LIVE)) {
+			*error = "out of memory";
+			goto bad;
+		}
 		if (mr->copy_state == DM_REPLICA_COPY_BROKEN)
 			dmr_cow_mark_broken(org->cow, mr->reason);
 	}
@@ -645,6 +676,7 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 	struct dmr_job_status st = {};
 	bool deleted;
 	unsigned int i;
+	u64 fills = 0;
 	int r = 0;
 
 	if (err == -ECANCELED) {
@@ -659,6 +691,8 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 	mutex_lock(&g->rec_lock);
 	spin_lock(&g->state_lock);
 	deleted = g->rec.state == DMR_SLOT_FREE;
+	for (i = 0; i < g->nr_members; i++)
+		fills += dmr_snap_fills(g->members[i].snap);
 	for (i = 0; !err && !deleted && i < g->nr_members; i++) {
 		if (dmr_member_set_state(&g->rec.members[i], DM_REPLICA_COPY_SYNCHRONIZED,
 					 NULL)) {
@@ -686,7 +720,8 @@ static void dmr_group_copy_ended(void *ctx, int err, unsigned int member)
 			    "TargetPool: every chunk is copied, the record cannot say so: %d", r);
 	else
 		dmr_job_end(job, DM_REPLICA_JOB_COMPLETED, DM_REPLICA_RET_OK,
-			    "every chunk copied: Synchronized");
+			    "every chunk in the pool, %llu copied by this copy: Synchronized",
+			    fills);
 }
 
 static const struct dmr_clone_ops dmr_group_copy_ops = {
@@ -855,9 +890,14 @@ static void dmr_origin_reattach(struct dmr_origin *org, struct dmr_source *src)
 			DMERR("cannot open the device of source %s: %d", dmr_source_name(src), r);
 			return;
 		}
-		/* A broken cow stays off the source: it passes writes through. */
-		if (dmr_cow_is_broken(org->cow) || !dmr_cow_has_snaps(org->cow))
+		/*
+		 * A broken cow stays off the source: it passes writes
+		 * through, which its independent clones do not see.
+		 */
+		if (dmr_cow_is_broken(org->cow) || !dmr_cow_has_snaps(org->cow)) {
+			dmr_origin_changes_lost(org);
 			return;
+		}
 		if (!dmr_source_attach_unwritten(src, dmr_cow_engine(org->cow)))
 			return;
 		snprintf(reason, sizeof(reason),
@@ -1812,6 +1852,71 @@ static void dmr_group_swap_snaps(struct dmr_group *g, struct dmr_snap **snaps)
 }
 
 /*
+ * Resync Replica of a clone group, once its new point in time is recorded
+ * (new generation, members Unsynchronized): each new snapshot takes over
+ * from the old one, @old, every private chunk that changed on neither
+ * side since the old point in time (it holds what the new one would
+ * copy), the old snapshots and their other chunks go, and the background
+ * copy, reporting to @job, copies what is left: the changed chunks. The
+ * owner entries that change hands are durable with the commit after the
+ * record; a crash before leaves them stale (of the old generation), and
+ * the copy that resumes at load copies those chunks as well, from the
+ * source as the new point in time sees it. Returns 4096 with the copy
+ * running, and makes the group ready.
+ */
+static u32 dmr_group_resync_clone(struct dmr_group *g, struct dmr_snap **old,
+				  struct dmr_job *job, u64 hold_ns, char *msg, size_t len)
+{
+	u64 kept = 0, total = 0, c, n;
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < g->nr_members; i++)
+		dmr_snap_withdraw(old[i]);
+	for (i = 0; i < g->nr_members; i++) {
+		struct dmr_snap *snap = g->members[i].snap;
+
+		n = dmr_snap_nr_chunks(snap);
+		total += n;
+		for (c = 0; c < n; c++) {
+			if (dmr_snap_chunk_changed(old[i], c))
+				continue;
+			while ((r = dmr_snap_adopt(snap, old[i], c)) == -EBUSY)
+				dmr_snap_wait_chunk(snap, c);
+			/*
+			 * -ENOENT: a source write made the new one its copy
+			 * first. Another failure (no memory, a broken cow)
+			 * leaves the rest of the member to the copy.
+			 */
+			if (!r)
+				kept++;
+			else if (r != -ENOENT)
+				break;
+			cond_resched();
+		}
+	}
+	dmr_snaps_drop(old, g->nr_members);
+	dmr_md_sync(dmr_pool_md(g->pool));
+
+	mutex_lock(&dmr_lock);
+	r = dmr_group_copy_start(g, job);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
+	if (r) {
+		/* The group is Unsynchronized: a load of the pool starts the copy. */
+		snprintf(msg, len,
+			 "new point in time taken, but the copy cannot start (%d): it starts when the pool is loaded again",
+			 r);
+		return DM_REPLICA_RET_FAILED;
+	}
+	dmr_job_set_copy_state(job, DM_REPLICA_COPY_UNSYNCHRONIZED);
+	snprintf(msg, len,
+		 "new point in time taken, writes held %llu us; job %llu copies the %llu of %llu chunks changed since the last",
+		 div_u64(hold_ns, NSEC_PER_USEC), dmr_job_id(job), total - kept, total);
+	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+/*
  * Resync Replica of a snapshot group: a new point in time for every member
  * at once, taken as a creation takes it, then the old one is let go. No
  * replica device may use the group meanwhile (its data would change under
@@ -1828,11 +1933,12 @@ static void dmr_group_swap_snaps(struct dmr_group *g, struct dmr_snap **snaps)
  */
 u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 {
-	u64 hold_ns = 0, instant_ns = 0, created_ns, old_hold_ns;
+	u64 hold_ns = 0, instant_ns = 0, created_ns, old_hold_ns, old_job_id;
 	unsigned int i, stuck = 0;
 	struct dmr_snap **snaps;
 	struct dmr_group *g;
 	u32 res = 0, gen, *epochs;
+	bool clone = false;
 	int r, r2 = 0;
 
 	snaps = kcalloc(DM_REPLICA_MAX_MEMBERS, sizeof(*snaps), GFP_KERNEL);
@@ -1856,6 +1962,7 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 			 "Synchronization: group %u is being created or resynchronized", id);
 		goto out_locked;
 	}
+	clone = g->rec.sync_type == DM_REPLICA_SYNC_CLONE;
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
 
@@ -1880,6 +1987,13 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 				 g->rec.relationship_name, i + 1);
 			goto out_locked;
 		}
+		if (clone && !dmr_snap_is_independent(m->snap)) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Resync",
+				 g->rec.relationship_name, i + 1);
+			goto out_locked;
+		}
 	}
 	g->ready = false;
 	mutex_unlock(&dmr_lock);
@@ -1891,7 +2005,7 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 
 		snaps[i] = dmr_snap_create(g->members[i].org->cow, &cid, &dmr_member_ops,
 					   &g->members[i]);
-		if (!snaps[i]) {
+		if (!snaps[i] || (clone && dmr_snap_track(snaps[i], false))) {
 			res = DM_REPLICA_RET_FAILED;
 			snprintf(msg, len, "out of memory");
 			goto undo;
@@ -1938,12 +2052,19 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 	for (i = 0; i < g->nr_members; i++) {
 		epochs[i] = g->rec.members[i].epoch;
 		g->rec.members[i].epoch = dmr_snap_epoch(g->members[i].snap);
+		/* A clone is Unsynchronized until its changed chunks are copied. */
+		if (clone)
+			WARN_ON(dmr_member_set_state(&g->rec.members[i],
+						     DM_REPLICA_COPY_UNSYNCHRONIZED, NULL));
 	}
 	created_ns = g->rec.created_ns;
 	old_hold_ns = g->rec.barrier_hold_ns;
+	old_job_id = g->rec.job_id;
 	g->rec.gen = gen;
 	g->rec.created_ns = instant_ns;
 	g->rec.barrier_hold_ns = hold_ns;
+	if (clone)
+		g->rec.job_id = dmr_job_id(job);
 	spin_unlock(&g->state_lock);
 	r = dmr_group_write(g);
 	if (r) {
@@ -1953,8 +2074,13 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 		 * new snapshots may go.
 		 */
 		spin_lock(&g->state_lock);
-		for (i = 0; i < g->nr_members; i++)
+		for (i = 0; i < g->nr_members; i++) {
 			g->rec.members[i].epoch = epochs[i];
+			if (clone)
+				WARN_ON(dmr_member_set_state(&g->rec.members[i],
+							     DM_REPLICA_COPY_SYNCHRONIZED, NULL));
+		}
+		g->rec.job_id = old_job_id;
 		g->rec.gen = gen - 1;
 		g->rec.created_ns = created_ns;
 		g->rec.barrier_hold_ns = old_hold_ns;
@@ -1986,6 +2112,11 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 		goto swap_back;
 	}
 
+	if (clone) {
+		res = dmr_group_resync_clone(g, snaps, job, hold_ns, msg, len);
+		goto out;
+	}
+
 	/* The new point in time is the group's: let the old one go. */
 	dmr_snaps_drop(snaps, g->nr_members);
 	dmr_md_sync(dmr_pool_md(g->pool));
@@ -2002,6 +2133,7 @@ ready:
 	g->ready = true;
 out_locked:
 	mutex_unlock(&dmr_lock);
+out:
 	kfree(snaps);
 	kfree(epochs);
 	return res;
@@ -2418,6 +2550,65 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 	queue_work(system_long_wq, &g->restore_work);
 	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+u32 dmr_group_changes(u32 id, struct dmr_change_query *q, char *msg, size_t len)
+{
+	struct dmr_group *g;
+	struct dmr_snap *snap;
+	u64 c, count;
+	unsigned int sides;
+	u32 res = 0;
+
+	/* cow.c's bits are the ABI's. */
+	static_assert(DM_REPLICA_CHANGED_SOURCE == DMR_CHANGED_SOURCE);
+	static_assert(DM_REPLICA_CHANGED_REPLICA == DMR_CHANGED_REPLICA);
+	static_assert(DM_REPLICA_CHANGED_UNKNOWN == DMR_CHANGED_UNKNOWN);
+	q->nr = 0;
+	/* dmr_lock keeps the member's snapshot; the walk takes no sleeping lock. */
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "group_id: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		goto out;
+	}
+	if (q->member >= g->nr_members) {
+		snprintf(msg, len, "member: %u, group %u has members 1 to %u", q->member + 1, id,
+			 g->nr_members);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		goto out;
+	}
+	snap = g->members[q->member].snap;
+	if (!dmr_snap_tracked(snap)) {
+		snprintf(msg, len, "group_id: group %u is a %s group: its changes are not tracked",
+			 id, g->rec.sync_type == DM_REPLICA_SYNC_SNAPSHOT ? "snapshot" : "mirror");
+		res = DM_REPLICA_RET_NOT_SUPPORTED;
+		goto out;
+	}
+	q->chunk_sectors = dmr_snap_chunk_sectors(snap);
+	q->nr_chunks = dmr_snap_nr_chunks(snap);
+	if (q->start > q->nr_chunks) {
+		snprintf(msg, len, "start: chunk %llu, the member has %llu", q->start,
+			 q->nr_chunks);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+		goto out;
+	}
+	c = q->start;
+	while (q->nr < q->cap && dmr_snap_changed_next(snap, &c, &count, &sides)) {
+		q->ranges[q->nr].start = c;
+		q->ranges[q->nr].count = count;
+		q->ranges[q->nr].sides = sides;
+		q->nr++;
+		c += count;
+	}
+	/* Room ran out: the next call starts after the last run told. */
+	q->next = q->nr == q->cap ? c : q->nr_chunks;
+	snprintf(msg, len, "%u runs of changed chunks%s", q->nr,
+		 dmr_snap_changes_known(snap) ? "" : "; not known: every chunk counts");
+out:
+	mutex_unlock(&dmr_lock);
+	return res;
 }
 
 int dmr_group_init(void)

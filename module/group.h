@@ -136,9 +136,11 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
  */
 u32 dmr_group_delete(u32 id, struct dmr_job *job, char *msg, size_t len);
 /*
- * Resync Replica: a new point in time for every member of snapshot group
- * @id, the old one let go. Refused while a replica device uses the group.
- * Returns the standard's value, @msg says what happened.
+ * Resync Replica: a new point in time for every member of group @id, the
+ * old one let go. Refused while a replica device uses the group. A clone
+ * group then copies, as @job (4096), the chunks changed on either side
+ * since the old point in time, and keeps the others. Returns the
+ * standard's value, @msg says what happened.
  */
 u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len);
 /*
@@ -154,5 +156,37 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
  */
 u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 		     struct dmr_job *job, char *msg, size_t len);
+
+/* A run of chunks of a member changed since its point in time. */
+struct dmr_change_range {
+	u64 start;
+	u64 count;
+	u32 sides;	/* DM_REPLICA_CHANGED_* */
+};
+
+/*
+ * struct dmr_change_query - the changed chunks of one member
+ * @member:  in: 0 to the group's members - 1.
+ * @start:   in: the first chunk looked at.
+ * @ranges:  in: room for @cap runs; @nr out: the runs found.
+ * @next:    out: where the next query starts (@nr_chunks: no more).
+ */
+struct dmr_change_query {
+	u32 member;
+	u64 start;
+	struct dmr_change_range *ranges;
+	u32 cap;
+	u32 nr;
+	u32 chunk_sectors;
+	u64 nr_chunks;
+	u64 next;
+};
+
+/*
+ * The chunks of member @q->member of clone group @id changed at its source
+ * or replica since its point in time. Returns the standard's value, with
+ * @msg naming the field when it is not 0.
+ */
+u32 dmr_group_changes(u32 id, struct dmr_change_query *q, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */

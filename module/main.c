@@ -18,7 +18,8 @@ DEFINE_MUTEX(dmr_lock);
 
 u64 dmr_features(void)
 {
-	return DM_REPLICA_FEAT_SOURCE_TARGET | DM_REPLICA_FEAT_SNAPSHOT | DM_REPLICA_FEAT_CLONE;
+	return DM_REPLICA_FEAT_SOURCE_TARGET | DM_REPLICA_FEAT_SNAPSHOT | DM_REPLICA_FEAT_CLONE |
+		DM_REPLICA_FEAT_CHANGES;
 }
 
 /* The pieces, in the order they start; they stop in the reverse order. */

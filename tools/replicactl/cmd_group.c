@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * replicactl group list|show|delete: the groups (synchronizations) the
- * module knows, and ModifyReplicaSynchronization Return To ResourcePool.
+ * replicactl group list|show|delete|changed-chunks: the groups
+ * (synchronizations) the module knows, ModifyReplicaSynchronization Return
+ * To ResourcePool, and what changed in a clone since its point in time.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -317,6 +318,76 @@ static int group_delete_run(struct ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
+/* Where a run of chunks changed, as changed-chunks prints it. */
+static const char *changed_on(uint32_t sides)
+{
+	if (sides & DM_REPLICA_CHANGED_UNKNOWN)
+		return "unknown";
+	if ((sides & DM_REPLICA_CHANGED_SOURCE) && (sides & DM_REPLICA_CHANGED_REPLICA))
+		return "both";
+	return sides & DM_REPLICA_CHANGED_SOURCE ? "source" : "replica";
+}
+
+/*
+ * The chunks of one clone changed since its point in time, at its source
+ * or at the replica, as JSON (whatever --json says: it is read by
+ * programs, a backup tool copying only what changed): the chunk size, and
+ * the runs of changed chunks in order, in chunks and in bytes. The module
+ * is asked a page of runs at a time.
+ */
+static int group_changed_run(struct ctx *ctx, int argc, char **argv)
+{
+	static struct dm_replica_range ranges[256];
+	struct dm_replica_changed req;
+	uint64_t v, member, start = 0, bytes = 0;
+	bool header = false, first = true, known = true;
+	uint32_t id, i;
+	int r;
+
+	(void)argc;
+	if (parse_id(argv[1], "member", DM_REPLICA_MAX_MEMBERS, &member))
+		return EXIT_USAGE;
+	if (parse_id(argv[0], "group id", UINT32_MAX, &v))
+		return EXIT_USAGE;
+	id = (uint32_t)v;
+	r = ctl_open(ctx, DM_REPLICA_FEAT_CHANGES);
+	if (r)
+		return r;
+	do {
+		REQ_INIT(&req);
+		req.group_id = id;
+		req.member = (uint32_t)member;
+		req.start = start;
+		req.ranges = (uintptr_t)ranges;
+		req.ranges_cap = sizeof(ranges) / sizeof(ranges[0]);
+		r = ctl_call(ctx, DM_REPLICA_IOC_CHANGED_CHUNKS, &req.hdr, "group changed-chunks");
+		if (r)
+			return r;
+		if (!header) {
+			header = true;
+			bytes = (uint64_t)req.chunk_sectors << 9;
+			printf("{\"group_id\":%" PRIu32 ",\"member\":%" PRIu64
+			       ",\"chunk_bytes\":%" PRIu64 ",\"chunks\":%" PRIu64 ",\"ranges\":[",
+			       id, member, bytes, (uint64_t)req.nr_chunks);
+		}
+		for (i = 0; i < req.nr_ranges; i++) {
+			const struct dm_replica_range *x = &ranges[i];
+
+			known &= !(x->sides & DM_REPLICA_CHANGED_UNKNOWN);
+			printf("%s{\"start_chunk\":%" PRIu64 ",\"chunk_count\":%" PRIu64
+			       ",\"offset\":%" PRIu64 ",\"length\":%" PRIu64
+			       ",\"changed_on\":\"%s\"}",
+			       first && !i ? "" : ",", (uint64_t)x->start, (uint64_t)x->count,
+			       (uint64_t)x->start * bytes, (uint64_t)x->count * bytes,
+			       changed_on(x->sides));
+		}
+		first &= !req.nr_ranges;
+		start = req.next;
+	} while (start < req.nr_chunks);
+	printf("],\"known\":%s}\n", known ? "true" : "false");
+	return 0;
+}
+
 const struct cmd cmd_group_list = {
 	.name = "group",
 	.sub = "list",
@@ -345,4 +416,18 @@ const struct cmd cmd_group_delete = {
 	.min_args = 1,
 	.max_args = 1,
 	.run = group_delete_run,
+};
+
+const struct cmd cmd_group_changed = {
+	.name = "group",
+	.sub = "changed-chunks",
+	.synopsis = "ID MEMBER",
+	.summary = "Print, as JSON, the chunks of clone MEMBER (1, 2, ...) of the group "
+		   "written since its point in time, at its source or at the replica, as runs "
+		   "(start_chunk, chunk_count, offset and length in bytes, changed_on: source, "
+		   "replica, both, or unknown when the module cannot tell). \"known\" is false "
+		   "when it cannot: every chunk is then listed.",
+	.min_args = 2,
+	.max_args = 2,
+	.run = group_changed_run,
 };

@@ -41,6 +41,7 @@ static const struct cmd *const commands[] = {
 	&cmd_group_list,
 	&cmd_group_show,
 	&cmd_group_delete,
+	&cmd_group_changed,
 	&cmd_modify_sync,
 	&cmd_pool_create,
 	&cmd_pool_status,

@@ -125,6 +125,7 @@ struct cmd {
 
 extern const struct cmd cmd_version, cmd_create, cmd_job_show, cmd_job_wait,
 	cmd_job_cancel, cmd_group_list, cmd_group_show, cmd_group_delete,
+	cmd_group_changed,
 	cmd_pool_create, cmd_pool_status, cmd_source_create, cmd_activate,
 	cmd_deactivate, cmd_modify_sync;
 

@@ -49,7 +49,7 @@
  * number marks fixes that do not change the interface.
  */
 #define DM_REPLICA_VERSION_MAJOR	1
-#define DM_REPLICA_VERSION_MINOR	2
+#define DM_REPLICA_VERSION_MINOR	3
 #define DM_REPLICA_VERSION_PATCH	0
 
 /* Name of the misc device, as it appears under /dev. */
@@ -218,6 +218,12 @@ struct dm_replica_dev {
  * copy, and the ReplicationSettingData keys copy_rate and copy_priority.
  */
 #define DM_REPLICA_FEAT_CLONE		_BITULL(2)
+/*
+ * Change tracking of clone groups (ABI 1.3): DM_REPLICA_IOC_CHANGED_CHUNKS,
+ * and Resync Replica (14) of a clone group, which copies only what
+ * changed.
+ */
+#define DM_REPLICA_FEAT_CHANGES		_BITULL(3)
 
 /**
  * struct dm_replica_version - DM_REPLICA_IOC_VERSION
@@ -522,6 +528,68 @@ struct dm_replica_modify_sync {
  */
 #define DM_REPLICA_MODIFY_FORCE		0x0001
 
+/* Largest dm_replica_changed.ranges_cap; a larger one is refused (5). */
+#define DM_REPLICA_MAX_RANGES		4096
+
+/*
+ * dm_replica_range.sides: where the chunks were written since the point
+ * in time. UNKNOWN: the module cannot tell (the pool was loaded since, or
+ * the source was written without its pool), and takes them as changed.
+ */
+#define DM_REPLICA_CHANGED_SOURCE	0x0001
+#define DM_REPLICA_CHANGED_REPLICA	0x0002
+#define DM_REPLICA_CHANGED_UNKNOWN	0x0004
+
+/**
+ * struct dm_replica_range - a run of chunks of one member
+ * @start:	first chunk (chunks of dm_replica_changed.chunk_sectors).
+ * @count:	number of chunks.
+ * @sides:	DM_REPLICA_CHANGED_*, the same for every chunk of the run.
+ * @pad:	zero.
+ */
+struct dm_replica_range {
+	__u64 start;
+	__u64 count;
+	__u32 sides;
+	__u32 pad;
+};
+
+/**
+ * struct dm_replica_changed - DM_REPLICA_IOC_CHANGED_CHUNKS: the chunks
+ *	of one clone that changed since its point in time, at its source
+ *	or at the replica (ABI 1.3)
+ * @hdr:	common header.
+ * @group_id:	in: the clone group.
+ * @member:	in: the member, 1 to the group's number of members (the
+ *		_N of its replica device).
+ * @start:	in: the first chunk to look at; 0 for the first call.
+ * @ranges:	in: a user pointer to @ranges_cap struct dm_replica_range.
+ * @ranges_cap:	in: room at @ranges, 1 to DM_REPLICA_MAX_RANGES.
+ * @nr_ranges:	out: the runs of changed chunks written there, in order.
+ * @chunk_sectors: out: the size of a chunk, in 512-byte sectors.
+ * @pad:	in: must be zero.
+ * @nr_chunks:	out: the member's chunks (the last one may be short).
+ * @next:	out: where the next call starts: @nr_chunks when every run
+ *		has been told.
+ * @reserved:	in: must be zero.
+ *
+ * A snapshot group has no change tracking: Not Supported (1).
+ */
+struct dm_replica_changed {
+	struct dm_replica_hdr hdr;
+	__u32 group_id;
+	__u32 member;
+	__u64 start;
+	__u64 ranges;
+	__u32 ranges_cap;
+	__u32 nr_ranges;
+	__u32 chunk_sectors;
+	__u32 pad;
+	__u64 nr_chunks;
+	__u64 next;
+	__u64 reserved[4];
+};
+
 /* Ioctl type byte of the control device. */
 #define DM_REPLICA_IOC_MAGIC		0xDC
 
@@ -535,6 +603,7 @@ enum {
 	DM_REPLICA_CMD_GROUP_LIST = 5,
 	DM_REPLICA_CMD_GROUP_GET = 6,
 	DM_REPLICA_CMD_MODIFY_SYNC = 7,
+	DM_REPLICA_CMD_CHANGED_CHUNKS = 8,
 };
 
 #define DM_REPLICA_IOC_VERSION \
@@ -553,5 +622,7 @@ enum {
 	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_GROUP_GET, struct dm_replica_group)
 #define DM_REPLICA_IOC_MODIFY_SYNC \
 	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_MODIFY_SYNC, struct dm_replica_modify_sync)
+#define DM_REPLICA_IOC_CHANGED_CHUNKS \
+	_IOWR(DM_REPLICA_IOC_MAGIC, DM_REPLICA_CMD_CHANGED_CHUNKS, struct dm_replica_changed)
 
 #endif /* _UAPI_LINUX_DM_REPLICA_H */
