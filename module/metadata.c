@@ -75,10 +75,16 @@
  * and an owner entry is either a snapshot's private chunk or a copy
  * shared by the snapshots of one origin. Version 4 numbers the commits:
  * an owner entry has the number of the commit that wrote it and, for a
- * shared copy, a checksum of its data. Older pools are refused by name
+ * shared copy, a checksum of its data. Version 5 keeps the change maps
+ * of clones in the pool (owner entries of a member whose source chunk has
+ * DMR_CHANGES_TAG set) and, in the group record, which members' maps
+ * cannot be trusted: a version 4 pool has neither, and is upgraded when
+ * it is opened (its superblock rewritten, so that a module that reads
+ * version 4 only refuses it by name). Older pools are refused by name
  * (see dmr_decode_sb()).
  */
-#define DMR_FORMAT_VERSION	4
+#define DMR_FORMAT_VERSION	5
+#define DMR_FORMAT_UPGRADED	4	/* read, and upgraded to DMR_FORMAT_VERSION */
 #define DMR_CSUM_SEED		0x9a2e61b5
 
 #ifndef DMR_GROUP_REC_SECTORS
@@ -142,6 +148,8 @@ struct dmr_disk_group {
 	__le32 copy_rate_kib;
 	__le16 copy_priority;
 	__le16 flags;		/* DMR_GROUP_* */
+	/* Appended in format 5: bit i, member i's change map is unknown. */
+	__le64 changes_lost;
 } __packed;
 
 /*
@@ -292,17 +300,23 @@ VISIBLE_IF_KUNIT int dmr_decode_sb(const void *buf, struct dmr_geometry *geo,
 		*error = "Pool superblock checksum mismatch";
 		return -EILSEQ;
 	}
-	if (le32_to_cpu(sb->version) != DMR_FORMAT_VERSION) {
-		DMERR("pool on-disk format version %u, this module reads version %u",
-		      le32_to_cpu(sb->version), DMR_FORMAT_VERSION);
-		if (le32_to_cpu(sb->version) == 1)
-			*error = "Pool has on-disk format version 1; this module reads version 4";
-		else if (le32_to_cpu(sb->version) == 2)
-			*error = "Pool has on-disk format version 2; this module reads version 4";
-		else if (le32_to_cpu(sb->version) == 3)
-			*error = "Pool has on-disk format version 3; this module reads version 4";
-		else
-			*error = "Pool has an unknown format version; this module reads version 4";
+	if (le32_to_cpu(sb->version) != DMR_FORMAT_VERSION &&
+	    le32_to_cpu(sb->version) != DMR_FORMAT_UPGRADED) {
+		DMERR("pool on-disk format version %u, this module reads versions %u and %u",
+		      le32_to_cpu(sb->version), DMR_FORMAT_UPGRADED, DMR_FORMAT_VERSION);
+		switch (le32_to_cpu(sb->version)) {
+		case 1:
+			*error = "Pool has on-disk format version 1; this module reads 4 and 5";
+			break;
+		case 2:
+			*error = "Pool has on-disk format version 2; this module reads 4 and 5";
+			break;
+		case 3:
+			*error = "Pool has on-disk format version 3; this module reads 4 and 5";
+			break;
+		default:
+			*error = "Pool has an unknown format version; this module reads 4 and 5";
+		}
 		return -EINVAL;
 	}
 	if (le32_to_cpu(sb->group_rec_sectors) != DMR_GROUP_REC_SECTORS) {
@@ -356,6 +370,7 @@ VISIBLE_IF_KUNIT void dmr_encode_group(void *buf, const struct dmr_group_rec *re
 	d->copy_rate_kib = cpu_to_le32(rec->copy_rate_kib);
 	d->copy_priority = cpu_to_le16(rec->copy_priority);
 	d->flags = cpu_to_le16(rec->flags);
+	d->changes_lost = cpu_to_le64(rec->changes_lost);
 	d->mode = cpu_to_le16(rec->mode);
 	d->consistency = cpu_to_le16(rec->consistency);
 	d->copy_state = cpu_to_le16(rec->copy_state);
@@ -423,6 +438,7 @@ VISIBLE_IF_KUNIT int dmr_decode_group(const void *buf, struct dmr_group_rec *rec
 	rec->copy_rate_kib = le32_to_cpu(d->copy_rate_kib);
 	rec->copy_priority = le16_to_cpu(d->copy_priority);
 	rec->flags = le16_to_cpu(d->flags);
+	rec->changes_lost = le64_to_cpu(d->changes_lost);
 	if (rec->state > DMR_SLOT_CREATING || rec->nr_members > DM_REPLICA_MAX_MEMBERS ||
 	    (rec->state != DMR_SLOT_FREE && !rec->nr_members) ||
 	    rec->copy_priority > DM_REPLICA_COPY_PRIORITY_HIGH || rec->flags & ~DMR_GROUP_FLAGS)
@@ -940,6 +956,19 @@ struct dmr_md *dmr_md_open(struct block_device *bdev, char **error)
 	r = dmr_decode_sb(md->bounce, &md->geo, error);
 	if (r)
 		goto bad;
+	if (le32_to_cpu(((struct dmr_disk_sb *)md->bounce)->version) == DMR_FORMAT_UPGRADED) {
+		/* Everything of version 4 reads the same in version 5. */
+		((struct dmr_disk_sb *)md->bounce)->version = cpu_to_le32(DMR_FORMAT_VERSION);
+		dmr_seal_sb(md->bounce);
+		r = dmr_md_io(bdev, md->io, REQ_OP_WRITE | REQ_PREFLUSH | REQ_FUA, 0, 1,
+			      md->bounce);
+		if (r) {
+			*error = "Cannot upgrade the pool superblock to format version 5";
+			goto bad;
+		}
+		DMINFO("pool of on-disk format version %u upgraded to version %u",
+		       DMR_FORMAT_UPGRADED, DMR_FORMAT_VERSION);
+	}
 	if (md->geo.data_start + md->geo.nr_chunks * md->geo.chunk_sectors >
 	    bdev_nr_sectors(bdev)) {
 		*error = "Pool device is smaller than its superblock says";

@@ -111,6 +111,11 @@ struct dmr_group_rec {
 	char target_group[DM_REPLICA_NAME_LEN];
 	char broken_reason[DM_REPLICA_MESSAGE_LEN];
 	struct dmr_member_rec members[DM_REPLICA_MAX_MEMBERS];
+	/*
+	 * Bit i: the change map of clone member i cannot be trusted (its
+	 * source was written without its pool, or a map write failed).
+	 */
+	u64 changes_lost;
 };
 
 /* The geometry of a pool, fixed when it is formatted. */

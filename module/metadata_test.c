@@ -221,6 +221,7 @@ static struct dmr_group_rec *dmr_test_rec(struct kunit *test)
 	rec->copy_rate_kib = DMR_COPY_RATE_MAX;
 	rec->copy_priority = DM_REPLICA_COPY_PRIORITY_LOW;
 	rec->flags = DMR_GROUP_RESTORING;
+	rec->changes_lost = BIT_ULL(63) | 1;
 	rec->mode = DM_REPLICA_MODE_SYNCHRONOUS;
 	rec->consistency = DM_REPLICA_CONSISTENCY_SEQUENTIAL;
 	rec->copy_state = DM_REPLICA_COPY_SYNCHRONIZED;
@@ -306,7 +307,10 @@ static void dmr_test_group_creating(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, back->members[1].reason, "the pool is full");
 }
 
-/* A pool of format version 1, 2 or 3 is refused, and the message says so. */
+/*
+ * A pool of format version 1, 2, 3 or one newer than 5 is refused, and the
+ * message says so; version 4 is read.
+ */
 static void dmr_test_sb_old_version(struct kunit *test)
 {
 	struct dmr_geometry geo, back;
@@ -329,12 +333,18 @@ static void dmr_test_sb_old_version(struct kunit *test)
 	dmr_seal_sb(buf);
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "format version 3;"));
-	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads version 4"));
+	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "reads 4 and 5"));
 
-	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(5);
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(6);
 	dmr_seal_sb(buf);
 	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), -EINVAL);
 	KUNIT_EXPECT_NOT_NULL(test, strstr(err, "unknown format version"));
+
+	/* Version 4 is read (and upgraded when the pool is opened). */
+	*(__le32 *)(buf + DMR_SB_VERSION_OFFSET) = cpu_to_le32(4);
+	dmr_seal_sb(buf);
+	KUNIT_EXPECT_EQ(test, dmr_decode_sb(buf, &back, &err), 0);
+	KUNIT_EXPECT_EQ(test, back.nr_chunks, geo.nr_chunks);
 }
 
 /* A live member without an origin id is corrupt (format 3). */
