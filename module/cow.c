@@ -73,6 +73,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 
+#include "changes.h"
 #include "cow.h"
 #include "dm-replica.h"
 #include "engine.h"
@@ -121,16 +122,12 @@ struct dmr_snap {
 	atomic_t nr_filling;		/* of them, fills whose data is not written yet */
 	atomic64_t nr_fills;		/* chunks a fill started to copy */
 	/*
-	 * Change tracking (dmr_snap_track()): one bit per chunk written at
-	 * the source (DMR_SIDE_SOURCE) and at the replica (DMR_SIDE_REPLICA)
-	 * since the point in time; NULL when not tracked. Bits are set in
-	 * the map paths and read under cow->lock; the pointers are set
-	 * before the snapshot is started or loaded, and freed with it.
-	 * @changed_all: what changed is not known (a snapshot loaded, whose
-	 * writes before were not seen): every chunk counts as changed.
+	 * The change map of a clone (dmr_snap_track(), changes.h); NULL when
+	 * not tracked. Marked in the map paths under cow->lock, written by
+	 * the cow's map worker; set before the snapshot is started or loaded,
+	 * freed with it.
 	 */
-	unsigned long *changed[DMR_NR_SIDES];
-	bool changed_all;
+	struct dmr_changes *changes;
 	struct dmr_cow_id id;
 	const struct dmr_cow_owner_ops *ops;
 	void *ctx;
@@ -170,6 +167,9 @@ struct dmr_cow {
 	struct bio_list deferred_src;
 	struct bio_list deferred_rep;
 	struct bio_list broken_wait;
+	/* Writes held until the change map bits they set are durable. */
+	struct bio_list map_wait_src;
+	struct bio_list map_wait_rep;
 	u32 max_epoch;
 	unsigned int nr_tracked;	/* snapshots in @snaps with change tracking */
 	char reason[DMR_REASON_LEN];
@@ -196,6 +196,7 @@ struct dmr_cow {
 
 	struct work_struct work;
 	struct work_struct broken_work;
+	struct work_struct map_work;	/* writes the change maps */
 	atomic_t nr_pending;
 	wait_queue_head_t idle;
 
@@ -234,6 +235,14 @@ static mempool_t dmr_pending_pool;
 static void dmr_cow_kick(struct dmr_cow *cow)
 {
 	queue_work(dmr_cow_wq, &cow->work);
+}
+
+/* Where pool chunk @pool_chunk starts on the pool device (changes.c asks). */
+static sector_t dmr_cow_chunk_sector(void *ctx, u64 pool_chunk)
+{
+	struct dmr_cow *cow = ctx;
+
+	return dmr_pool_chunk_sector(cow->pool, pool_chunk);
 }
 
 /* Give a pool chunk back: its owner entry is cleared in the next commit. */
@@ -619,24 +628,27 @@ static void dmr_cow_note_io(struct dmr_cow *cow)
 }
 
 /*
- * Note a source write in the change tracking of the source's tracked
+ * Note a source write in the change maps of the source's tracked
  * snapshots, whatever the cow decides for it: a broken cow still passes
- * writes to a source whose clones are independent. cow->lock held.
+ * writes to a source whose clones are independent. True when the write
+ * must wait for a map write. cow->lock held.
  */
-static void __dmr_cow_track(struct dmr_cow *cow, struct bio *bio)
+static bool __dmr_cow_track(struct dmr_cow *cow, struct bio *bio)
 {
 	struct dmr_snap *s;
+	bool wait = false;
 	u64 c, last;
 
 	if (!cow->nr_tracked || !bio_sectors(bio))
-		return;
+		return false;
 	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
 	last = min(dmr_chunk(cow, bio_end_sector(bio) - 1), cow->nr_chunks - 1);
 	if (c > last)
-		return;
+		return false;
 	list_for_each_entry(s, &cow->snaps, list)
-		if (s->changed[DMR_SIDE_SOURCE])
-			bitmap_set(s->changed[DMR_SIDE_SOURCE], c, last - c + 1);
+		if (s->changes)
+			wait |= __dmr_changes_mark(s->changes, DMR_SIDE_SOURCE, c, last);
+	return wait;
 }
 
 int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
@@ -647,7 +659,12 @@ int dmr_cow_map_source(struct dmr_cow *cow, struct bio *bio)
 
 	dmr_cow_note_io(cow);
 	spin_lock_irqsave(&cow->lock, flags);
-	__dmr_cow_track(cow, bio);
+	if (__dmr_cow_track(cow, bio)) {
+		bio_list_add(&cow->map_wait_src, bio);
+		spin_unlock_irqrestore(&cow->lock, flags);
+		queue_work(dmr_cow_wq, &cow->map_work);
+		return DM_MAPIO_SUBMITTED;
+	}
 	v = __dmr_cow_source(cow, bio, &need);
 	if (v == DMR_NEED)
 		bio_list_add(&cow->deferred_src, bio);
@@ -686,11 +703,16 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 		return DM_MAPIO_REMAPPED;
 	}
 
-	c = dmr_chunk(cow, bio->bi_iter.bi_sector);	/* before a remap */
+	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
 	spin_lock_irqsave(&cow->lock, flags);
+	if (snap->changes && snap->started && op_is_write(bio_op(bio)) &&
+	    __dmr_changes_mark(snap->changes, DMR_SIDE_REPLICA, c, c)) {
+		bio_list_add(&cow->map_wait_rep, bio);
+		spin_unlock_irqrestore(&cow->lock, flags);
+		queue_work(dmr_cow_wq, &cow->map_work);
+		return DM_MAPIO_SUBMITTED;
+	}
 	v = __dmr_snap_replica(snap, bio, io, &need);
-	if (v != DMR_KILL && op_is_write(bio_op(bio)) && snap->changed[DMR_SIDE_REPLICA])
-		__set_bit(c, snap->changed[DMR_SIDE_REPLICA]);
 	if (v == DMR_NEED)
 		bio_list_add(&cow->deferred_rep, bio);
 	spin_unlock_irqrestore(&cow->lock, flags);
@@ -1394,6 +1416,74 @@ static void dmr_cow_work(struct work_struct *ws)
 		dmr_cow_process(cow, bio, true);
 }
 
+/*
+ * Write the change maps of the source's tracked snapshots, then let the
+ * writes that waited for them go on (the cow worker maps them again, and
+ * finds their bits durable). One round at a time: a write held while a
+ * round runs waits for the next, which writes what it changed. A map
+ * that cannot be written becomes unknown, and its owner records that
+ * before the writes go on: a later Resync copies every chunk then.
+ * snaps_mutex keeps the list, and the snapshots, while the blocks are
+ * written without cow->lock.
+ */
+static void dmr_cow_map_work(struct work_struct *ws)
+{
+	struct dmr_cow *cow = container_of(ws, struct dmr_cow, map_work);
+	struct bio_list src, rep;
+	unsigned int n = 0, noio;
+	struct dmr_snap *s;
+	void *page = NULL;
+	int err;
+
+	mutex_lock(&cow->snaps_mutex);
+	spin_lock_irq(&cow->lock);
+	src = cow->map_wait_src;
+	rep = cow->map_wait_rep;
+	bio_list_init(&cow->map_wait_src);
+	bio_list_init(&cow->map_wait_rep);
+	list_for_each_entry(s, &cow->snaps, list)
+		if (s->changes)
+			n += __dmr_changes_write_start(s->changes);
+	spin_unlock_irq(&cow->lock);
+
+	if (n) {
+		/* The writes held wait for this: no allocation may wait on them. */
+		noio = memalloc_noio_save();
+		page = kmalloc(DMR_CHANGES_BLOCK_BYTES, GFP_KERNEL);
+		memalloc_noio_restore(noio);
+	}
+	list_for_each_entry(s, &cow->snaps, list) {
+		if (!s->changes)
+			continue;
+		err = page ? 0 : -ENOMEM;
+		while (page && dmr_changes_write_block(s->changes, cow->io,
+						       dmr_pool_bdev(cow->pool),
+						       dmr_cow_chunk_sector, cow, page, &err))
+			cond_resched();
+		spin_lock_irq(&cow->lock);
+		__dmr_changes_write_end(s->changes);
+		if (err && n && !dmr_changes_unknown(s->changes)) {
+			__dmr_changes_lose(s->changes);
+			spin_unlock_irq(&cow->lock);
+			DMERR("source %u: a change map cannot be written: %d", cow->origin_id, err);
+			if (s->ops && s->ops->changes_lost)
+				s->ops->changes_lost(s, s->ctx);
+			continue;
+		}
+		spin_unlock_irq(&cow->lock);
+	}
+	mutex_unlock(&cow->snaps_mutex);
+	kfree(page);
+
+	if (bio_list_empty(&src) && bio_list_empty(&rep))
+		return;
+	spin_lock_irq(&cow->lock);
+	bio_list_merge(&cow->deferred_src, &src);
+	bio_list_merge(&cow->deferred_rep, &rep);
+	spin_unlock_irq(&cow->lock);
+	dmr_cow_kick(cow);
+}
+
 /* The snapshot engine, as the targets and the barrier see it. */
 static void dmr_snapshot_set_origin(struct dmr_src_engine *e, struct block_device *origin)
 {
@@ -1468,11 +1558,14 @@ static struct dmr_cow *dmr_cow_alloc(u32 cs, sector_t origin_sectors)
 	bio_list_init(&cow->deferred_src);
 	bio_list_init(&cow->deferred_rep);
 	bio_list_init(&cow->broken_wait);
+	bio_list_init(&cow->map_wait_src);
+	bio_list_init(&cow->map_wait_rep);
 	cow->chunk_shift = ilog2(cs);
 	cow->origin_sectors = origin_sectors;
 	cow->nr_chunks = DIV_ROUND_UP_ULL(origin_sectors, cs);
 	INIT_WORK(&cow->work, dmr_cow_work);
 	INIT_WORK(&cow->broken_work, dmr_cow_broken_work);
+	INIT_WORK(&cow->map_work, dmr_cow_map_work);
 	atomic_set(&cow->nr_pending, 0);
 	init_waitqueue_head(&cow->idle);
 	return cow;
@@ -1539,14 +1632,17 @@ void dmr_cow_quiesce(struct dmr_cow *cow)
 	bool idle;
 
 	do {
+		flush_work(&cow->map_work);
 		flush_work(&cow->broken_work);
 		flush_work(&cow->work);
 		spin_lock_irq(&cow->lock);
 		wait_event_lock_irq(cow->idle, !atomic_read(&cow->nr_pending), cow->lock);
 		idle = bio_list_empty(&cow->deferred_src) && bio_list_empty(&cow->deferred_rep) &&
-			bio_list_empty(&cow->broken_wait) && cow->state != DMR_COW_BREAKING;
+			bio_list_empty(&cow->broken_wait) && cow->state != DMR_COW_BREAKING &&
+			bio_list_empty(&cow->map_wait_src) && bio_list_empty(&cow->map_wait_rep);
 		spin_unlock_irq(&cow->lock);
-	} while (!idle || work_pending(&cow->work) || work_pending(&cow->broken_work));
+	} while (!idle || work_pending(&cow->work) || work_pending(&cow->broken_work) ||
+		 work_pending(&cow->map_work));
 }
 
 /* Free the memory of every copy left in the map; the pool is not told. */
@@ -1615,7 +1711,7 @@ static void dmr_snap_unlist(struct dmr_snap *snap)
 	spin_lock_irq(&cow->lock);
 	list_del_init(&snap->list);
 	snap->started = false;
-	cow->nr_tracked -= !!snap->changed[DMR_SIDE_SOURCE];
+	cow->nr_tracked -= !!snap->changes;
 	spin_unlock_irq(&cow->lock);
 	mutex_unlock(&cow->snaps_mutex);
 }
@@ -1632,8 +1728,7 @@ void dmr_snap_destroy(struct dmr_snap *snap)
 	if (!list_empty(&snap->list))
 		dmr_snap_unlist(snap);
 	xa_destroy(&snap->priv);
-	kvfree(snap->changed[DMR_SIDE_SOURCE]);
-	kvfree(snap->changed[DMR_SIDE_REPLICA]);
+	dmr_changes_free(snap->changes);
 	kfree(snap);
 }
 
@@ -1664,7 +1759,7 @@ static int __dmr_snap_add(struct dmr_snap *snap, u32 epoch)
 	snap->epoch = epoch;
 	list_add_tail(&snap->list, &s->list);
 	snap->started = true;
-	cow->nr_tracked += !!snap->changed[DMR_SIDE_SOURCE];
+	cow->nr_tracked += !!snap->changes;
 	cow->max_epoch = max(cow->max_epoch, epoch);
 	return 0;
 }
@@ -1867,6 +1962,20 @@ u64 dmr_cow_load_done(struct dmr_cow *cow)
 	return n;
 }
 
+void dmr_snap_unplace_changes(struct dmr_snap *snap)
+{
+	u32 i;
+	u64 pc;
+
+	if (!snap->changes)
+		return;
+	for (i = 0; i < dmr_changes_map_chunks(snap->changes); i++)
+		if (dmr_changes_where(snap->changes, i, &pc))
+			dmr_cow_free_chunk(snap->cow, pc);
+	dmr_changes_free(snap->changes);
+	snap->changes = NULL;
+}
+
 void dmr_snap_withdraw(struct dmr_snap *snap)
 {
 	struct dmr_cow *cow = snap->cow;
@@ -1880,6 +1989,8 @@ void dmr_snap_withdraw(struct dmr_snap *snap)
 		dmr_snap_unlist(snap);
 		dmr_cow_gc(cow, snap->epoch, false);
 	}
+	/* A round of map writes that found it listed is over. */
+	flush_work(&cow->map_work);
 }
 
 void dmr_snap_release(struct dmr_snap *snap)
@@ -1896,6 +2007,7 @@ void dmr_snap_release(struct dmr_snap *snap)
 	}
 	snap->copied = 0;
 	snap->nr_priv = 0;
+	dmr_snap_unplace_changes(snap);
 }
 
 bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
@@ -1920,66 +2032,105 @@ bool dmr_snap_lookup(struct dmr_snap *snap, u64 chunk, u64 *pool_chunk)
 
 int dmr_snap_track(struct dmr_snap *snap, bool unknown)
 {
-	u64 n = snap->cow->nr_chunks;
-	int i;
-
-	if (WARN_ON(snap->started))
+	if (WARN_ON(snap->started || snap->changes))
 		return -EINVAL;
-	for (i = 0; i < DMR_NR_SIDES; i++) {
-		snap->changed[i] = kvcalloc(BITS_TO_LONGS(n), sizeof(long), GFP_KERNEL);
-		if (!snap->changed[i])
-			goto nomem;
-	}
-	snap->changed_all = unknown;
-	return 0;
-nomem:
-	while (i--) {
-		kvfree(snap->changed[i]);
-		snap->changed[i] = NULL;
-	}
-	return -ENOMEM;
+	snap->changes = dmr_changes_alloc(snap->cow->nr_chunks, 1U << snap->cow->chunk_shift,
+					  unknown);
+	return snap->changes ? 0 : -ENOMEM;
 }
 
 bool dmr_snap_tracked(struct dmr_snap *snap)
 {
-	return snap->changed[DMR_SIDE_SOURCE];
+	return snap->changes;
 }
 
 bool dmr_snap_changes_known(struct dmr_snap *snap)
 {
-	return snap->changed[DMR_SIDE_SOURCE] && !READ_ONCE(snap->changed_all);
+	return snap->changes && !dmr_changes_unknown(snap->changes);
 }
 
 void dmr_snap_changes_lost(struct dmr_snap *snap)
 {
-	WRITE_ONCE(snap->changed_all, true);
+	if (!snap->changes)
+		return;
+	spin_lock_irq(&snap->cow->lock);
+	__dmr_changes_lose(snap->changes);
+	spin_unlock_irq(&snap->cow->lock);
+}
+
+int dmr_snap_place_changes(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
+	u32 cs = 1U << cow->chunk_shift, i;
+	struct dmr_owner o;
+	u64 pc;
+	int r;
+
+	if (WARN_ON(!snap->changes || snap->started || !cow->pool))
+		return -EINVAL;
+	for (i = 0; i < dmr_changes_map_chunks(snap->changes); i++) {
+		r = dmr_pool_alloc_chunk(cow->pool, &pc);
+		if (r)
+			return r;
+		/* A block never written reads as no change. */
+		r = blkdev_issue_zeroout(dmr_pool_bdev(cow->pool),
+					 dmr_pool_chunk_sector(cow->pool, pc), cs, GFP_NOIO, 0);
+		if (r) {
+			dmr_pool_free_chunk(cow->pool, pc);
+			return r;
+		}
+		memset(&o, 0, sizeof(o));
+		o.slot = snap->id.slot + 1;
+		o.member = snap->id.member;
+		o.gen = snap->id.gen;
+		o.src_chunk = dmr_changes_src_chunk(i);
+		dmr_md_set_owner(cow->md, pc, &o);
+		dmr_changes_place(snap->changes, i, pc);
+	}
+	return 0;
+}
+
+int dmr_snap_load_change_chunk(struct dmr_snap *snap, u64 src_chunk, u64 pool_chunk)
+{
+	u64 index = src_chunk & ~DMR_CHANGES_TAG, old;
+
+	if (!snap->changes || index >= dmr_changes_map_chunks(snap->changes) ||
+	    dmr_changes_where(snap->changes, index, &old))
+		return -ERANGE;
+	dmr_changes_place(snap->changes, index, pool_chunk);
+	return 0;
+}
+
+int dmr_snap_load_changes(struct dmr_snap *snap, bool lost)
+{
+	struct dmr_cow *cow = snap->cow;
+
+	if (!snap->changes)
+		return 0;
+	if (lost) {
+		__dmr_changes_lose(snap->changes);
+		return 0;
+	}
+	return dmr_changes_read(snap->changes, cow->io, dmr_pool_bdev(cow->pool),
+				dmr_cow_chunk_sector, cow);
 }
 
 /* Which sides changed @chunk, DMR_CHANGED_* bits. cow->lock held. */
 static unsigned int __dmr_snap_changed(struct dmr_snap *snap, u64 chunk)
 {
-	if (snap->changed_all)
-		return DMR_CHANGED_UNKNOWN;
-	return (test_bit(chunk, snap->changed[DMR_SIDE_SOURCE]) ? DMR_CHANGED_SOURCE : 0) |
-		(test_bit(chunk, snap->changed[DMR_SIDE_REPLICA]) ? DMR_CHANGED_REPLICA : 0);
+	return __dmr_changes_of(snap->changes, chunk);
 }
 
 bool dmr_snap_changed_next(struct dmr_snap *snap, u64 *chunk, u64 *count, unsigned int *sides)
 {
 	struct dmr_cow *cow = snap->cow;
-	u64 n = cow->nr_chunks, c, a, b;
+	u64 n = cow->nr_chunks, c;
 	unsigned int how;
 
-	if (!snap->changed[DMR_SIDE_SOURCE] || *chunk >= n)
+	if (!snap->changes || *chunk >= n)
 		return false;
 	spin_lock_irq(&cow->lock);
-	if (snap->changed_all) {
-		c = *chunk;
-	} else {
-		a = find_next_bit(snap->changed[DMR_SIDE_SOURCE], n, *chunk);
-		b = find_next_bit(snap->changed[DMR_SIDE_REPLICA], n, *chunk);
-		c = min(a, b);
-	}
+	c = __dmr_changes_next(snap->changes, *chunk);
 	if (c >= n) {
 		spin_unlock_irq(&cow->lock);
 		return false;
@@ -2000,7 +2151,7 @@ bool dmr_snap_chunk_changed(struct dmr_snap *snap, u64 chunk)
 	unsigned long flags;
 	bool r;
 
-	if (!snap->changed[DMR_SIDE_SOURCE])
+	if (!snap->changes)
 		return true;
 	spin_lock_irqsave(&snap->cow->lock, flags);
 	r = __dmr_snap_changed(snap, chunk);

@@ -38,6 +38,8 @@
 #include <linux/list.h>
 #include <linux/types.h>
 
+#include "changes.h"
+
 struct dmr_cow;
 struct dmr_snap;
 struct dmr_pool;
@@ -73,6 +75,12 @@ struct dmr_cow_io {
  */
 struct dmr_cow_owner_ops {
 	void (*broken)(struct dmr_snap *snap, void *ctx, const char *reason);
+	/*
+	 * The change map of @snap could not be written: it is unknown from
+	 * now on. Called from a worker, under the same rules as @broken;
+	 * the writes it held go on once it returns.
+	 */
+	void (*changes_lost)(struct dmr_snap *snap, void *ctx);
 };
 
 /*
@@ -242,21 +250,11 @@ u64 dmr_snap_fills(struct dmr_snap *snap);
 
 /*
  * Change tracking of a clone: which chunks were written since the point
- * in time at the source and at the replica. A Resync Replica copies only
- * those (the others it takes over from the old point in time with
- * dmr_snap_adopt()), and user space reads them as ranges.
+ * in time at the source and at the replica (changes.h). A Resync Replica
+ * copies only those (the others it takes over from the old point in time
+ * with dmr_snap_adopt()), and user space reads them as runs. A placed map
+ * is in the pool, and every write waits until its bit there is durable.
  */
-enum dmr_side {
-	DMR_SIDE_SOURCE,
-	DMR_SIDE_REPLICA,
-	DMR_NR_SIDES,
-};
-
-/* What dmr_snap_changed_next() says of a run of chunks. */
-#define DMR_CHANGED_SOURCE	0x1	/* written at the source */
-#define DMR_CHANGED_REPLICA	0x2	/* written at the replica */
-#define DMR_CHANGED_UNKNOWN	0x4	/* not known: taken as changed */
-
 /*
  * Track the changes of @snap from its start (or load); @unknown: what
  * changed before is not known (a snapshot loaded), so every chunk counts
@@ -264,6 +262,25 @@ enum dmr_side {
  */
 int dmr_snap_track(struct dmr_snap *snap, bool unknown);
 bool dmr_snap_tracked(struct dmr_snap *snap);
+/*
+ * Give the tracked @snap, not yet started, its map in the pool: chunks
+ * allocated, zeroed and owned by it (durable with the next commit, which
+ * the caller waits for before the point in time). On failure, the chunks
+ * placed so far stay until dmr_snap_unplace_changes(). May sleep.
+ */
+int dmr_snap_place_changes(struct dmr_snap *snap);
+/*
+ * Give the chunks of @snap's map back to the pool and stop tracking it
+ * (a creation undone; a release does it too). May sleep.
+ */
+void dmr_snap_unplace_changes(struct dmr_snap *snap);
+/*
+ * Loading: a map chunk of @snap found in the owner table (its source
+ * chunk has DMR_CHANGES_TAG), then, once all are, the map read back from
+ * the pool; with @lost, or a chunk missing, it is unknown. May sleep.
+ */
+int dmr_snap_load_change_chunk(struct dmr_snap *snap, u64 src_chunk, u64 pool_chunk);
+int dmr_snap_load_changes(struct dmr_snap *snap, bool lost);
 /* Tracked, and every change since the point in time is known. */
 bool dmr_snap_changes_known(struct dmr_snap *snap);
 /* A write may have passed unseen: from now on every chunk counts as changed. */

@@ -292,8 +292,45 @@ static void dmr_member_broken(struct dmr_snap *snap, void *ctx, const char *reas
 		DMERR("group %u: cannot record that a replica is broken: %d", g->rec.id, r);
 }
 
+/*
+ * The change map of a clone member can no longer be trusted: say so in
+ * the record, so that a load does not trust it either. rec_lock held.
+ */
+static int __dmr_member_lose_changes(struct dmr_member *m)
+{
+	struct dmr_group *g = m->group;
+
+	lockdep_assert_held(&g->rec_lock);
+	dmr_snap_changes_lost(m->snap);
+	if (g->rec.changes_lost & BIT_ULL(m->index))
+		return 0;
+	spin_lock(&g->state_lock);
+	g->rec.changes_lost |= BIT_ULL(m->index);
+	spin_unlock(&g->state_lock);
+	DMWARN("group %u: replica %s_%u: changes unknown, its next resync copies every chunk",
+	       g->rec.id, g->rec.relationship_name, m->index + 1);
+	return dmr_group_write(g);
+}
+
+/* A map write failed (the cow's map worker): as for dmr_member_broken(). */
+static void dmr_member_changes_lost(struct dmr_snap *snap, void *ctx)
+{
+	struct dmr_member *m = ctx;
+	struct dmr_group *g = m->group;
+	unsigned int noio = memalloc_noio_save();
+	int r;
+
+	mutex_lock(&g->rec_lock);
+	r = __dmr_member_lose_changes(m);
+	mutex_unlock(&g->rec_lock);
+	memalloc_noio_restore(noio);
+	if (r)
+		DMERR("group %u: cannot record that a change map is lost: %d", g->rec.id, r);
+}
+
 static const struct dmr_cow_owner_ops dmr_member_ops = {
 	.broken = dmr_member_broken,
+	.changes_lost = dmr_member_changes_lost,
 };
 
 /* The origin of the source @uuid in @pool, or NULL. dmr_lock held. */
@@ -463,7 +500,9 @@ static void dmr_origin_break_members(struct dmr_origin *org, const char *reason)
 			 * source, but no longer knows what changed there.
 			 */
 			if (dmr_snap_is_independent(g->members[i].snap)) {
-				dmr_snap_changes_lost(g->members[i].snap);
+				if (dmr_snap_tracked(g->members[i].snap))
+					dmr_member_changes_lost(g->members[i].snap,
+								&g->members[i]);
 				continue;
 			}
 			mutex_lock(&g->rec_lock);
@@ -487,8 +526,30 @@ static void dmr_origin_changes_lost(struct dmr_origin *org)
 	lockdep_assert_held(&dmr_lock);
 	list_for_each_entry(g, &dmr_groups, list)
 		for (i = 0; i < g->nr_members; i++)
-			if (g->members[i].org == org)
-				dmr_snap_changes_lost(g->members[i].snap);
+			if (g->members[i].org == org && dmr_snap_tracked(g->members[i].snap))
+				dmr_member_changes_lost(g->members[i].snap, &g->members[i]);
+}
+
+/*
+ * Place the change maps of the @n tracked snapshots @snaps (of a clone
+ * group, not yet started) in @pool, durably, before their point in time:
+ * from then on their writes wait for their bits. On failure none stays
+ * placed. May sleep.
+ */
+static int dmr_snaps_place_changes(struct dmr_pool *pool, struct dmr_snap **snaps,
+				   unsigned int n)
+{
+	unsigned int i;
+	int r = 0;
+
+	for (i = 0; i < n && !r; i++)
+		r = dmr_snap_place_changes(snaps[i]);
+	if (!r)
+		r = dmr_md_sync(dmr_pool_md(pool));
+	if (r)
+		for (i = 0; i < n; i++)
+			dmr_snap_unplace_changes(snaps[i]);
+	return r;
 }
 
 /* Let go of snapshots that were, or were to be, a point in time. */
@@ -1019,7 +1080,12 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 				r = -EILSEQ;
 				goto out;
 			}
-			r = dmr_snap_load_private(g->members[o.member].snap, o.src_chunk, chunk);
+			if (dmr_changes_is_map(o.src_chunk))
+				r = dmr_snap_load_change_chunk(g->members[o.member].snap,
+							       o.src_chunk, chunk);
+			else
+				r = dmr_snap_load_private(g->members[o.member].snap, o.src_chunk,
+							  chunk);
 		} else if (o.origin) {
 			/*
 			 * Seen even when stale: should the clear not reach the
@@ -1076,6 +1142,24 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 			    !dmr_snap_make_independent(g->members[i].snap))
 				DMWARN("group %u member %u: Synchronized, some chunks not its own",
 				       g->rec.id, i);
+	}
+
+	/*
+	 * The clones' change maps, read back before any source write can
+	 * reach them. One that was lost, or is not all there (a pool of
+	 * format 4, or a crash in a creation's last steps), is unknown.
+	 */
+	list_for_each_entry(g, &dmr_groups, list) {
+		if (g->pool != pool || g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
+			continue;
+		for (i = 0; i < g->nr_members; i++) {
+			int e = dmr_snap_load_changes(g->members[i].snap,
+						      g->rec.changes_lost & BIT_ULL(i));
+
+			if (e)
+				DMWARN("group %u member %u: change map not read: %d",
+				       g->rec.id, i, e);
+		}
 	}
 
 	/*
@@ -1581,8 +1665,11 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 		 * is not set aside: snapshots taken meanwhile share it, and
 		 * the copy waits when they have used it.
 		 */
-		for (i = 0; i < req->nr_sources; i++)
-			need += DIV_ROUND_UP_ULL(dmr_source_sectors(srcs[i]), cs);
+		for (i = 0; i < req->nr_sources; i++) {
+			u64 n = DIV_ROUND_UP_ULL(dmr_source_sectors(srcs[i]), cs);
+
+			need += n + dmr_changes_pool_chunks(n, cs);
+		}
 		dmr_pool_usage(pool, &used, &total);
 		if (need + dmr_pool_spare(pool) > total - used) {
 			res = DM_REPLICA_RET_INVALID_PARAM;
@@ -1665,12 +1752,31 @@ u32 dmr_group_create(struct dmr_create_req *req, struct dmr_job *job, char *msg,
 	list_add_tail(&g->list, &dmr_groups);
 	mutex_unlock(&dmr_lock);
 
+	if (g->rec.sync_type == DM_REPLICA_SYNC_CLONE) {
+		struct dmr_snap *snaps[DM_REPLICA_MAX_MEMBERS];
+
+		for (i = 0; i < g->nr_members; i++)
+			snaps[i] = g->members[i].snap;
+		r = dmr_snaps_place_changes(g->pool, snaps, g->nr_members);
+		if (r) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "TargetPool: cannot make the clones' change maps: %d",
+				 r);
+			mutex_lock(&dmr_lock);
+			list_del(&g->list);
+			goto refuse_group;
+		}
+	}
+
 	mutex_lock(&g->rec_lock);
 	r = dmr_group_write(g);
 	mutex_unlock(&g->rec_lock);
 	if (r) {
 		res = DM_REPLICA_RET_FAILED;
 		snprintf(msg, len, "TargetPool: cannot write the group record: %d", r);
+		/* The maps' chunks go back; their entries are stale on disk anyway. */
+		for (i = 0; i < g->nr_members; i++)
+			dmr_snap_unplace_changes(g->members[i].snap);
 		mutex_lock(&dmr_lock);
 		list_del(&g->list);
 		goto refuse_group;
@@ -1933,7 +2039,7 @@ static u32 dmr_group_resync_clone(struct dmr_group *g, struct dmr_snap **old,
  */
 u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 {
-	u64 hold_ns = 0, instant_ns = 0, created_ns, old_hold_ns, old_job_id;
+	u64 hold_ns = 0, instant_ns = 0, created_ns, old_hold_ns, old_job_id, old_lost;
 	unsigned int i, stuck = 0;
 	struct dmr_snap **snaps;
 	struct dmr_group *g;
@@ -2011,6 +2117,15 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 			goto undo;
 		}
 	}
+	if (clone) {
+		r = dmr_snaps_place_changes(g->pool, snaps, g->nr_members);
+		if (r) {
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "TargetPool: cannot make the clones' change maps: %d",
+				 r);
+			goto undo;
+		}
+	}
 	dmr_group_swap_snaps(g, snaps);
 
 	if (!g->params.barrier_timeout_ms)	/* a group loaded from the pool */
@@ -2060,6 +2175,9 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 	created_ns = g->rec.created_ns;
 	old_hold_ns = g->rec.barrier_hold_ns;
 	old_job_id = g->rec.job_id;
+	old_lost = g->rec.changes_lost;
+	/* The new maps hold every change from the new point in time. */
+	g->rec.changes_lost = 0;
 	g->rec.gen = gen;
 	g->rec.created_ns = instant_ns;
 	g->rec.barrier_hold_ns = hold_ns;
@@ -2081,6 +2199,7 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 							     DM_REPLICA_COPY_SYNCHRONIZED, NULL));
 		}
 		g->rec.job_id = old_job_id;
+		g->rec.changes_lost = old_lost;
 		g->rec.gen = gen - 1;
 		g->rec.created_ns = created_ns;
 		g->rec.barrier_hold_ns = old_hold_ns;

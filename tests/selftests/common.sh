@@ -554,3 +554,18 @@ wait_copied() {
 		sleep 0.1
 	done
 }
+
+# changed_runs ID MEMBER: the runs of replicactl group changed-chunks, as
+# "START COUNT SIDE" each, then "known" or "unknown", on one line.
+changed_runs() {
+	replicactl group changed-chunks "$1" "$2" | awk '{
+		s = $0
+		while ((i = index(s, "{\"start_chunk\":"))) {
+			s = substr(s, i + 15)
+			split(s, f, /[,:}"]+/)
+			# f: start, chunk_count, n, offset, n, length, n, changed_on, side
+			print f[1], f[3], f[9]
+		}
+		print (index($0, "\"known\":true") ? "known" : "unknown")
+	}' | tr '\n' ' ' | sed 's/ $//'
+}

@@ -59,7 +59,10 @@
 #    (a copy counts once committed), and the job of the resumed copy
 #    starts from them, not 0; with the sources back the copy reaches
 #    Synchronized and the clones equal the checksums taken at the point in
-#    time; the sources keep the known writes. A failure
+#    time; the sources keep the known writes. The clones' change maps kept
+#    every chunk written at the sources before the cut, and nothing else:
+#    a Resync copies those chunks alone, and the clones equal the sources
+#    after it. A failure
 #    in phase 1 is noted on disk and reported in phase 2, as for "many".
 #
 # Phase 1 ends with the power cut: it prints its checks as they go and the
@@ -631,6 +634,28 @@ restart_clone_copy() {
 		 dmr_io verify $CL_S1 3584k 512k 101"
 	check "source 2 keeps its fill around" sh -c \
 		"dmr_io verify $CL_S2 0 2m 102 && dmr_io verify $CL_S2 2304k 1792k 102"
+
+	# The change maps came through the power cut: every chunk written at
+	# a source since the point in time (the known writes, the writer's
+	# region) is there, and nothing else; a Resync copies just those.
+	check_eq "clone 1: its changes kept" "$(changed_runs "$gid" 1)" \
+		"16 4 source 48 8 source known"
+	check_eq "clone 2: its changes kept" "$(changed_runs "$gid" 2)" "32 4 source known"
+	check "remove the clones" dmsetup remove clc_1 clc_2
+	out=$(replicactl --json modify-sync --operation resync-replica "$gid" 2>&1)
+	check_eq "resync" "$?" 0
+	echo "clone: $out"
+	check "it copies the 16 chunks changed" \
+		sh -c "printf '%s' \"\$1\" | grep -qF 'copies the 16 of 128 chunks'" _ "$out"
+	rjob=$(echo "$out" | json_get job_id)
+	check_eq "the resync Completed" "$(job_field "$rjob" job_state)" 7
+	check_eq "copying those 16 only" \
+		"$(replicactl --json job show "$rjob" | grep -o '[0-9]* copied by this copy')" \
+		"16 copied by this copy"
+	check "clone 1 again" dm_create clc_1 "0 8192 replica $pool $gid 1"
+	check "clone 2 again" dm_create clc_2 "0 8192 replica $pool $gid 2"
+	check_eq "clone 1 equals source 1" "$(dev_md5 /dev/mapper/clc_1)" "$(dev_md5 $CL_S1)"
+	check_eq "clone 2 equals source 2" "$(dev_md5 /dev/mapper/clc_2)" "$(dev_md5 $CL_S2)"
 	check "remove the clones" dmsetup remove clc_1 clc_2
 	check "delete the clone group" replicactl group delete "$gid"
 	check_eq "the pool is empty" "$(pool_used cl-pool)" 0

@@ -79,12 +79,13 @@ bad 5 "WaitForCopyState" $C --target-pool $P --wait-for-copy-state inactive
 }
 
 # A pool too small for the clones: three chunks of 1 MiB, enough for
-# snapshots of the two 2 MiB sources, where their clones need four.
+# snapshots of the two 2 MiB sources, where their clones need four, and
+# one for each one's change map.
 check "tiny device" dm_create dmr-tinydev "0 16384 linear $DISK_B 16384"
 check "a pool of three 1 MiB chunks" pool_create dmr-tiny /dev/mapper/dmr-tinydev 2048 64
 check_eq "three chunks" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/3
 # shellcheck disable=SC2086 # $C is several options
-bad 5 "TargetPool: 3 chunks free, the clones need 4" $C --target-pool /dev/mapper/dmr-tiny
+bad 5 "TargetPool: 3 chunks free, the clones need 6" $C --target-pool /dev/mapper/dmr-tiny
 check_eq "the tiny pool is untouched" "$(dmsetup status dmr-tiny | awk '{ print $5 }')" 0/3
 check "remove the tiny pool" dmsetup remove dmr-tiny dmr-tinydev
 

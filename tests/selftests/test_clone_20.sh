@@ -20,21 +20,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# changed ID MEMBER: the runs of changed-chunks, one "START COUNT SIDE"
-# per line, and "known" or "unknown" last.
-changed() {
-	replicactl group changed-chunks "$1" "$2" | awk '{
-		s = $0
-		while ((i = index(s, "{\"start_chunk\":"))) {
-			s = substr(s, i + 15)
-			split(s, f, /[,:}"]+/)
-			# f: start, chunk_count, n, offset, n, length, n, changed_on, side
-			print f[1], f[3], f[9]
-		}
-		print (index($0, "\"known\":true") ? "known" : "unknown")
-	}'
-}
-
 size=32768	# 16 MiB each: 256 chunks of 64 KiB
 check "pool" pool_create dmr-pool "$DISK_C" 128
 check "source 1" source_create dmr-s1 "$DISK_A" $size
@@ -47,9 +32,9 @@ gc=$GROUP_ID
 GROUP_OPTS=
 end_if_failed
 check_eq "Synchronized" "$(group_field "$gc" copy_state)" 4
-check_eq "every chunk in the pool" "$(pool_used dmr-pool)" 512
-check_eq "nothing changed yet (1)" "$(changed "$gc" 1 | tr '\n' ' ')" "known "
-check_eq "nothing changed yet (2)" "$(changed "$gc" 2 | tr '\n' ' ')" "known "
+check_eq "every chunk in the pool, and a change map per clone" "$(pool_used dmr-pool)" 514
+check_eq "nothing changed yet (1)" "$(changed_runs "$gc" 1)" "known"
+check_eq "nothing changed yet (2)" "$(changed_runs "$gc" 2)" "known"
 check_eq "changed-chunks is well-formed JSON" \
 	"$(replicactl group changed-chunks "$gc" 1 | json_valid && echo valid)" valid
 
@@ -62,10 +47,10 @@ check "write clone 1 (both)" dmr_io write /dev/mapper/rs_1 1300k 8k 86
 check "write source 2" dmr_io write /dev/mapper/dmr-s2 448k 64k 87
 check "write source 2, last chunk" dmr_io write /dev/mapper/dmr-s2 16380k 4k 88
 check "flush the clone" dmr_io fsync /dev/mapper/rs_1
-check_eq "clone 1: the changed runs" "$(changed "$gc" 1 | tr '\n' ' ')" \
-	"3 2 source 10 1 replica 20 1 both known "
-check_eq "clone 2: the changed runs" "$(changed "$gc" 2 | tr '\n' ' ')" \
-	"7 1 source 255 1 source known "
+check_eq "clone 1: the changed runs" "$(changed_runs "$gc" 1)" \
+	"3 2 source 10 1 replica 20 1 both known"
+check_eq "clone 2: the changed runs" "$(changed_runs "$gc" 2)" \
+	"7 1 source 255 1 source known"
 check_eq "a run says its bytes" \
 	"$(replicactl group changed-chunks "$gc" 1 | grep -c '"offset":196608,"length":131072')" 1
 
@@ -82,18 +67,18 @@ check_eq "the job copied the 6 changed chunks, no more" \
 	"$(replicactl --json job show "$job" | grep -o '[0-9]* copied by this copy')" \
 	"6 copied by this copy"
 check_eq "Synchronized again" "$(group_field "$gc" copy_state)" 4
-check_eq "every chunk in the pool, once" "$(pool_used dmr-pool)" 512
+check_eq "every chunk in the pool, once, and the new change maps" "$(pool_used dmr-pool)" 514
 check_eq "clone 1 equals source 1" "$(md5sum </dev/mapper/rs_1)" "$sum1"
 check_eq "clone 2 equals source 2" "$(md5sum </dev/mapper/rs_2)" "$sum2"
-check_eq "nothing changed since (1)" "$(changed "$gc" 1 | tr '\n' ' ')" "known "
-check_eq "nothing changed since (2)" "$(changed "$gc" 2 | tr '\n' ' ')" "known "
+check_eq "nothing changed since (1)" "$(changed_runs "$gc" 1)" "known"
+check_eq "nothing changed since (2)" "$(changed_runs "$gc" 2)" "known"
 
 # The new point in time holds: writes after it change the sources only.
 check "write source 1 again" dmr_io write /dev/mapper/dmr-s1 0 16m 89
 check_eq "clone 1 keeps the new point in time" "$(md5sum </dev/mapper/rs_1)" "$sum1"
 check "the source has its writes" dmr_io verify /dev/mapper/dmr-s1 0 16m 89
 check_eq "every chunk of clone 1 changed at the source" \
-	"$(changed "$gc" 1 | tr '\n' ' ')" "0 256 source known "
+	"$(changed_runs "$gc" 1)" "0 256 source known"
 
 check "delete the group" replicactl group delete "$gc"
 gc=''
