@@ -11,8 +11,8 @@
  * operation) and made again after, whatever the answer; a job the module
  * starts is waited for. Any other operation goes to the module as it is,
  * and its answer is printed: the module is the one that knows which
- * operations it carries out (today 19, 14 on snapshot groups, 15 on
- * snapshot and clone groups; the standard's others answer Not Supported,
+ * operations it carries out (today 19, 14 and 15 on snapshot and clone
+ * groups, 8 on clone groups; the standard's others answer Not Supported,
  * other numbers Invalid Parameter). Detach (8) takes the target devices
  * of --targets.
  */
@@ -46,8 +46,10 @@ static const struct opt_spec modify_opts[] = {
 	{ .name = "operation", .arg = "NAME|NUMBER",
 	  .help = "The Operation: the standard's name (case, spaces and dashes do not count: "
 		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
-		  "(19), Restore From Replica (15) and, for a snapshot group, Resync Replica "
-		  "(14) work; the standard's others answer Not Supported (1).",
+		  "(19), Restore From Replica (15), Resync Replica (14: for a clone group, a "
+		  "new point in time and a copy of the chunks changed since the last) and, "
+		  "for a clone group, Detach (8) work; the standard's others answer Not "
+		  "Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
 	{ .name = "targets", .arg = "DEV[,DEV...]",

@@ -489,7 +489,9 @@ struct dm_replica_group_list {
  * @group_id:	in: the Synchronization (group).
  * @operation:	in: the operation (DM_REPLICA_OP_*); Return To ResourcePool
  *		(19) deletes the group and gives its pool space back; Resync
- *		Replica (14) takes a snapshot group's new point in time;
+ *		Replica (14) takes a snapshot group's new point in time, or a
+ *		Synchronized clone group's, then copies as a job (4096) the
+ *		chunks changed on either side since the old one (ABI 1.3);
  *		Restore From Replica (15) copies a snapshot or clone group's
  *		replicas back onto their sources, as a job (@hdr.result
  *		4096), refused with In Use (6) while a source is open unless
