@@ -535,7 +535,7 @@ static void dmr_test_cow_model(struct kunit *test)
 }
 
 /*
- * Change tracking. The suites run before the module's
+ * Change tracking and adoption. The suites run before the module's
  * workqueues exist, so only I/O the cow decides on at once goes through
  * the map paths here: a source write to chunks whose copies are made
  * already (or to a broken cow), a replica write to a chunk private to its
@@ -790,6 +790,144 @@ static void dmr_test_cow_changes_start_broken(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(b));
 }
 
+/* Was @pool_chunk handed to the freed hook? */
+static bool dmr_test_was_freed(struct dmr_test_ctx *t, u64 pool_chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_freed && i < ARRAY_SIZE(t->freed); i++)
+		if (t->freed[i] == pool_chunk)
+			return true;
+	return false;
+}
+
+/*
+ * A withdrawn snapshot's private chunks go to a newer one: the pool chunk
+ * changes hands, is not freed, and is not freed again with its old
+ * snapshot; the copy that served the newer one there goes.
+ */
+static void dmr_test_cow_adopt(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *from = dmr_test_snap(test, t), *to;
+	u64 pc, pcs[4];
+	u32 his[4];
+
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 2, 200), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 3, 201), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 4, 202), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 6, 203), 0);
+	to = dmr_test_snap(test, t);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(to, 4, 300), 0);
+	/* A source write to chunk 3 made a copy for to alone. */
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 3, 400), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 400ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 2ULL);
+
+	dmr_snap_withdraw(from);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_started(from));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 2), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 2, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 200ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(from, 2, &pc));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	/* to holds its version: a source write needs no copy for it. */
+	KUNIT_EXPECT_FALSE(test, dmr_cow_needs_copy(t->cow, 2));
+
+	/* The copy that served to at chunk 3 serves no one after. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 3), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 201ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(from, 3, &pc));
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 400ULL);
+	KUNIT_EXPECT_EQ(test, dmr_cow_copies(t->cow, 3, pcs, his, ARRAY_SIZE(pcs)), 0U);
+	/* 2, 3 (no longer a copy) and 4. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 3ULL);
+
+	/* to has its own; from has none (any more). Nothing moves. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 4), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 300ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 5), -ENOENT);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(to, 5, &pc));
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 2), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 2, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 200ULL);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 1U);
+
+	/* from frees what it kept, 202 and 203; to the rest. */
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, from), 2U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 202));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 203));
+	KUNIT_EXPECT_FALSE(test, dmr_test_was_freed(t, 200));
+	KUNIT_EXPECT_FALSE(test, dmr_test_was_freed(t, 201));
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, to), 3U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 200));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 201));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 300));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 6U);
+}
+
+/*
+ * The same with snapshots loaded from the pool, their private chunks
+ * loaded; and a broken cow, whose chunks stay where they are.
+ */
+static void dmr_test_cow_adopt_loaded(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *from = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	struct dmr_snap *to = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	u64 pc;
+
+	KUNIT_ASSERT_NOT_NULL(test, from);
+	KUNIT_ASSERT_NOT_NULL(test, to);
+	t->snaps[t->nr_snaps++] = from;
+	t->snaps[t->nr_snaps++] = to;
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(from, 3), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(to, 5), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 0, 500), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 63, 501), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 9, 502), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 12, 505), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(to, 9, 503), 0);
+	/* A copy for to only (from has its own there). */
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 63, 5, 504), 0);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_done(t->cow), 0ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 2ULL);
+
+	dmr_snap_withdraw(from);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 0), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 63), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 9), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 0, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 500ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 63, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 501ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 9, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 503ULL);
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 504ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 3ULL);
+
+	/* A broken cow gives nothing away. */
+	dmr_cow_mark_broken(t->cow, "test reason");
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 12), -EIO);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(to, 12, &pc));
+
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, from), 2U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 502));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 505));
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, to), 3U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 500));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 501));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 503));
+}
+
 static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_no_snapshot_no_copy),
 	KUNIT_CASE(dmr_test_cow_unmapped_needs_copy),
@@ -806,6 +944,8 @@ static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_changes_tracked),
 	KUNIT_CASE(dmr_test_cow_changes_unknown),
 	KUNIT_CASE(dmr_test_cow_changes_start_broken),
+	KUNIT_CASE(dmr_test_cow_adopt),
+	KUNIT_CASE(dmr_test_cow_adopt_loaded),
 	{}
 };
 
