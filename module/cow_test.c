@@ -534,6 +534,400 @@ static void dmr_test_cow_model(struct kunit *test)
 	}
 }
 
+/*
+ * Change tracking and adoption. The suites run before the module's
+ * workqueues exist, so only I/O the cow decides on at once goes through
+ * the map paths here: a source write to chunks whose copies are made
+ * already (or to a broken cow), a replica write to a chunk private to its
+ * snapshot, one the cow fails; never one that would need a copy first.
+ */
+
+/* A snapshot with change tracking, started when @start. */
+static struct dmr_snap *dmr_test_tracked(struct kunit *test, struct dmr_test_ctx *t,
+					 bool unknown, bool start)
+{
+	struct dmr_snap *snap = dmr_snap_create(t->cow, NULL, NULL, NULL);
+
+	KUNIT_ASSERT_NOT_NULL(test, snap);
+	KUNIT_ASSERT_LT(test, t->nr_snaps, ARRAY_SIZE(t->snaps));
+	t->snaps[t->nr_snaps++] = snap;
+	KUNIT_ASSERT_EQ(test, dmr_snap_track(snap, unknown), 0);
+	KUNIT_EXPECT_TRUE(test, dmr_snap_tracked(snap));
+	if (start)
+		KUNIT_ASSERT_EQ(test, dmr_snap_start(snap), 0);
+	return snap;
+}
+
+/* A source write through the map path, which must let it go on now. */
+static void dmr_test_source_io(struct kunit *test, struct dmr_test_ctx *t, blk_opf_t op,
+			       sector_t sector, unsigned int sectors)
+{
+	KUNIT_EXPECT_EQ(test, dmr_cow_map_source(t->cow, dmr_test_bio(test, op, sector, sectors)),
+			DM_MAPIO_REMAPPED);
+}
+
+static void dmr_test_endio(struct bio *bio)
+{
+	(*(unsigned int *)bio->bi_private)++;
+}
+
+/*
+ * Replica I/O through the map path and, unless the cow ended it, the end
+ * path; returns what the map path answered.
+ */
+static int dmr_test_replica_io(struct kunit *test, struct dmr_snap *snap, blk_opf_t op,
+			       sector_t sector, unsigned int sectors)
+{
+	struct bio *bio = dmr_test_bio(test, op, sector, sectors);
+	blk_status_t status = BLK_STS_OK;
+	struct dmr_cow_io io = {};
+	unsigned int ended = 0;
+	int r;
+
+	bio->bi_end_io = dmr_test_endio;
+	bio->bi_private = &ended;
+	r = dmr_snap_map_replica(snap, bio, &io);
+	if (r == DM_MAPIO_SUBMITTED) {
+		/* Only a discard is ended at once; nothing else may be held. */
+		KUNIT_EXPECT_TRUE(test, bio_op(bio) == REQ_OP_DISCARD);
+		KUNIT_EXPECT_EQ(test, ended, 1U);
+	} else {
+		KUNIT_EXPECT_EQ(test, dmr_snap_end_replica(snap, &io, &status), DM_ENDIO_DONE);
+	}
+	return r;
+}
+
+/* The runs dmr_snap_changed_next() gives from chunk 0: {start, count, sides}. */
+static void dmr_test_expect_runs(struct kunit *test, struct dmr_snap *snap,
+				 const u64 (*runs)[3], unsigned int nr)
+{
+	u64 c = 0, count = 0;
+	unsigned int i, sides = 0;
+
+	for (i = 0; i < nr; i++) {
+		KUNIT_ASSERT_TRUE_MSG(test, dmr_snap_changed_next(snap, &c, &count, &sides),
+				      "run %u missing", i);
+		KUNIT_EXPECT_EQ_MSG(test, c, runs[i][0], "run %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, count, runs[i][1], "run %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sides, runs[i][2], "run %u", i);
+		c += count;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, dmr_snap_changed_next(snap, &c, &count, &sides),
+			       "a run at %llu after the last one", c);
+}
+
+/* dmr_snap_chunk_changed() is true exactly for the chunks in @mask (64 chunks). */
+static void dmr_test_expect_changed(struct kunit *test, struct dmr_snap *snap, u64 mask)
+{
+	u64 c;
+
+	for (c = 0; c < 64; c++)
+		KUNIT_EXPECT_EQ_MSG(test, dmr_snap_chunk_changed(snap, c),
+				    !!(mask & BIT_ULL(c)), "chunk %llu", c);
+}
+
+/*
+ * Source writes mark every chunk the bio covers, replica writes the
+ * chunk of their own snapshot; reads and replica discards mark nothing;
+ * runs come back per side, from the chunk asked for.
+ */
+static void dmr_test_cow_changes_tracked(struct kunit *test)
+{
+	static const u64 runs[][3] = {
+		{ 3, 3, DMR_CHANGED_SOURCE },
+		{ 10, 1, DMR_CHANGED_REPLICA },
+		{ 20, 1, DMR_CHANGED_SOURCE | DMR_CHANGED_REPLICA },
+	};
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s = dmr_test_tracked(test, t, false, true);
+	struct dmr_snap *plain = dmr_test_snap(test, t);
+	u64 c, count;
+	unsigned int sides;
+
+	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(s));
+	KUNIT_EXPECT_FALSE(test, dmr_snap_tracked(plain));
+	KUNIT_EXPECT_FALSE(test, dmr_snap_changes_known(plain));
+	/* Nothing written yet. */
+	dmr_test_expect_runs(test, s, runs, 0);
+	dmr_test_expect_changed(test, s, 0);
+
+	/* Copies made, so that the source writes go on at once. */
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 3, 100), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 4, 101), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 5, 102), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 20, 103), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s, 10, 110), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s, 20, 111), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s, 40, 112), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(s, 41, 113), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(plain, 30, 114), 0);
+
+	/* One bio from inside chunk 3 to inside chunk 5. */
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 3 * CHUNK + 5, 2 * CHUNK + 10);
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 20 * CHUNK + 64, 8);
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, s, REQ_OP_WRITE, 10 * CHUNK + 100, 8),
+			DM_MAPIO_REMAPPED);
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, s, REQ_OP_WRITE, 20 * CHUNK, 8),
+			DM_MAPIO_REMAPPED);
+	/* Not changes of @s: a read, a discard, another snapshot's write. */
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, s, REQ_OP_READ, 40 * CHUNK, 8),
+			DM_MAPIO_REMAPPED);
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, s, REQ_OP_DISCARD, 41 * CHUNK, CHUNK),
+			DM_MAPIO_SUBMITTED);
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, plain, REQ_OP_WRITE, 30 * CHUNK, 8),
+			DM_MAPIO_REMAPPED);
+
+	dmr_test_expect_runs(test, s, runs, ARRAY_SIZE(runs));
+	dmr_test_expect_changed(test, s, BIT_ULL(3) | BIT_ULL(4) | BIT_ULL(5) | BIT_ULL(10) |
+				BIT_ULL(20));
+	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(s));
+
+	/* From inside a run: the rest of it. */
+	c = 4;
+	KUNIT_ASSERT_TRUE(test, dmr_snap_changed_next(s, &c, &count, &sides));
+	KUNIT_EXPECT_EQ(test, c, 4ULL);
+	KUNIT_EXPECT_EQ(test, count, 2ULL);
+	KUNIT_EXPECT_EQ(test, sides, (unsigned int)DMR_CHANGED_SOURCE);
+	c = 64;
+	KUNIT_EXPECT_FALSE(test, dmr_snap_changed_next(s, &c, &count, &sides));
+
+	/* The untracked snapshot sees no run (and cannot say a chunk is unchanged). */
+	c = 0;
+	KUNIT_EXPECT_FALSE(test, dmr_snap_tracked(plain));
+	KUNIT_EXPECT_FALSE(test, dmr_snap_changed_next(plain, &c, &count, &sides));
+	KUNIT_EXPECT_TRUE(test, dmr_snap_chunk_changed(plain, 0));
+}
+
+/* Not known what changed: one run of every chunk, counted as changed. */
+static void dmr_test_cow_changes_unknown(struct kunit *test)
+{
+	static const u64 all[][3] = { { 0, 64, DMR_CHANGED_UNKNOWN } };
+	static const u64 one[][3] = { { 8, 1, DMR_CHANGED_SOURCE } };
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *s1 = dmr_test_tracked(test, t, true, true);
+	struct dmr_snap *s2 = dmr_test_tracked(test, t, false, true);
+	u64 c = 10, count;
+	unsigned int sides;
+
+	KUNIT_EXPECT_TRUE(test, dmr_snap_tracked(s1));
+	KUNIT_EXPECT_FALSE(test, dmr_snap_changes_known(s1));
+	dmr_test_expect_runs(test, s1, all, ARRAY_SIZE(all));
+	dmr_test_expect_changed(test, s1, ~0ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_changed_next(s1, &c, &count, &sides));
+	KUNIT_EXPECT_EQ(test, c, 10ULL);
+	KUNIT_EXPECT_EQ(test, count, 54ULL);
+	KUNIT_EXPECT_EQ(test, sides, (unsigned int)DMR_CHANGED_UNKNOWN);
+
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 8, 100), 0);
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 8 * CHUNK, 8);
+	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(s2));
+	dmr_test_expect_runs(test, s2, one, ARRAY_SIZE(one));
+	dmr_test_expect_changed(test, s2, BIT_ULL(8));
+	/* The write changes nothing of what s1 says. */
+	dmr_test_expect_runs(test, s1, all, ARRAY_SIZE(all));
+
+	/* A write passed unseen: s2 no longer knows either. */
+	dmr_snap_changes_lost(s2);
+	KUNIT_EXPECT_TRUE(test, dmr_snap_tracked(s2));
+	KUNIT_EXPECT_FALSE(test, dmr_snap_changes_known(s2));
+	dmr_test_expect_runs(test, s2, all, ARRAY_SIZE(all));
+	dmr_test_expect_changed(test, s2, ~0ULL);
+}
+
+/*
+ * A source write is marked in the snapshots started before it, and in
+ * no other; on a broken cow it is still marked, while a replica write
+ * the cow fails is not (one it passes, to an independent clone, is).
+ */
+static void dmr_test_cow_changes_start_broken(struct kunit *test)
+{
+	static const u64 a_runs[][3] = {
+		{ 1, 2, DMR_CHANGED_SOURCE },
+		{ 40, 1, DMR_CHANGED_SOURCE },
+		{ 42, 1, DMR_CHANGED_SOURCE },
+	};
+	static const u64 b_runs[][3] = {
+		{ 2, 1, DMR_CHANGED_SOURCE },	/* next to a run of the other side */
+		{ 3, 1, DMR_CHANGED_REPLICA },
+		{ 40, 1, DMR_CHANGED_SOURCE },
+		{ 42, 1, DMR_CHANGED_SOURCE },
+	};
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *a = dmr_test_tracked(test, t, false, false);
+	struct dmr_snap *b = dmr_test_tracked(test, t, false, false);
+	u64 c;
+
+	/* No snapshot started: the write passes, unmarked. */
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 0, 8);
+	KUNIT_ASSERT_EQ(test, dmr_snap_start(a), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 1, 100), 0);
+	/* a is started, b not yet. */
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 1 * CHUNK, CHUNK);
+	KUNIT_ASSERT_EQ(test, dmr_snap_start(b), 0);
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 2, 101), 0);
+	dmr_test_source_io(test, t, REQ_OP_WRITE_ZEROES, 2 * CHUNK, 16);
+
+	/* b every chunk private: independent, its replica I/O survives the cow. */
+	for (c = 0; c < 64; c++)
+		KUNIT_ASSERT_EQ(test, dmr_snap_add_private(b, c, 200 + c), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_make_independent(b));
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(a, 41, 300), 0);
+
+	dmr_cow_mark_broken(t->cow, "test reason");
+	dmr_test_source_io(test, t, REQ_OP_WRITE, 40 * CHUNK + 1, 8);
+	dmr_test_source_io(test, t, REQ_OP_DISCARD, 42 * CHUNK, CHUNK);
+	/* Failed: a's replica does not change. */
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, a, REQ_OP_WRITE, 41 * CHUNK, 8),
+			DM_MAPIO_KILL);
+	KUNIT_EXPECT_EQ(test, dmr_test_replica_io(test, b, REQ_OP_WRITE, 3 * CHUNK, 8),
+			DM_MAPIO_REMAPPED);
+
+	dmr_test_expect_runs(test, a, a_runs, ARRAY_SIZE(a_runs));
+	dmr_test_expect_changed(test, a, BIT_ULL(1) | BIT_ULL(2) | BIT_ULL(40) | BIT_ULL(42));
+	dmr_test_expect_runs(test, b, b_runs, ARRAY_SIZE(b_runs));
+	dmr_test_expect_changed(test, b, BIT_ULL(2) | BIT_ULL(3) | BIT_ULL(40) | BIT_ULL(42));
+	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(a));
+	KUNIT_EXPECT_TRUE(test, dmr_snap_changes_known(b));
+}
+
+/* Was @pool_chunk handed to the freed hook? */
+static bool dmr_test_was_freed(struct dmr_test_ctx *t, u64 pool_chunk)
+{
+	unsigned int i;
+
+	for (i = 0; i < t->nr_freed && i < ARRAY_SIZE(t->freed); i++)
+		if (t->freed[i] == pool_chunk)
+			return true;
+	return false;
+}
+
+/*
+ * A withdrawn snapshot's private chunks go to a newer one: the pool chunk
+ * changes hands, is not freed, and is not freed again with its old
+ * snapshot; the copy that served the newer one there goes.
+ */
+static void dmr_test_cow_adopt(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *from = dmr_test_snap(test, t), *to;
+	u64 pc, pcs[4];
+	u32 his[4];
+
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 2, 200), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 3, 201), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 4, 202), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(from, 6, 203), 0);
+	to = dmr_test_snap(test, t);
+	KUNIT_ASSERT_EQ(test, dmr_snap_add_private(to, 4, 300), 0);
+	/* A source write to chunk 3 made a copy for to alone. */
+	KUNIT_ASSERT_EQ(test, dmr_cow_add_copy(t->cow, 3, 400), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 400ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 2ULL);
+
+	dmr_snap_withdraw(from);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_started(from));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 2), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 2, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 200ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(from, 2, &pc));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	/* to holds its version: a source write needs no copy for it. */
+	KUNIT_EXPECT_FALSE(test, dmr_cow_needs_copy(t->cow, 2));
+
+	/* The copy that served to at chunk 3 serves no one after. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 3), 0);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 3, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 201ULL);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(from, 3, &pc));
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 400ULL);
+	KUNIT_EXPECT_EQ(test, dmr_cow_copies(t->cow, 3, pcs, his, ARRAY_SIZE(pcs)), 0U);
+	/* 2, 3 (no longer a copy) and 4. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 3ULL);
+
+	/* to has its own; from has none (any more). Nothing moves. */
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 4), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 4, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 300ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 5), -ENOENT);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(to, 5, &pc));
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 2), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 2, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 200ULL);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 1U);
+
+	/* from frees what it kept, 202 and 203; to the rest. */
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, from), 2U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 202));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 203));
+	KUNIT_EXPECT_FALSE(test, dmr_test_was_freed(t, 200));
+	KUNIT_EXPECT_FALSE(test, dmr_test_was_freed(t, 201));
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, to), 3U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 200));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 201));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 300));
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 6U);
+}
+
+/*
+ * The same with snapshots loaded from the pool, their private chunks
+ * loaded; and a broken cow, whose chunks stay where they are.
+ */
+static void dmr_test_cow_adopt_loaded(struct kunit *test)
+{
+	struct dmr_test_ctx *t = dmr_test_ctx(test);
+	struct dmr_snap *from = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	struct dmr_snap *to = dmr_snap_create(t->cow, NULL, NULL, NULL);
+	u64 pc;
+
+	KUNIT_ASSERT_NOT_NULL(test, from);
+	KUNIT_ASSERT_NOT_NULL(test, to);
+	t->snaps[t->nr_snaps++] = from;
+	t->snaps[t->nr_snaps++] = to;
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(from, 3), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load(to, 5), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 0, 500), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 63, 501), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 9, 502), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(from, 12, 505), 0);
+	KUNIT_ASSERT_EQ(test, dmr_snap_load_private(to, 9, 503), 0);
+	/* A copy for to only (from has its own there). */
+	KUNIT_ASSERT_EQ(test, dmr_cow_load_copy(t->cow, 63, 5, 504), 0);
+	KUNIT_EXPECT_EQ(test, dmr_cow_load_done(t->cow), 0ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 2ULL);
+
+	dmr_snap_withdraw(from);
+	KUNIT_EXPECT_EQ(test, t->nr_freed, 0U);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 0), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 63), 0);
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 9), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 0, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 500ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 63, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 501ULL);
+	KUNIT_ASSERT_TRUE(test, dmr_snap_lookup(to, 9, &pc));
+	KUNIT_EXPECT_EQ(test, pc, 503ULL);
+	KUNIT_ASSERT_EQ(test, t->nr_freed, 1U);
+	KUNIT_EXPECT_EQ(test, t->freed[0], 504ULL);
+	KUNIT_EXPECT_EQ(test, dmr_snap_copied_chunks(to), 3ULL);
+
+	/* A broken cow gives nothing away. */
+	dmr_cow_mark_broken(t->cow, "test reason");
+	KUNIT_EXPECT_EQ(test, dmr_snap_adopt(to, from, 12), -EIO);
+	KUNIT_EXPECT_FALSE(test, dmr_snap_lookup(to, 12, &pc));
+
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, from), 2U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 502));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 505));
+	KUNIT_EXPECT_EQ(test, dmr_test_delete(t, to), 3U);
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 500));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 501));
+	KUNIT_EXPECT_TRUE(test, dmr_test_was_freed(t, 503));
+}
+
 static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_no_snapshot_no_copy),
 	KUNIT_CASE(dmr_test_cow_unmapped_needs_copy),
@@ -547,6 +941,11 @@ static struct kunit_case dmr_cow_cases[] = {
 	KUNIT_CASE(dmr_test_cow_private_no_copy),
 	KUNIT_CASE(dmr_test_cow_pinned_copy),
 	KUNIT_CASE(dmr_test_cow_model),
+	KUNIT_CASE(dmr_test_cow_changes_tracked),
+	KUNIT_CASE(dmr_test_cow_changes_unknown),
+	KUNIT_CASE(dmr_test_cow_changes_start_broken),
+	KUNIT_CASE(dmr_test_cow_adopt),
+	KUNIT_CASE(dmr_test_cow_adopt_loaded),
 	{}
 };
 
