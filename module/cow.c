@@ -2151,7 +2151,7 @@ bool dmr_snap_chunk_changed(struct dmr_snap *snap, u64 chunk)
 	unsigned long flags;
 	bool r;
 
-	if (!snap->changes)
+	if (!snap->changes || chunk >= snap->cow->nr_chunks)
 		return true;
 	spin_lock_irqsave(&snap->cow->lock, flags);
 	r = __dmr_snap_changed(snap, chunk);

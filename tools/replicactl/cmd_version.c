@@ -15,6 +15,7 @@ static const struct {
 	{ DM_REPLICA_FEAT_SOURCE_TARGET, "source-target" },
 	{ DM_REPLICA_FEAT_SNAPSHOT, "snapshot" },
 	{ DM_REPLICA_FEAT_CLONE, "clone" },
+	{ DM_REPLICA_FEAT_CHANGES, "changes" },
 };
 
 static void abi_str(const char *key, unsigned int major, unsigned int minor,
