@@ -102,6 +102,7 @@ static const struct cmd cmds[] = {
 	{ "group get", DM_REPLICA_IOC_GROUP_GET, sizeof(struct dm_replica_group), 0 },
 	{ "modify", DM_REPLICA_IOC_MODIFY_SYNC, sizeof(struct dm_replica_modify_sync),
 	  offsetof(struct dm_replica_modify_sync, job_id) },
+	{ "changed", DM_REPLICA_IOC_CHANGED_CHUNKS, sizeof(struct dm_replica_changed), 0 },
 };
 
 /* A random pointer: NULL, unmapped, read-only, wild, kernel, or @good. */
@@ -214,6 +215,16 @@ static void fill_valid(unsigned int c, void *req)
 		r->operation = chance(80) ? DM_REPLICA_OP_RETURN_TO_POOL : below(40);
 		break;
 	}
+	case 8: {
+		struct dm_replica_changed *r = req;
+
+		r->group_id = below(8);
+		r->member = below(3);
+		r->start = chance(80) ? 0 : rnd();
+		r->ranges_cap = 1 + below(16);
+		r->ranges = (uintptr_t)out_buf();
+		break;
+	}
 	}
 }
 
@@ -279,6 +290,13 @@ static void mutate(unsigned int c, unsigned char *req)
 
 			r->members = pointer(out_buf());
 			r->members_cap = count(r->members_cap);
+			break;
+		}
+		case 8: {
+			struct dm_replica_changed *r = (void *)req;
+
+			r->ranges = pointer(out_buf());
+			r->ranges_cap = count(r->ranges_cap);
 			break;
 		}
 		case 2: case 3: case 4: {
@@ -381,9 +399,9 @@ static void one(void)
 
 	if (c == sizeof(cmds) / sizeof(cmds[0])) {
 		/* An unknown command: ENOTTY, nothing read. */
-		ioc = _IOWR(DM_REPLICA_IOC_MAGIC, 8 + below(248), struct dm_replica_version);
+		ioc = _IOWR(DM_REPLICA_IOC_MAGIC, 9 + below(247), struct dm_replica_version);
 		if (chance(50))
-			ioc = _IOR(DM_REPLICA_IOC_MAGIC, below(8), struct dm_replica_version);
+			ioc = _IOR(DM_REPLICA_IOC_MAGIC, below(9), struct dm_replica_version);
 		r = ioctl(fd, ioc, rw);
 		if (r != -1 || errno != ENOTTY)
 			die("unknown command 0x%lx: %d errno %d", ioc, r, errno);
