@@ -570,6 +570,12 @@ static void dmr_remap_pool(struct dmr_cow *cow, struct bio *bio, u64 pool_chunk)
 		(bio->bi_iter.bi_sector & ((1ULL << cow->chunk_shift) - 1));
 }
 
+/* Is replica I/O of @snap failed now? cow->lock held. */
+static bool __dmr_snap_dead(struct dmr_snap *snap)
+{
+	return !snap->started || (snap->cow->state != DMR_COW_ACTIVE && !snap->independent);
+}
+
 /* Decide for replica I/O (within one chunk). cow->lock held. */
 VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, struct bio *bio,
 						     struct dmr_cow_io *io, u64 *need)
@@ -580,7 +586,7 @@ VISIBLE_IF_KUNIT enum dmr_verdict __dmr_snap_replica(struct dmr_snap *snap, stru
 	struct dmr_copy *cp;
 	void *v;
 
-	if (!snap->started || (cow->state != DMR_COW_ACTIVE && !snap->independent))
+	if (__dmr_snap_dead(snap))
 		return DMR_KILL;
 
 	v = xa_load(&snap->priv, c);
@@ -705,7 +711,8 @@ int dmr_snap_map_replica(struct dmr_snap *snap, struct bio *bio, struct dmr_cow_
 
 	c = dmr_chunk(cow, bio->bi_iter.bi_sector);
 	spin_lock_irqsave(&cow->lock, flags);
-	if (snap->changes && snap->started && op_is_write(bio_op(bio)) &&
+	/* A write that fails changes nothing. */
+	if (snap->changes && op_is_write(bio_op(bio)) && !__dmr_snap_dead(snap) &&
 	    __dmr_changes_mark(snap->changes, DMR_SIDE_REPLICA, c, c)) {
 		bio_list_add(&cow->map_wait_rep, bio);
 		spin_unlock_irqrestore(&cow->lock, flags);
@@ -2196,8 +2203,9 @@ int dmr_snap_adopt(struct dmr_snap *to, struct dmr_snap *from, u64 chunk)
 		__dmr_insert_private(to, chunk, pool_chunk, &freed);
 	}
 	spin_unlock_irq(&cow->lock);
+	/* xa_release(), with the interrupts off the array's lock needs. */
 	if (r)
-		xa_release(&to->priv, chunk);
+		xa_cmpxchg_irq(&to->priv, chunk, XA_ZERO_ENTRY, NULL, 0);
 	dmr_cow_free_list(cow, freed);
 	return r;
 }

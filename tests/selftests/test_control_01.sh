@@ -12,7 +12,7 @@ diag "$out"
 check_eq "kernel ABI matches the module version" \
 	"$(echo "$out" | sed -n 's/^kernel ABI //p')" "$(cat /sys/module/dm_replica/version)"
 check_eq "features listed" "$(echo "$out" | sed -n 's/^features: //p')" "source-target snapshot clone changes"
-check "json output" sh -c 'replicactl --json version | grep -q "\"features\": \[\"source-target\", \"snapshot\", \"clone\"\]"'
+check "json output" sh -c 'replicactl --json version | grep -q "\"features\": \[\"source-target\", \"snapshot\", \"clone\", \"changes\"\]"'
 check "help" sh -c 'replicactl --help | grep -q "^Usage: replicactl"'
 
 replicactl bogus >/dev/null 2>&1
