@@ -150,6 +150,13 @@ static LIST_HEAD(dmr_groups);
 static LIST_HEAD(dmr_origins);
 static u32 dmr_next_group_id = 1;
 static struct workqueue_struct *dmr_group_wq;
+/*
+ * Restore From Replica and Detach, which run long. Not dmr_group_wq,
+ * whose rescuer would run creations behind them under memory pressure.
+ * Our own rather than a system one, so that dmr_group_exit() waits for
+ * them: see dmr_group_long_queue().
+ */
+static struct workqueue_struct *dmr_long_wq;
 
 /* A live group by id; dying ones are gone for every caller. dmr_lock held. */
 static struct dmr_group *dmr_group_find(u32 id)
@@ -1301,6 +1308,12 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 	return r;
 }
 
+/*
+ * A creation, on dmr_group_wq. Once the group is undone or ready (a
+ * deletion may free it then), its module reference may be gone while
+ * this still ends the job: dmr_group_exit() destroys dmr_group_wq, which
+ * waits for this to return, and the jobs outlive it (main.c).
+ */
 static void dmr_group_create_work(struct work_struct *ws)
 {
 	struct dmr_group *g = container_of(ws, struct dmr_group, create_work);
@@ -2018,7 +2031,6 @@ static const struct dmr_source_watch_ops dmr_group_source_ops = {
 	.removed = dmr_groups_source_removed,
 };
 
-/* Before the targets are registered (main.c), after they are gone. */
 /* Set or clear @flag in the group's record, durably. No lock held. */
 static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
 {
@@ -2038,6 +2050,32 @@ static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
 	}
 	mutex_unlock(&g->rec_lock);
 	return r;
+}
+
+/*
+ * Queue @ws, the long work of group @g's Restore or Detach, on
+ * dmr_long_wq. The work holds a module reference of its own until it has
+ * ended its job: once the group is ready again (Restore) or gone with its
+ * own reference (Detach), nothing else may hold one, and an rmmod must
+ * not run the module's exit, nor free its text, while the work still
+ * ends the job. It drops the reference last (dmr_group_long_done()); the
+ * few instructions of module text that run after that are covered by
+ * dmr_group_exit(), which destroys dmr_long_wq and so waits for every
+ * work on it to return before the module is freed (a kthread would use
+ * module_put_and_kthread_exit() instead; a work item has no such call).
+ */
+static void dmr_group_long_queue(struct dmr_group *g, struct work_struct *ws,
+				 work_func_t fn)
+{
+	__module_get(THIS_MODULE);
+	INIT_WORK(ws, fn);
+	queue_work(dmr_long_wq, ws);
+}
+
+/* The last thing a work of dmr_group_long_queue() does. */
+static void dmr_group_long_done(void)
+{
+	module_put(THIS_MODULE);
 }
 
 /* Restore From Replica reports here. */
@@ -2136,6 +2174,7 @@ static void dmr_group_restore_work(struct work_struct *ws)
 	dmr_job_end(job, state, state == DM_REPLICA_JOB_COMPLETED ? DM_REPLICA_RET_OK :
 		    DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
+	dmr_group_long_done();
 }
 
 /*
@@ -2235,12 +2274,7 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	dmr_job_get_ref(job);
 	g->restore_job = job;
 	dmr_job_start(job);
-	/*
-	 * Long: not on the group workqueue, whose rescuer would run
-	 * creations behind it under memory pressure.
-	 */
-	INIT_WORK(&g->restore_work, dmr_group_restore_work);
-	queue_work(system_long_wq, &g->restore_work);
+	dmr_group_long_queue(g, &g->restore_work, dmr_group_restore_work);
 	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
@@ -2285,6 +2319,7 @@ static void dmr_group_detach_work(struct work_struct *ws)
 				    "%llu chunks copied onto the targets; group returned to the pool",
 				    written);
 			dmr_job_put(job);
+			dmr_group_long_done();
 			return;
 		}
 		mutex_lock(&dmr_lock);
@@ -2300,6 +2335,7 @@ static void dmr_group_detach_work(struct work_struct *ws)
 	mutex_unlock(&dmr_lock);
 	dmr_job_end(job, state, DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
+	dmr_group_long_done();
 }
 
 /* A target device of a Detach, opened and checked; dmr_lock not held. */
@@ -2414,17 +2450,22 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 	dmr_job_get_ref(job);
 	g->restore_job = job;
 	dmr_job_start(job);
-	INIT_WORK(&g->restore_work, dmr_group_detach_work);
-	queue_work(system_long_wq, &g->restore_work);
+	dmr_group_long_queue(g, &g->restore_work, dmr_group_detach_work);
 	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
 
+/* Before the targets are registered (main.c), after they are gone. */
 int dmr_group_init(void)
 {
 	dmr_group_wq = alloc_workqueue("dmr-group", WQ_MEM_RECLAIM, 0);
 	if (!dmr_group_wq)
 		return -ENOMEM;
+	dmr_long_wq = alloc_workqueue("dmr-long", 0, 0);
+	if (!dmr_long_wq) {
+		destroy_workqueue(dmr_group_wq);
+		return -ENOMEM;
+	}
 	dmr_pool_set_user_ops(&dmr_group_pool_ops);
 	dmr_source_set_watch_ops(&dmr_group_source_ops);
 	return 0;
@@ -2436,6 +2477,8 @@ void dmr_group_exit(void)
 	WARN_ON(!list_empty(&dmr_groups));
 	dmr_source_set_watch_ops(NULL);
 	dmr_pool_set_user_ops(NULL);
+	/* Waits for the works that dropped their module reference to return. */
+	destroy_workqueue(dmr_long_wq);
 	destroy_workqueue(dmr_group_wq);
 }
 
