@@ -144,6 +144,11 @@ struct dmr_group {
 	struct work_struct restore_work;
 	struct dmr_job *restore_job;
 	struct dmr_bdev_ref restore_to[DM_REPLICA_MAX_MEMBERS];
+	/*
+	 * A Detach asked to wait for the copy: the copy's job (a reference)
+	 * until its work has waited for it to end.
+	 */
+	struct dmr_job *detach_copy;
 };
 
 static LIST_HEAD(dmr_groups);
@@ -2280,8 +2285,47 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 }
 
 /*
+ * A Detach that waits: until the copy of every clone has ended. Returns
+ * 0 when every clone is then Synchronized; -ECANCELED when the Detach's
+ * job was cancelled first; -EIO when the copy ended short of that (a
+ * clone broke, or the copy was cancelled), with @why saying so. The
+ * group is not ready meanwhile: nothing but the copy changes it.
+ */
+static int dmr_group_detach_wait(struct dmr_group *g, struct dmr_job *job, char *why,
+				 size_t len)
+{
+	struct dmr_job *copy = g->detach_copy;
+	struct dmr_job_status st = {};
+	unsigned int i;
+	int r;
+
+	g->detach_copy = NULL;
+	r = dmr_job_wait_other(job, copy);
+	if (r) {
+		snprintf(why, len,
+			 "cancelled while waiting for the copy of group %u: the group stays",
+			 g->rec.id);
+	} else {
+		for (i = 0; i < g->nr_members; i++)
+			if (!dmr_snap_is_independent(g->members[i].snap))
+				break;
+		if (i < g->nr_members) {
+			/* Filled from the job itself, ended: no wait. */
+			dmr_job_wait_job(copy, 0, &st);
+			snprintf(why, len,
+				 "replica %.60s_%u is not Synchronized: its copy ended: %.120s",
+				 g->rec.relationship_name, i + 1, st.error_description);
+			r = -EIO;
+		}
+	}
+	dmr_job_put(copy);
+	return r;
+}
+
+/*
  * Detach: the clones are on their target devices; the group goes back to
- * the pool, as Return To ResourcePool would give it back.
+ * the pool, as Return To ResourcePool would give it back. A Detach that
+ * waits for the copy does so first.
  */
 static void dmr_group_detach_work(struct work_struct *ws)
 {
@@ -2291,20 +2335,29 @@ static void dmr_group_detach_work(struct work_struct *ws)
 	char why[DM_REPLICA_MESSAGE_LEN];
 	unsigned int failed = 0;
 	u64 written = 0;
-	int r;
+	int r = 0;
 
-	r = dmr_group_copy_out(g, &written, &failed);
+	if (g->detach_copy) {
+		r = dmr_group_detach_wait(g, job, why, sizeof(why));
+		if (r)
+			dmr_group_close_sources(g);
+	}
+	if (!r) {
+		r = dmr_group_copy_out(g, &written, &failed);
+		if (r == -ECANCELED)
+			snprintf(why, sizeof(why),
+				 "cancelled after %llu chunks: the group stays, the targets are partly written",
+				 written);
+		else if (r)
+			snprintf(why, sizeof(why),
+				 "targets[%u]: writing the clone of %.40s failed: %d", failed,
+				 g->rec.members[failed].source_name, r);
+	}
 	cancel = dmr_job_cancel_requested(job);
 	if (r == -ECANCELED) {
 		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
 			DM_REPLICA_JOB_TERMINATED;
-		snprintf(why, sizeof(why),
-			 "cancelled after %llu chunks: the group stays, the targets are partly written",
-			 written);
-	} else if (r) {
-		snprintf(why, sizeof(why), "targets[%u]: writing the clone of %.40s failed: %d",
-			 failed, g->rec.members[failed].source_name, r);
-	} else {
+	} else if (!r) {
 		mutex_lock(&dmr_lock);
 		g->dying = true;
 		mutex_unlock(&dmr_lock);
@@ -2371,12 +2424,15 @@ static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char
  * of its source), copy each onto its target device, as a job, and return
  * the group to the pool; the targets are then devices of their own, which
  * no dm-replica table involves. The targets are held open exclusively
- * until the job ends. Returns 4096 once the job runs.
+ * until the job ends. With @wait, a clone still copying does not refuse
+ * the Detach: its job waits for the copy first. Returns 4096 once the job
+ * runs.
  */
-u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, bool wait,
 		     struct dmr_job *job, char *msg, size_t len)
 {
 	dev_t devs[DM_REPLICA_MAX_MEMBERS];
+	bool copying = false;
 	struct dmr_group *g;
 	unsigned int i, j;
 	u32 res = 0;
@@ -2400,9 +2456,10 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 		struct dmr_member *m = &g->members[i];
 
 		devs[i] = MKDEV(targets[i].major, targets[i].minor);
-		if (!dmr_snap_is_independent(m->snap)) {
+		copying |= !dmr_snap_is_independent(m->snap);
+		if (!wait && !dmr_snap_is_independent(m->snap)) {
 			snprintf(msg, len,
-				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach",
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach, or the Detach must wait",
 				 g->rec.relationship_name, i + 1);
 			res = DM_REPLICA_RET_FAILED;
 		} else if (m->nr_replicas) {
@@ -2429,11 +2486,23 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 			}
 		}
 	}
+	/* A copy that does not run (it could not start) would never end. */
+	if (!res && copying && !g->copy_job) {
+		snprintf(msg, len,
+			 "Synchronization: the copy of group %u does not run: it starts when the pool is loaded again",
+			 id);
+		res = DM_REPLICA_RET_FAILED;
+	}
 	if (res) {
 		mutex_unlock(&dmr_lock);
 		return res;
 	}
 	g->ready = false;
+	/* Held until the work has waited: the group keeps its own till freed. */
+	if (copying) {
+		dmr_job_get_ref(g->copy_job);
+		g->detach_copy = g->copy_job;
+	}
 	mutex_unlock(&dmr_lock);
 
 	/* Opened without dmr_lock: an open may wait for the device. */
@@ -2442,6 +2511,9 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 	if (res) {
 		dmr_group_close_sources(g);
 		mutex_lock(&dmr_lock);
+		if (g->detach_copy)
+			dmr_job_put(g->detach_copy);
+		g->detach_copy = NULL;
 		g->ready = true;
 		mutex_unlock(&dmr_lock);
 		return res;
@@ -2451,7 +2523,8 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 	g->restore_job = job;
 	dmr_job_start(job);
 	dmr_group_long_queue(g, &g->restore_work, dmr_group_detach_work);
-	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
+	snprintf(msg, len, copying ? "job %llu detaches group %u once its copy has ended" :
+		 "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
 

@@ -150,9 +150,10 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 /*
  * Detach: copy Synchronized clone group @id onto the @n devices @targets
  * (one per member) as @job, which it ends, then return the group to the
- * pool. Returns the standard's value: 4096 once the job runs.
+ * pool; with @wait, the job first waits for a copy still running to end.
+ * Returns the standard's value: 4096 once the job runs.
  */
-u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, bool wait,
 		     struct dmr_job *job, char *msg, size_t len);
 
 #endif /* DM_REPLICA_GROUP_H */

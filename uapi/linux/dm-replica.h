@@ -49,7 +49,7 @@
  * number marks fixes that do not change the interface.
  */
 #define DM_REPLICA_VERSION_MAJOR	1
-#define DM_REPLICA_VERSION_MINOR	2
+#define DM_REPLICA_VERSION_MINOR	3
 #define DM_REPLICA_VERSION_PATCH	0
 
 /* Name of the misc device, as it appears under /dev. */
@@ -489,7 +489,9 @@ struct dm_replica_group_list {
  *		4096), refused with In Use (6) while a source is open unless
  *		@flags has DM_REPLICA_MODIFY_FORCE; Detach (8) copies a
  *		Synchronized clone group onto the devices at @targets, as a
- *		job, and returns it to the pool. The standard's others (2
+ *		job, and returns it to the pool (a clone still copying is
+ *		refused, Failed (4), unless @flags has
+ *		DM_REPLICA_MODIFY_WAIT). The standard's others (2
  *		to 25) answer Not Supported (1), naming the operation; any
  *		other number Invalid Parameter (5).
  * @flags:	in: DM_REPLICA_MODIFY_* (was padding, zero: no flag).
@@ -518,9 +520,15 @@ struct dm_replica_modify_sync {
 
 /*
  * dm_replica_modify_sync.flags. FORCE: Restore From Replica goes on even
- * when a source device is open (not when it is mounted).
+ * when a source device is open (not when it is mounted). WAIT (ABI 1.3):
+ * Detach of a clone group whose copy has not ended is not refused: its
+ * job waits for the copy (the targets are checked and held from the
+ * call on), then copies the clones onto them; a clone that breaks, or a
+ * copy that is cancelled, ends the job Failed (4), and cancelling the
+ * job stops the wait. Any other bit is refused (5).
  */
 #define DM_REPLICA_MODIFY_FORCE		0x0001
+#define DM_REPLICA_MODIFY_WAIT		0x0002
 
 /* Ioctl type byte of the control device. */
 #define DM_REPLICA_IOC_MAGIC		0xDC
