@@ -693,6 +693,15 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 	if (dmr_group_info(id, info, NULL, 0)) {
 		snprintf(msg, len, "Synchronization: no group %u", id);
 		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (info->flags & DM_REPLICA_GROUP_DISSOLVED &&
+		   (op == DM_REPLICA_OP_RESYNC_REPLICA ||
+		    op == DM_REPLICA_OP_RESTORE_FROM_REPLICA)) {
+		/* Worded by group.c; 0 only for a group deleted since. */
+		res = dmr_group_refuse_dissolved(id, msg, len);
+		if (!res) {
+			snprintf(msg, len, "Synchronization: no group %u", id);
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		}
 	} else if (op == DM_REPLICA_OP_RESYNC_REPLICA &&
 		   info->sync_type == DM_REPLICA_SYNC_SNAPSHOT) {
 		res = dmr_group_resync(id, job, msg, len);
@@ -808,6 +817,8 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	}
 	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+	else if (!res && req->operation == DM_REPLICA_OP_DISSOLVE)
+		res = dmr_group_dissolve(req->group_id, hdr->message, sizeof(hdr->message));
 	else if (!res && req->operation == DM_REPLICA_OP_DETACH)
 		res = dmr_modify_detach(req->group_id, targets, req->nr_targets,
 					req->flags & DM_REPLICA_MODIFY_WAIT, job, hdr->message,

@@ -394,6 +394,8 @@ static void dmr_test_modify_sync_refused(struct kunit *test)
 		  "Synchronization: no group 4294967040" },
 		{ DM_REPLICA_OP_RETURN_TO_POOL, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
 		  "Synchronization: no group 4294967040" },
+		{ DM_REPLICA_OP_DISSOLVE, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
+		  "Synchronization: no group 4294967040" },
 		{ 99, 0, DM_REPLICA_RET_INVALID_PARAM, -EINVAL,
 		  "Operation: 99 is not an operation of ModifyReplicaSynchronization" },
 		{ DM_REPLICA_OP_DETACH, 4 | DM_REPLICA_MODIFY_WAIT, DM_REPLICA_RET_INVALID_PARAM,

@@ -258,6 +258,21 @@ static int dmr_group_write(struct dmr_group *g)
 }
 
 /*
+ * Group @g is dissolved (DMR_GROUP_DISSOLVED): at Dissolve, once the flag
+ * is durable, and at load, for a record that has it. Its clones are no
+ * longer replicas of their sources: whatever follows a source's changes
+ * for the group (change tracking, for an incremental resync) stops here
+ * and lets go what it holds. dmr_lock held; no operation runs on @g (it
+ * is not ready, or its pool is being loaded). May sleep.
+ */
+static void dmr_group_dissolved(struct dmr_group *g)
+{
+	lockdep_assert_held(&dmr_lock);
+	DMINFO("group %u is dissolved: its clones are no longer replicas of their sources",
+	       g->rec.id);
+}
+
+/*
  * Make member @m Broken with @reason and persist it. rec_lock held. The
  * group keeps the first member's reason as its own. Returns the record
  * write's result (the state in memory is Broken either way).
@@ -958,6 +973,8 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 		if (rec->flags & DMR_GROUP_RESTORING)
 			DMWARN("group %u: a restore did not complete: sources partly restored",
 			       rec->id);
+		if (rec->flags & DMR_GROUP_DISSOLVED)
+			dmr_group_dissolved(g);
 		dmr_next_group_id = max(dmr_next_group_id, rec->id + 1);
 		for (i = 0; i < g->nr_members; i++) {
 			r = dmr_snap_load(g->members[i].snap, rec->members[i].epoch);
@@ -1719,8 +1736,9 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 	info->barrier_hold_ns = g->rec.barrier_hold_ns;
 	info->created_ns = g->rec.created_ns;
 	info->job_id = g->rec.job_id;
-	info->flags = g->rec.flags & DMR_GROUP_RESTORING ?
-		DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0;
+	info->flags = (g->rec.flags & DMR_GROUP_RESTORING ?
+		       DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0) |
+		(g->rec.flags & DMR_GROUP_DISSOLVED ? DM_REPLICA_GROUP_DISSOLVED : 0);
 	strscpy(info->relationship_name, g->rec.relationship_name,
 		sizeof(info->relationship_name));
 	strscpy(info->source_group_name, g->rec.source_group_name,
@@ -2083,6 +2101,39 @@ static void dmr_group_long_done(void)
 	module_put(THIS_MODULE);
 }
 
+/* Is @g dissolved? Its record's flags are read under state_lock. */
+static bool dmr_group_is_dissolved(struct dmr_group *g)
+{
+	bool r;
+
+	spin_lock(&g->state_lock);
+	r = g->rec.flags & DMR_GROUP_DISSOLVED;
+	spin_unlock(&g->state_lock);
+	return r;
+}
+
+/* The refusal of an operation that needs @g to be a replica of its sources. */
+static u32 dmr_group_dissolved_refusal(struct dmr_group *g, char *msg, size_t len)
+{
+	snprintf(msg, len,
+		 "Synchronization: group %u is dissolved: its clones are no longer replicas of their sources",
+		 g->rec.id);
+	return DM_REPLICA_RET_FAILED;
+}
+
+u32 dmr_group_refuse_dissolved(u32 id, char *msg, size_t len)
+{
+	struct dmr_group *g;
+	u32 res = 0;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (g && dmr_group_is_dissolved(g))
+		res = dmr_group_dissolved_refusal(g, msg, len);
+	mutex_unlock(&dmr_lock);
+	return res;
+}
+
 /* Restore From Replica reports here. */
 static void dmr_group_restore_progress(void *ctx, u64 done, u64 total)
 {
@@ -2211,6 +2262,11 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 			 id);
 		mutex_unlock(&dmr_lock);
 		return DM_REPLICA_RET_IN_USE;
+	}
+	if (dmr_group_is_dissolved(g)) {
+		res = dmr_group_dissolved_refusal(g, msg, len);
+		mutex_unlock(&dmr_lock);
+		return res;
 	}
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
@@ -2447,6 +2503,8 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, b
 			 "Synchronization: group %u is being created, resynchronized or restored",
 			 id);
 		res = DM_REPLICA_RET_IN_USE;
+	} else if (dmr_group_is_dissolved(g)) {
+		res = dmr_group_dissolved_refusal(g, msg, len);
 	} else if (n != g->nr_members) {
 		snprintf(msg, len, "targets: %u devices for the %u members of group %u", n,
 			 g->nr_members, id);
@@ -2526,6 +2584,73 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, b
 	snprintf(msg, len, copying ? "job %llu detaches group %u once its copy has ended" :
 		 "job %llu detaches group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+/*
+ * Dissolve of a clone group whose every clone is Synchronized: each has
+ * every chunk of its own in the pool (dmr_snap_make_independent()), so
+ * ending the association changes no data. The record says so first;
+ * then dmr_group_dissolved() stops what follows the sources for it. The
+ * replica devices may stay open: what they read does not change.
+ * A snapshot group cannot be dissolved: its replicas read their sources.
+ */
+u32 dmr_group_dissolve(u32 id, char *msg, size_t len)
+{
+	struct dmr_group *g;
+	unsigned int i;
+	u32 res = 0;
+	int r;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE) {
+		snprintf(msg, len,
+			 "Operation: Dissolve (9) is not supported for snapshot groups: a snapshot reads its sources, it cannot outlive its association with them");
+		res = DM_REPLICA_RET_NOT_SUPPORTED;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized, restored or detached",
+			 id);
+		res = DM_REPLICA_RET_IN_USE;
+	} else if (dmr_group_is_dissolved(g)) {
+		snprintf(msg, len, "group %u was dissolved already", id);
+		mutex_unlock(&dmr_lock);
+		return 0;
+	}
+	for (i = 0; !res && i < g->nr_members; i++) {
+		if (!dmr_snap_is_independent(g->members[i].snap) ||
+		    dmr_member_copy_state(&g->members[i]) != DM_REPLICA_COPY_SYNCHRONIZED) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Dissolve",
+				 g->rec.relationship_name, i + 1);
+			res = DM_REPLICA_RET_FAILED;
+		}
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+	g->ready = false;
+	mutex_unlock(&dmr_lock);
+
+	r = dmr_group_set_flag(g, DMR_GROUP_DISSOLVED, true);
+
+	mutex_lock(&dmr_lock);
+	if (!r)
+		dmr_group_dissolved(g);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
+	if (r) {
+		snprintf(msg, len, "TargetPool: cannot record that group %u is dissolved: %d", id,
+			 r);
+		return DM_REPLICA_RET_FAILED;
+	}
+	snprintf(msg, len, "group %u dissolved: its clones are no longer replicas of their sources",
+		 id);
+	return 0;
 }
 
 /* Before the targets are registered (main.c), after they are gone. */

@@ -12,10 +12,11 @@
  * starts is waited for. Any other operation goes to the module as it is,
  * and its answer is printed: the module is the one that knows which
  * operations it carries out (today 19, 14 on snapshot groups, 15 on
- * snapshot and clone groups; the standard's others answer Not Supported,
- * other numbers Invalid Parameter). Detach (8) takes the target devices
- * of --targets, and with --wait a clone group still copying: its job waits
- * for the copy.
+ * snapshot and clone groups, 8 and 9 on clone groups; the standard's
+ * others answer Not Supported, other numbers Invalid Parameter). Detach
+ * (8) takes the target devices of --targets, and with --wait a clone
+ * group still copying: its job waits for the copy. Dissolve (9) leaves
+ * the replica devices as they are: what they read does not change.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -48,8 +49,9 @@ static const struct opt_spec modify_opts[] = {
 	{ .name = "operation", .arg = "NAME|NUMBER",
 	  .help = "The Operation: the standard's name (case, spaces and dashes do not count: "
 		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
-		  "(19), Restore From Replica (15) and, for a snapshot group, Resync Replica "
-		  "(14) work; the standard's others answer Not Supported (1).",
+		  "(19), Restore From Replica (15), for a snapshot group Resync Replica (14), "
+		  "for a clone group Detach (8) and Dissolve (9) work; the standard's others "
+		  "answer Not Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
 	{ .name = "targets", .arg = "DEV[,DEV...]",
@@ -219,7 +221,8 @@ const struct cmd cmd_modify_sync = {
 		   "job, waited for), their replica devices removed before and made again "
 		   "after; Detach (8) copies a Synchronized clone group onto the devices of "
 		   "--targets and returns it to the pool (with --wait, once a copy still running has "
-		   "ended); any other operation is sent as it is "
+		   "ended); Dissolve (9) ends a Synchronized clone group's association with its "
+		   "sources, its replica devices left as they are; any other operation is sent as it is "
 		   "and the module's answer printed (today they answer Not Supported).",
 	.opts = modify_opts,
 	.nr_opts = ARRAY_SIZE(modify_opts),

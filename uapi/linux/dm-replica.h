@@ -458,6 +458,13 @@ struct dm_replica_group {
  * restored until a restore completes.
  */
 #define DM_REPLICA_GROUP_RESTORE_INCOMPLETE	0x00000001
+/*
+ * DISSOLVED (ABI 1.3): Dissolve (9) ended the association of this clone
+ * group with its sources: its clones stay, as they were, usable replica
+ * devices in the pool, which need no source; Detach, Resync Replica and
+ * Restore From Replica are refused (4); Return To ResourcePool deletes it.
+ */
+#define DM_REPLICA_GROUP_DISSOLVED		0x00000002
 
 /**
  * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
@@ -491,7 +498,10 @@ struct dm_replica_group_list {
  *		Synchronized clone group onto the devices at @targets, as a
  *		job, and returns it to the pool (a clone still copying is
  *		refused, Failed (4), unless @flags has
- *		DM_REPLICA_MODIFY_WAIT). The standard's others (2
+ *		DM_REPLICA_MODIFY_WAIT); Dissolve (9) ends a Synchronized
+ *		clone group's association with its sources (the clones
+ *		stay), Not Supported (1) for a snapshot group, Failed (4)
+ *		for a clone still copying. The standard's others (2
  *		to 25) answer Not Supported (1), naming the operation; any
  *		other number Invalid Parameter (5).
  * @flags:	in: DM_REPLICA_MODIFY_* (was padding, zero: no flag).
