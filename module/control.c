@@ -672,6 +672,29 @@ VISIBLE_IF_KUNIT u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t
 }
 
 /*
+ * The group @id that an operation other than Return To ResourcePool or
+ * Dissolve is for, as GROUP_GET shows it (the caller frees it); NULL with
+ * the refusal in *@res when there is no such group (answered as
+ * dmr_group_delete() answers it) or no memory.
+ */
+static struct dmr_group_info *dmr_modify_group(u32 id, u32 *res, char *msg, size_t len)
+{
+	struct dmr_group_info *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info) {
+		snprintf(msg, len, "out of memory");
+		*res = DM_REPLICA_RET_FAILED;
+	} else if (dmr_group_info(id, info, NULL, 0)) {
+		kfree(info);
+		info = NULL;
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		*res = DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return info;
+}
+
+/*
  * An operation other than Return To ResourcePool, on group @id: a group
  * that does not exist is answered as dmr_group_delete() answers it, so
  * that the caller learns of the wrong id before it learns that the
@@ -685,17 +708,11 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 	struct dmr_group_info *info;
 	u32 res;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info) {
-		snprintf(msg, len, "out of memory");
-		return DM_REPLICA_RET_FAILED;
-	}
-	if (dmr_group_info(id, info, NULL, 0)) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (info->flags & DM_REPLICA_GROUP_DISSOLVED &&
-		   (op == DM_REPLICA_OP_RESYNC_REPLICA ||
-		    op == DM_REPLICA_OP_RESTORE_FROM_REPLICA)) {
+	info = dmr_modify_group(id, &res, msg, len);
+	if (!info)
+		return res;
+	if (info->flags & DM_REPLICA_GROUP_DISSOLVED &&
+	    (op == DM_REPLICA_OP_RESYNC_REPLICA || op == DM_REPLICA_OP_RESTORE_FROM_REPLICA)) {
 		/* Worded by group.c; 0 only for a group deleted since. */
 		res = dmr_group_refuse_dissolved(id, msg, len);
 		if (!res) {
@@ -729,15 +746,10 @@ static u32 dmr_modify_detach(u32 id, const struct dm_replica_dev *targets, u32 n
 	struct dmr_group_info *info;
 	u32 i, res;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info) {
-		snprintf(msg, len, "out of memory");
-		return DM_REPLICA_RET_FAILED;
-	}
-	if (dmr_group_info(id, info, NULL, 0)) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (info->sync_type != DM_REPLICA_SYNC_CLONE) {
+	info = dmr_modify_group(id, &res, msg, len);
+	if (!info)
+		return res;
+	if (info->sync_type != DM_REPLICA_SYNC_CLONE) {
 		res = dmr_unsupported_op(DM_REPLICA_OP_DETACH, info->sync_type, msg, len);
 	} else {
 		for (i = 0; i < n; i++) {

@@ -2134,6 +2134,33 @@ u32 dmr_group_refuse_dissolved(u32 id, char *msg, size_t len)
 	return res;
 }
 
+/*
+ * Group @id for an operation that copies its replicas out (Restore From
+ * Replica, Detach): one that exists, is ready and is not dissolved. Else
+ * NULL, with the refusal in *@res and @msg. dmr_lock held.
+ */
+static struct dmr_group *dmr_group_find_ready(u32 id, u32 *res, char *msg, size_t len)
+{
+	struct dmr_group *g;
+
+	lockdep_assert_held(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		*res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized or restored",
+			 id);
+		*res = DM_REPLICA_RET_IN_USE;
+	} else if (dmr_group_is_dissolved(g)) {
+		*res = dmr_group_dissolved_refusal(g, msg, len);
+	} else {
+		return g;
+	}
+	return NULL;
+}
+
 /* Restore From Replica reports here. */
 static void dmr_group_restore_progress(void *ctx, u64 done, u64 total)
 {
@@ -2161,6 +2188,74 @@ static void dmr_group_close_sources(struct dmr_group *g)
 
 	for (i = 0; i < g->nr_members; i++)
 		dmr_bdev_close_excl(&g->restore_to[i]);
+}
+
+/*
+ * Open the device @devt that member @i of @g is copied onto, exclusively,
+ * into @g->restore_to[i], and check it: for a Restore (@detach false) the
+ * member's source, which may be open elsewhere only with @force; for a
+ * Detach a target, which may not be open elsewhere and must hold the
+ * member. Returns 0 or the refusal, @msg naming the field. No lock held:
+ * an open may wait for the device.
+ */
+static u32 dmr_group_open_one(struct dmr_group *g, unsigned int i, dev_t devt, bool detach,
+			      bool force, char *msg, size_t len)
+{
+	struct dmr_bdev_ref *ref = &g->restore_to[i];
+	const struct dmr_member_rec *mr = &g->rec.members[i];
+	char what[DM_REPLICA_NAME_LEN + 32];
+	int r;
+
+	if (detach)
+		snprintf(what, sizeof(what), "targets[%u]: %u:%u", i, MAJOR(devt), MINOR(devt));
+	else
+		snprintf(what, sizeof(what), "SourceElements[%u]: %s", i, mr->source_name);
+	r = dmr_bdev_open_excl(devt, g, ref);
+	if (r) {
+		ref->bdev = NULL;
+		snprintf(msg, len, "%s %s (%d)", what,
+			 r == -EBUSY ? "is in use (mounted, or under another device)" :
+			 "cannot be opened", r);
+		if (r == -EBUSY)
+			return DM_REPLICA_RET_IN_USE;
+		return detach ? DM_REPLICA_RET_INVALID_PARAM : DM_REPLICA_RET_FAILED;
+	}
+	if (!force && dmr_bdev_openers(ref->bdev) > 1) {
+		snprintf(msg, len, "%s is open%s", what,
+			 detach ? "" : "; close it, or force the restore");
+		return DM_REPLICA_RET_IN_USE;
+	}
+	if (detach && bdev_nr_sectors(ref->bdev) < mr->sectors) {
+		snprintf(msg, len, "%s has %llu sectors, the clone of %.40s %llu", what,
+			 (u64)bdev_nr_sectors(ref->bdev), mr->source_name, mr->sectors);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/*
+ * Open and check the device of every member of @g (dmr_group_open_one()),
+ * which the caller made not ready; on a refusal, close those opened.
+ */
+static u32 dmr_group_open_all(struct dmr_group *g, const dev_t *devs, bool detach, bool force,
+			      char *msg, size_t len)
+{
+	unsigned int i;
+	u32 res = 0;
+
+	for (i = 0; i < g->nr_members && !res; i++)
+		res = dmr_group_open_one(g, i, devs[i], detach, force, msg, len);
+	if (res)
+		dmr_group_close_sources(g);
+	return res;
+}
+
+/* Make @g ready again after a Restore or Detach that did not start. */
+static void dmr_group_set_ready(struct dmr_group *g)
+{
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
 }
 
 /*
@@ -2250,25 +2345,8 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	int r;
 
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(id);
-	if (!g) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		mutex_unlock(&dmr_lock);
-		return DM_REPLICA_RET_INVALID_PARAM;
-	}
-	if (!g->ready) {
-		snprintf(msg, len,
-			 "Synchronization: group %u is being created, resynchronized or restored",
-			 id);
-		mutex_unlock(&dmr_lock);
-		return DM_REPLICA_RET_IN_USE;
-	}
-	if (dmr_group_is_dissolved(g)) {
-		res = dmr_group_dissolved_refusal(g, msg, len);
-		mutex_unlock(&dmr_lock);
-		return res;
-	}
-	for (i = 0; i < g->nr_members; i++) {
+	g = dmr_group_find_ready(id, &res, msg, len);
+	for (i = 0; g && i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
 
 		if (m->nr_replicas) {
@@ -2286,32 +2364,18 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 			snprintf(msg, len, "SourceElements[%u]: %s is not present", i,
 				 g->rec.members[i].source_name);
 		}
-		if (res) {
-			mutex_unlock(&dmr_lock);
-			return res;
-		}
+		if (res)
+			break;
 		devs[i] = dmr_source_devt(m->org->src);
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
 	}
 	g->ready = false;
 	mutex_unlock(&dmr_lock);
 
-	/* Opened without dmr_lock: an open may wait for the device. */
-	for (i = 0; i < g->nr_members && !res; i++) {
-		r = dmr_bdev_open_excl(devs[i], g, &g->restore_to[i]);
-		if (r) {
-			g->restore_to[i].bdev = NULL;
-			res = r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_FAILED;
-			snprintf(msg, len, "SourceElements[%u]: %s %s (%d)", i,
-				 g->rec.members[i].source_name,
-				 r == -EBUSY ? "is in use (mounted, or under another device)" :
-				 "cannot be opened", r);
-		} else if (!force && dmr_bdev_openers(g->restore_to[i].bdev) > 1) {
-			res = DM_REPLICA_RET_IN_USE;
-			snprintf(msg, len,
-				 "SourceElements[%u]: %s is open; close it, or force the restore",
-				 i, g->rec.members[i].source_name);
-		}
-	}
+	res = dmr_group_open_all(g, devs, false, force, msg, len);
 	/*
 	 * Recorded before the first write reaches a source, so that a
 	 * restore cut off by a restart is known after it: the sources may
@@ -2320,15 +2384,13 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	if (!res) {
 		r = dmr_group_set_flag(g, DMR_GROUP_RESTORING, true);
 		if (r) {
+			dmr_group_close_sources(g);
 			res = DM_REPLICA_RET_FAILED;
 			snprintf(msg, len, "TargetPool: cannot record the restore: %d", r);
 		}
 	}
 	if (res) {
-		dmr_group_close_sources(g);
-		mutex_lock(&dmr_lock);
-		g->ready = true;
-		mutex_unlock(&dmr_lock);
+		dmr_group_set_ready(g);
 		return res;
 	}
 
@@ -2447,34 +2509,6 @@ static void dmr_group_detach_work(struct work_struct *ws)
 	dmr_group_long_done();
 }
 
-/* A target device of a Detach, opened and checked; dmr_lock not held. */
-static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char *msg,
-			   size_t len)
-{
-	struct dmr_bdev_ref *ref = &g->restore_to[i];
-	int r;
-
-	r = dmr_bdev_open_excl(devt, g, ref);
-	if (r) {
-		ref->bdev = NULL;
-		snprintf(msg, len, "targets[%u]: %u:%u %s (%d)", i, MAJOR(devt), MINOR(devt),
-			 r == -EBUSY ? "is in use (mounted, or under another device)" :
-			 "cannot be opened", r);
-		return r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_INVALID_PARAM;
-	}
-	if (dmr_bdev_openers(ref->bdev) > 1) {
-		snprintf(msg, len, "targets[%u]: %u:%u is open", i, MAJOR(devt), MINOR(devt));
-		return DM_REPLICA_RET_IN_USE;
-	}
-	if (bdev_nr_sectors(ref->bdev) < g->rec.members[i].sectors) {
-		snprintf(msg, len, "targets[%u]: %u:%u has %llu sectors, the clone of %.40s %llu",
-			 i, MAJOR(devt), MINOR(devt), (u64)bdev_nr_sectors(ref->bdev),
-			 g->rec.members[i].source_name, g->rec.members[i].sectors);
-		return DM_REPLICA_RET_INVALID_PARAM;
-	}
-	return 0;
-}
-
 /*
  * Detach of a clone group: once every clone is Synchronized (independent
  * of its source), copy each onto its target device, as a job, and return
@@ -2494,18 +2528,8 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, b
 	u32 res = 0;
 
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(id);
-	if (!g) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (!g->ready) {
-		snprintf(msg, len,
-			 "Synchronization: group %u is being created, resynchronized or restored",
-			 id);
-		res = DM_REPLICA_RET_IN_USE;
-	} else if (dmr_group_is_dissolved(g)) {
-		res = dmr_group_dissolved_refusal(g, msg, len);
-	} else if (n != g->nr_members) {
+	g = dmr_group_find_ready(id, &res, msg, len);
+	if (g && n != g->nr_members) {
 		snprintf(msg, len, "targets: %u devices for the %u members of group %u", n,
 			 g->nr_members, id);
 		res = DM_REPLICA_RET_INVALID_PARAM;
@@ -2563,17 +2587,12 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, b
 	}
 	mutex_unlock(&dmr_lock);
 
-	/* Opened without dmr_lock: an open may wait for the device. */
-	for (i = 0; i < g->nr_members && !res; i++)
-		res = dmr_detach_open(g, i, devs[i], msg, len);
+	res = dmr_group_open_all(g, devs, true, false, msg, len);
 	if (res) {
-		dmr_group_close_sources(g);
-		mutex_lock(&dmr_lock);
 		if (g->detach_copy)
 			dmr_job_put(g->detach_copy);
 		g->detach_copy = NULL;
-		g->ready = true;
-		mutex_unlock(&dmr_lock);
+		dmr_group_set_ready(g);
 		return res;
 	}
 
