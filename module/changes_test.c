@@ -54,7 +54,7 @@ static void dmr_test_changes_unplaced(struct kunit *test)
 /*
  * Placed: a write is held while its bit is not durable (set now, or set
  * and its block not yet written, or being written), and goes on at once
- * once a map write that took its block has ended.
+ * when a map write that took its block has ended.
  */
 static void dmr_test_changes_held(struct kunit *test)
 {

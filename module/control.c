@@ -672,6 +672,29 @@ VISIBLE_IF_KUNIT u32 dmr_unsupported_op(u16 op, u16 sync_type, char *msg, size_t
 }
 
 /*
+ * The group @id that an operation other than Return To ResourcePool or
+ * Dissolve is for, as GROUP_GET shows it (the caller frees it); NULL with
+ * the refusal in *@res when there is no such group (answered as
+ * dmr_group_delete() answers it) or no memory.
+ */
+static struct dmr_group_info *dmr_modify_group(u32 id, u32 *res, char *msg, size_t len)
+{
+	struct dmr_group_info *info;
+
+	info = kzalloc(sizeof(*info), GFP_KERNEL);
+	if (!info) {
+		snprintf(msg, len, "out of memory");
+		*res = DM_REPLICA_RET_FAILED;
+	} else if (dmr_group_info(id, info, NULL, 0)) {
+		kfree(info);
+		info = NULL;
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		*res = DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return info;
+}
+
+/*
  * An operation other than Return To ResourcePool, on group @id: a group
  * that does not exist is answered as dmr_group_delete() answers it, so
  * that the caller learns of the wrong id before it learns that the
@@ -685,14 +708,17 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 	struct dmr_group_info *info;
 	u32 res;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info) {
-		snprintf(msg, len, "out of memory");
-		return DM_REPLICA_RET_FAILED;
-	}
-	if (dmr_group_info(id, info, NULL, 0)) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
+	info = dmr_modify_group(id, &res, msg, len);
+	if (!info)
+		return res;
+	if (info->flags & DM_REPLICA_GROUP_DISSOLVED &&
+	    (op == DM_REPLICA_OP_RESYNC_REPLICA || op == DM_REPLICA_OP_RESTORE_FROM_REPLICA)) {
+		/* Worded by group.c; 0 only for a group deleted since. */
+		res = dmr_group_refuse_dissolved(id, msg, len);
+		if (!res) {
+			snprintf(msg, len, "Synchronization: no group %u", id);
+			res = DM_REPLICA_RET_INVALID_PARAM;
+		}
 	} else if (op == DM_REPLICA_OP_RESYNC_REPLICA &&
 		   (info->sync_type == DM_REPLICA_SYNC_SNAPSHOT ||
 		    info->sync_type == DM_REPLICA_SYNC_CLONE)) {
@@ -710,36 +736,35 @@ static u32 dmr_modify_other(u32 id, u16 op, bool force, struct dmr_job *job, cha
 
 /*
  * Detach of group @id onto the @n devices at @targets (the user's
- * numbers, checked by group.c). A group that is not a clone group gets
- * the usual refusal of an operation not supported for it.
+ * numbers, checked by group.c), waiting for its copy if @wait. A group
+ * that is not a clone group gets the usual refusal of an operation not
+ * supported for it.
  */
-static u32 dmr_modify_detach(u32 id, const struct dm_replica_dev *targets, u32 n,
+static u32 dmr_modify_detach(u32 id, const struct dm_replica_dev *targets, u32 n, bool wait,
 			     struct dmr_job *job, char *msg, size_t len)
 {
 	struct dmr_dev_nr devs[DM_REPLICA_MAX_MEMBERS];
 	struct dmr_group_info *info;
 	u32 i, res;
 
-	info = kzalloc(sizeof(*info), GFP_KERNEL);
-	if (!info) {
-		snprintf(msg, len, "out of memory");
-		return DM_REPLICA_RET_FAILED;
-	}
-	if (dmr_group_info(id, info, NULL, 0)) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (info->sync_type != DM_REPLICA_SYNC_CLONE) {
+	info = dmr_modify_group(id, &res, msg, len);
+	if (!info)
+		return res;
+	if (info->sync_type != DM_REPLICA_SYNC_CLONE) {
 		res = dmr_unsupported_op(DM_REPLICA_OP_DETACH, info->sync_type, msg, len);
 	} else {
 		for (i = 0; i < n; i++) {
 			devs[i].major = targets[i].major;
 			devs[i].minor = targets[i].minor;
 		}
-		res = dmr_group_detach(id, devs, n, job, msg, len);
+		res = dmr_group_detach(id, devs, n, wait, job, msg, len);
 	}
 	kfree(info);
 	return res;
 }
+
+/* The DM_REPLICA_MODIFY_* flags this module knows. */
+#define DMR_MODIFY_FLAGS	(DM_REPLICA_MODIFY_FORCE | DM_REPLICA_MODIFY_WAIT)
 
 /* DM_REPLICA_IOC_MODIFY_SYNC: ModifyReplicaSynchronization */
 VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
@@ -763,16 +788,23 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 		res = DM_REPLICA_RET_INVALID_PARAM;
 		snprintf(hdr->message, sizeof(hdr->message), "%s: must be zero",
 			 req->pad2 ? "pad2" : "reserved");
-	} else if (req->flags & ~DM_REPLICA_MODIFY_FORCE) {
+	} else if (req->flags & ~DMR_MODIFY_FLAGS) {
 		res = DM_REPLICA_RET_INVALID_PARAM;
 		snprintf(hdr->message, sizeof(hdr->message), "flags: unknown flags 0x%x",
-			 req->flags & ~DM_REPLICA_MODIFY_FORCE);
+			 req->flags & ~DMR_MODIFY_FLAGS);
 	} else {
 		res = dmr_check_operation(req->operation, hdr->message, sizeof(hdr->message));
-		if (!res && req->flags && req->operation != DM_REPLICA_OP_RESTORE_FROM_REPLICA) {
+		if (!res && req->flags & DM_REPLICA_MODIFY_FORCE &&
+		    req->operation != DM_REPLICA_OP_RESTORE_FROM_REPLICA) {
 			res = DM_REPLICA_RET_INVALID_PARAM;
 			snprintf(hdr->message, sizeof(hdr->message),
 				 "flags: force applies to Restore From Replica (15) only");
+		}
+		if (!res && req->flags & DM_REPLICA_MODIFY_WAIT &&
+		    req->operation != DM_REPLICA_OP_DETACH) {
+			res = DM_REPLICA_RET_INVALID_PARAM;
+			snprintf(hdr->message, sizeof(hdr->message),
+				 "flags: wait applies to Detach (8) only");
 		}
 		if (!res && (req->targets || req->nr_targets) &&
 		    req->operation != DM_REPLICA_OP_DETACH) {
@@ -798,9 +830,12 @@ VISIBLE_IF_KUNIT int dmr_cmd_modify_sync(struct dm_replica_hdr *hdr)
 	}
 	if (!res && req->operation == DM_REPLICA_OP_RETURN_TO_POOL)
 		res = dmr_group_delete(req->group_id, job, hdr->message, sizeof(hdr->message));
+	else if (!res && req->operation == DM_REPLICA_OP_DISSOLVE)
+		res = dmr_group_dissolve(req->group_id, hdr->message, sizeof(hdr->message));
 	else if (!res && req->operation == DM_REPLICA_OP_DETACH)
-		res = dmr_modify_detach(req->group_id, targets, req->nr_targets, job,
-					hdr->message, sizeof(hdr->message));
+		res = dmr_modify_detach(req->group_id, targets, req->nr_targets,
+					req->flags & DM_REPLICA_MODIFY_WAIT, job, hdr->message,
+					sizeof(hdr->message));
 	else if (!res)
 		res = dmr_modify_other(req->group_id, req->operation,
 				       req->flags & DM_REPLICA_MODIFY_FORCE, job, hdr->message,

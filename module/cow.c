@@ -1983,6 +1983,33 @@ void dmr_snap_unplace_changes(struct dmr_snap *snap)
 	snap->changes = NULL;
 }
 
+void dmr_snap_untrack(struct dmr_snap *snap)
+{
+	struct dmr_cow *cow = snap->cow;
+	struct dmr_changes *ch;
+	u32 i;
+	u64 pc;
+
+	/* snaps_mutex: no round of map writes is at work on it meanwhile. */
+	mutex_lock(&cow->snaps_mutex);
+	spin_lock_irq(&cow->lock);
+	ch = snap->changes;
+	if (ch && snap->started)
+		cow->nr_tracked--;
+	snap->changes = NULL;
+	spin_unlock_irq(&cow->lock);
+	mutex_unlock(&cow->snaps_mutex);
+	if (!ch)
+		return;
+	for (i = 0; i < dmr_changes_map_chunks(ch); i++)
+		if (dmr_changes_where(ch, i, &pc))
+			dmr_cow_free_chunk(cow, pc);
+	dmr_changes_free(ch);
+	/* Writes held for its map go on with the next round. */
+	if (cow->pool)
+		queue_work(dmr_cow_wq, &cow->map_work);
+}
+
 void dmr_snap_withdraw(struct dmr_snap *snap)
 {
 	struct dmr_cow *cow = snap->cow;

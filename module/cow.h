@@ -275,6 +275,11 @@ int dmr_snap_place_changes(struct dmr_snap *snap);
  */
 void dmr_snap_unplace_changes(struct dmr_snap *snap);
 /*
+ * Stop tracking @snap, started or not, and give its map's chunks back (a
+ * dissolved clone). Writes held for its map go on. May sleep.
+ */
+void dmr_snap_untrack(struct dmr_snap *snap);
+/*
  * Loading: a map chunk of @snap found in the owner table (its source
  * chunk has DMR_CHANGES_TAG), then, once all are, the map read back from
  * the pool; with @lost, or a chunk missing, it is unknown. May sleep.

@@ -144,12 +144,24 @@ struct dmr_group {
 	struct work_struct restore_work;
 	struct dmr_job *restore_job;
 	struct dmr_bdev_ref restore_to[DM_REPLICA_MAX_MEMBERS];
+	/*
+	 * A Detach asked to wait for the copy: the copy's job (a reference)
+	 * until its work has waited for it to end.
+	 */
+	struct dmr_job *detach_copy;
 };
 
 static LIST_HEAD(dmr_groups);
 static LIST_HEAD(dmr_origins);
 static u32 dmr_next_group_id = 1;
 static struct workqueue_struct *dmr_group_wq;
+/*
+ * Restore From Replica and Detach, which run long. Not dmr_group_wq,
+ * whose rescuer would run creations behind them under memory pressure.
+ * Our own rather than a system one, so that dmr_group_exit() waits for
+ * them: see dmr_group_long_queue().
+ */
+static struct workqueue_struct *dmr_long_wq;
 
 /* A live group by id; dying ones are gone for every caller. dmr_lock held. */
 static struct dmr_group *dmr_group_find(u32 id)
@@ -243,6 +255,26 @@ static int dmr_group_write(struct dmr_group *g)
 	}
 	kvfree(copy);
 	return r;
+}
+
+/*
+ * Group @g is dissolved (DMR_GROUP_DISSOLVED): at Dissolve, once the flag
+ * is durable, and at load, for a record that has it. Its clones are no
+ * longer replicas of their sources: whatever follows a source's changes
+ * for the group (change tracking, for an incremental resync) stops here
+ * and lets go what it holds. dmr_lock held; no operation runs on @g (it
+ * is not ready, or its pool is being loaded). May sleep.
+ */
+static void dmr_group_dissolved(struct dmr_group *g)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&dmr_lock);
+	/* No Resync will read the change maps: their chunks go back. */
+	for (i = 0; i < g->nr_members; i++)
+		dmr_snap_untrack(g->members[i].snap);
+	DMINFO("group %u is dissolved: its clones are no longer replicas of their sources",
+	       g->rec.id);
 }
 
 /*
@@ -1152,6 +1184,11 @@ static int dmr_groups_load(struct dmr_pool *pool, char **error)
 	list_for_each_entry(g, &dmr_groups, list) {
 		if (g->pool != pool || g->rec.sync_type != DM_REPLICA_SYNC_CLONE)
 			continue;
+		/* A dissolved group's maps are let go (their chunks found above). */
+		if (g->rec.flags & DMR_GROUP_DISSOLVED) {
+			dmr_group_dissolved(g);
+			continue;
+		}
 		for (i = 0; i < g->nr_members; i++) {
 			int e = dmr_snap_load_changes(g->members[i].snap,
 						      g->rec.changes_lost & BIT_ULL(i));
@@ -1425,6 +1462,12 @@ static int dmr_group_make_live(struct dmr_group *g, u64 hold_ns, u64 instant_ns,
 	return r;
 }
 
+/*
+ * A creation, on dmr_group_wq. Once the group is undone or ready (a
+ * deletion may free it then), its module reference may be gone while
+ * this still ends the job: dmr_group_exit() destroys dmr_group_wq, which
+ * waits for this to return, and the jobs outlive it (main.c).
+ */
 static void dmr_group_create_work(struct work_struct *ws)
 {
 	struct dmr_group *g = container_of(ws, struct dmr_group, create_work);
@@ -1847,8 +1890,9 @@ int dmr_group_info(u32 id, struct dmr_group_info *info, struct dmr_member_info *
 	info->barrier_hold_ns = g->rec.barrier_hold_ns;
 	info->created_ns = g->rec.created_ns;
 	info->job_id = g->rec.job_id;
-	info->flags = g->rec.flags & DMR_GROUP_RESTORING ?
-		DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0;
+	info->flags = (g->rec.flags & DMR_GROUP_RESTORING ?
+		       DM_REPLICA_GROUP_RESTORE_INCOMPLETE : 0) |
+		(g->rec.flags & DMR_GROUP_DISSOLVED ? DM_REPLICA_GROUP_DISSOLVED : 0);
 	strscpy(info->relationship_name, g->rec.relationship_name,
 		sizeof(info->relationship_name));
 	strscpy(info->source_group_name, g->rec.source_group_name,
@@ -2068,6 +2112,13 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 			 "Synchronization: group %u is being created or resynchronized", id);
 		goto out_locked;
 	}
+	if (g->rec.flags & DMR_GROUP_DISSOLVED) {
+		res = DM_REPLICA_RET_FAILED;
+		snprintf(msg, len,
+			 "Synchronization: group %u is dissolved: its clones are no longer replicas of their sources",
+			 id);
+		goto out_locked;
+	}
 	clone = g->rec.sync_type == DM_REPLICA_SYNC_CLONE;
 	for (i = 0; i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
@@ -2269,7 +2320,6 @@ static const struct dmr_source_watch_ops dmr_group_source_ops = {
 	.removed = dmr_groups_source_removed,
 };
 
-/* Before the targets are registered (main.c), after they are gone. */
 /* Set or clear @flag in the group's record, durably. No lock held. */
 static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
 {
@@ -2289,6 +2339,92 @@ static int dmr_group_set_flag(struct dmr_group *g, u16 flag, bool on)
 	}
 	mutex_unlock(&g->rec_lock);
 	return r;
+}
+
+/*
+ * Queue @ws, the long work of group @g's Restore or Detach, on
+ * dmr_long_wq. The work holds a module reference of its own until it has
+ * ended its job: once the group is ready again (Restore) or gone with its
+ * own reference (Detach), nothing else may hold one, and an rmmod must
+ * not run the module's exit, nor free its text, while the work still
+ * ends the job. It drops the reference last (dmr_group_long_done()); the
+ * few instructions of module text that run after that are covered by
+ * dmr_group_exit(), which destroys dmr_long_wq and so waits for every
+ * work on it to return before the module is freed (a kthread would use
+ * module_put_and_kthread_exit() instead; a work item has no such call).
+ */
+static void dmr_group_long_queue(struct dmr_group *g, struct work_struct *ws,
+				 work_func_t fn)
+{
+	__module_get(THIS_MODULE);
+	INIT_WORK(ws, fn);
+	queue_work(dmr_long_wq, ws);
+}
+
+/* The last thing a work of dmr_group_long_queue() does. */
+static void dmr_group_long_done(void)
+{
+	module_put(THIS_MODULE);
+}
+
+/* Is @g dissolved? Its record's flags are read under state_lock. */
+static bool dmr_group_is_dissolved(struct dmr_group *g)
+{
+	bool r;
+
+	spin_lock(&g->state_lock);
+	r = g->rec.flags & DMR_GROUP_DISSOLVED;
+	spin_unlock(&g->state_lock);
+	return r;
+}
+
+/* The refusal of an operation that needs @g to be a replica of its sources. */
+static u32 dmr_group_dissolved_refusal(struct dmr_group *g, char *msg, size_t len)
+{
+	snprintf(msg, len,
+		 "Synchronization: group %u is dissolved: its clones are no longer replicas of their sources",
+		 g->rec.id);
+	return DM_REPLICA_RET_FAILED;
+}
+
+u32 dmr_group_refuse_dissolved(u32 id, char *msg, size_t len)
+{
+	struct dmr_group *g;
+	u32 res = 0;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (g && dmr_group_is_dissolved(g))
+		res = dmr_group_dissolved_refusal(g, msg, len);
+	mutex_unlock(&dmr_lock);
+	return res;
+}
+
+/*
+ * Group @id for an operation that copies its replicas out (Restore From
+ * Replica, Detach): one that exists, is ready and is not dissolved. Else
+ * NULL, with the refusal in *@res and @msg. dmr_lock held.
+ */
+static struct dmr_group *dmr_group_find_ready(u32 id, u32 *res, char *msg, size_t len)
+{
+	struct dmr_group *g;
+
+	lockdep_assert_held(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		*res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized or restored",
+			 id);
+		*res = DM_REPLICA_RET_IN_USE;
+	} else if (dmr_group_is_dissolved(g)) {
+		*res = dmr_group_dissolved_refusal(g, msg, len);
+	} else {
+		return g;
+	}
+	return NULL;
 }
 
 /* Restore From Replica reports here. */
@@ -2318,6 +2454,74 @@ static void dmr_group_close_sources(struct dmr_group *g)
 
 	for (i = 0; i < g->nr_members; i++)
 		dmr_bdev_close_excl(&g->restore_to[i]);
+}
+
+/*
+ * Open the device @devt that member @i of @g is copied onto, exclusively,
+ * into @g->restore_to[i], and check it: for a Restore (@detach false) the
+ * member's source, which may be open elsewhere only with @force; for a
+ * Detach a target, which may not be open elsewhere and must hold the
+ * member. Returns 0 or the refusal, @msg naming the field. No lock held:
+ * an open may wait for the device.
+ */
+static u32 dmr_group_open_one(struct dmr_group *g, unsigned int i, dev_t devt, bool detach,
+			      bool force, char *msg, size_t len)
+{
+	struct dmr_bdev_ref *ref = &g->restore_to[i];
+	const struct dmr_member_rec *mr = &g->rec.members[i];
+	char what[DM_REPLICA_NAME_LEN + 32];
+	int r;
+
+	if (detach)
+		snprintf(what, sizeof(what), "targets[%u]: %u:%u", i, MAJOR(devt), MINOR(devt));
+	else
+		snprintf(what, sizeof(what), "SourceElements[%u]: %s", i, mr->source_name);
+	r = dmr_bdev_open_excl(devt, g, ref);
+	if (r) {
+		ref->bdev = NULL;
+		snprintf(msg, len, "%s %s (%d)", what,
+			 r == -EBUSY ? "is in use (mounted, or under another device)" :
+			 "cannot be opened", r);
+		if (r == -EBUSY)
+			return DM_REPLICA_RET_IN_USE;
+		return detach ? DM_REPLICA_RET_INVALID_PARAM : DM_REPLICA_RET_FAILED;
+	}
+	if (!force && dmr_bdev_openers(ref->bdev) > 1) {
+		snprintf(msg, len, "%s is open%s", what,
+			 detach ? "" : "; close it, or force the restore");
+		return DM_REPLICA_RET_IN_USE;
+	}
+	if (detach && bdev_nr_sectors(ref->bdev) < mr->sectors) {
+		snprintf(msg, len, "%s has %llu sectors, the clone of %.40s %llu", what,
+			 (u64)bdev_nr_sectors(ref->bdev), mr->source_name, mr->sectors);
+		return DM_REPLICA_RET_INVALID_PARAM;
+	}
+	return 0;
+}
+
+/*
+ * Open and check the device of every member of @g (dmr_group_open_one()),
+ * which the caller made not ready; on a refusal, close those opened.
+ */
+static u32 dmr_group_open_all(struct dmr_group *g, const dev_t *devs, bool detach, bool force,
+			      char *msg, size_t len)
+{
+	unsigned int i;
+	u32 res = 0;
+
+	for (i = 0; i < g->nr_members && !res; i++)
+		res = dmr_group_open_one(g, i, devs[i], detach, force, msg, len);
+	if (res)
+		dmr_group_close_sources(g);
+	return res;
+}
+
+/* Make @g ready again after a Restore or Detach that did not start. */
+static void dmr_group_set_ready(struct dmr_group *g)
+{
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
 }
 
 /*
@@ -2387,6 +2591,7 @@ static void dmr_group_restore_work(struct work_struct *ws)
 	dmr_job_end(job, state, state == DM_REPLICA_JOB_COMPLETED ? DM_REPLICA_RET_OK :
 		    DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
+	dmr_group_long_done();
 }
 
 /*
@@ -2406,20 +2611,8 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	int r;
 
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(id);
-	if (!g) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		mutex_unlock(&dmr_lock);
-		return DM_REPLICA_RET_INVALID_PARAM;
-	}
-	if (!g->ready) {
-		snprintf(msg, len,
-			 "Synchronization: group %u is being created, resynchronized or restored",
-			 id);
-		mutex_unlock(&dmr_lock);
-		return DM_REPLICA_RET_IN_USE;
-	}
-	for (i = 0; i < g->nr_members; i++) {
+	g = dmr_group_find_ready(id, &res, msg, len);
+	for (i = 0; g && i < g->nr_members; i++) {
 		struct dmr_member *m = &g->members[i];
 
 		if (m->nr_replicas) {
@@ -2437,32 +2630,18 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 			snprintf(msg, len, "SourceElements[%u]: %s is not present", i,
 				 g->rec.members[i].source_name);
 		}
-		if (res) {
-			mutex_unlock(&dmr_lock);
-			return res;
-		}
+		if (res)
+			break;
 		devs[i] = dmr_source_devt(m->org->src);
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
 	}
 	g->ready = false;
 	mutex_unlock(&dmr_lock);
 
-	/* Opened without dmr_lock: an open may wait for the device. */
-	for (i = 0; i < g->nr_members && !res; i++) {
-		r = dmr_bdev_open_excl(devs[i], g, &g->restore_to[i]);
-		if (r) {
-			g->restore_to[i].bdev = NULL;
-			res = r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_FAILED;
-			snprintf(msg, len, "SourceElements[%u]: %s %s (%d)", i,
-				 g->rec.members[i].source_name,
-				 r == -EBUSY ? "is in use (mounted, or under another device)" :
-				 "cannot be opened", r);
-		} else if (!force && dmr_bdev_openers(g->restore_to[i].bdev) > 1) {
-			res = DM_REPLICA_RET_IN_USE;
-			snprintf(msg, len,
-				 "SourceElements[%u]: %s is open; close it, or force the restore",
-				 i, g->rec.members[i].source_name);
-		}
-	}
+	res = dmr_group_open_all(g, devs, false, force, msg, len);
 	/*
 	 * Recorded before the first write reaches a source, so that a
 	 * restore cut off by a restart is known after it: the sources may
@@ -2471,34 +2650,66 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 	if (!res) {
 		r = dmr_group_set_flag(g, DMR_GROUP_RESTORING, true);
 		if (r) {
+			dmr_group_close_sources(g);
 			res = DM_REPLICA_RET_FAILED;
 			snprintf(msg, len, "TargetPool: cannot record the restore: %d", r);
 		}
 	}
 	if (res) {
-		dmr_group_close_sources(g);
-		mutex_lock(&dmr_lock);
-		g->ready = true;
-		mutex_unlock(&dmr_lock);
+		dmr_group_set_ready(g);
 		return res;
 	}
 
 	dmr_job_get_ref(job);
 	g->restore_job = job;
 	dmr_job_start(job);
-	/*
-	 * Long: not on the group workqueue, whose rescuer would run
-	 * creations behind it under memory pressure.
-	 */
-	INIT_WORK(&g->restore_work, dmr_group_restore_work);
-	queue_work(system_long_wq, &g->restore_work);
+	dmr_group_long_queue(g, &g->restore_work, dmr_group_restore_work);
 	snprintf(msg, len, "job %llu restores group %u", dmr_job_id(job), id);
 	return DM_REPLICA_RET_JOB_STARTED;
 }
 
 /*
+ * A Detach that waits: until the copy of every clone has ended. Returns
+ * 0 when every clone is then Synchronized; -ECANCELED when the Detach's
+ * job was cancelled first; -EIO when the copy ended short of that (a
+ * clone broke, or the copy was cancelled), with @why saying so. The
+ * group is not ready meanwhile: nothing but the copy changes it.
+ */
+static int dmr_group_detach_wait(struct dmr_group *g, struct dmr_job *job, char *why,
+				 size_t len)
+{
+	struct dmr_job *copy = g->detach_copy;
+	struct dmr_job_status st = {};
+	unsigned int i;
+	int r;
+
+	g->detach_copy = NULL;
+	r = dmr_job_wait_other(job, copy);
+	if (r) {
+		snprintf(why, len,
+			 "cancelled while waiting for the copy of group %u: the group stays",
+			 g->rec.id);
+	} else {
+		for (i = 0; i < g->nr_members; i++)
+			if (!dmr_snap_is_independent(g->members[i].snap))
+				break;
+		if (i < g->nr_members) {
+			/* Filled from the job itself, ended: no wait. */
+			dmr_job_wait_job(copy, 0, &st);
+			snprintf(why, len,
+				 "replica %.60s_%u is not Synchronized: its copy ended: %.120s",
+				 g->rec.relationship_name, i + 1, st.error_description);
+			r = -EIO;
+		}
+	}
+	dmr_job_put(copy);
+	return r;
+}
+
+/*
  * Detach: the clones are on their target devices; the group goes back to
- * the pool, as Return To ResourcePool would give it back.
+ * the pool, as Return To ResourcePool would give it back. A Detach that
+ * waits for the copy does so first.
  */
 static void dmr_group_detach_work(struct work_struct *ws)
 {
@@ -2508,20 +2719,29 @@ static void dmr_group_detach_work(struct work_struct *ws)
 	char why[DM_REPLICA_MESSAGE_LEN];
 	unsigned int failed = 0;
 	u64 written = 0;
-	int r;
+	int r = 0;
 
-	r = dmr_group_copy_out(g, &written, &failed);
+	if (g->detach_copy) {
+		r = dmr_group_detach_wait(g, job, why, sizeof(why));
+		if (r)
+			dmr_group_close_sources(g);
+	}
+	if (!r) {
+		r = dmr_group_copy_out(g, &written, &failed);
+		if (r == -ECANCELED)
+			snprintf(why, sizeof(why),
+				 "cancelled after %llu chunks: the group stays, the targets are partly written",
+				 written);
+		else if (r)
+			snprintf(why, sizeof(why),
+				 "targets[%u]: writing the clone of %.40s failed: %d", failed,
+				 g->rec.members[failed].source_name, r);
+	}
 	cancel = dmr_job_cancel_requested(job);
 	if (r == -ECANCELED) {
 		state = cancel == DM_REPLICA_JOB_REQ_KILL ? DM_REPLICA_JOB_KILLED :
 			DM_REPLICA_JOB_TERMINATED;
-		snprintf(why, sizeof(why),
-			 "cancelled after %llu chunks: the group stays, the targets are partly written",
-			 written);
-	} else if (r) {
-		snprintf(why, sizeof(why), "targets[%u]: writing the clone of %.40s failed: %d",
-			 failed, g->rec.members[failed].source_name, r);
-	} else {
+	} else if (!r) {
 		mutex_lock(&dmr_lock);
 		g->dying = true;
 		mutex_unlock(&dmr_lock);
@@ -2536,6 +2756,7 @@ static void dmr_group_detach_work(struct work_struct *ws)
 				    "%llu chunks copied onto the targets; group returned to the pool",
 				    written);
 			dmr_job_put(job);
+			dmr_group_long_done();
 			return;
 		}
 		mutex_lock(&dmr_lock);
@@ -2551,34 +2772,7 @@ static void dmr_group_detach_work(struct work_struct *ws)
 	mutex_unlock(&dmr_lock);
 	dmr_job_end(job, state, DM_REPLICA_RET_FAILED, "%s", why);
 	dmr_job_put(job);
-}
-
-/* A target device of a Detach, opened and checked; dmr_lock not held. */
-static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char *msg,
-			   size_t len)
-{
-	struct dmr_bdev_ref *ref = &g->restore_to[i];
-	int r;
-
-	r = dmr_bdev_open_excl(devt, g, ref);
-	if (r) {
-		ref->bdev = NULL;
-		snprintf(msg, len, "targets[%u]: %u:%u %s (%d)", i, MAJOR(devt), MINOR(devt),
-			 r == -EBUSY ? "is in use (mounted, or under another device)" :
-			 "cannot be opened", r);
-		return r == -EBUSY ? DM_REPLICA_RET_IN_USE : DM_REPLICA_RET_INVALID_PARAM;
-	}
-	if (dmr_bdev_openers(ref->bdev) > 1) {
-		snprintf(msg, len, "targets[%u]: %u:%u is open", i, MAJOR(devt), MINOR(devt));
-		return DM_REPLICA_RET_IN_USE;
-	}
-	if (bdev_nr_sectors(ref->bdev) < g->rec.members[i].sectors) {
-		snprintf(msg, len, "targets[%u]: %u:%u has %llu sectors, the clone of %.40s %llu",
-			 i, MAJOR(devt), MINOR(devt), (u64)bdev_nr_sectors(ref->bdev),
-			 g->rec.members[i].source_name, g->rec.members[i].sectors);
-		return DM_REPLICA_RET_INVALID_PARAM;
-	}
-	return 0;
+	dmr_group_long_done();
 }
 
 /*
@@ -2586,27 +2780,22 @@ static u32 dmr_detach_open(struct dmr_group *g, unsigned int i, dev_t devt, char
  * of its source), copy each onto its target device, as a job, and return
  * the group to the pool; the targets are then devices of their own, which
  * no dm-replica table involves. The targets are held open exclusively
- * until the job ends. Returns 4096 once the job runs.
+ * until the job ends. With @wait, a clone still copying does not refuse
+ * the Detach: its job waits for the copy first. Returns 4096 once the job
+ * runs.
  */
-u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, bool wait,
 		     struct dmr_job *job, char *msg, size_t len)
 {
 	dev_t devs[DM_REPLICA_MAX_MEMBERS];
+	bool copying = false;
 	struct dmr_group *g;
 	unsigned int i, j;
 	u32 res = 0;
 
 	mutex_lock(&dmr_lock);
-	g = dmr_group_find(id);
-	if (!g) {
-		snprintf(msg, len, "Synchronization: no group %u", id);
-		res = DM_REPLICA_RET_INVALID_PARAM;
-	} else if (!g->ready) {
-		snprintf(msg, len,
-			 "Synchronization: group %u is being created, resynchronized or restored",
-			 id);
-		res = DM_REPLICA_RET_IN_USE;
-	} else if (n != g->nr_members) {
+	g = dmr_group_find_ready(id, &res, msg, len);
+	if (g && n != g->nr_members) {
 		snprintf(msg, len, "targets: %u devices for the %u members of group %u", n,
 			 g->nr_members, id);
 		res = DM_REPLICA_RET_INVALID_PARAM;
@@ -2615,9 +2804,10 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 		struct dmr_member *m = &g->members[i];
 
 		devs[i] = MKDEV(targets[i].major, targets[i].minor);
-		if (!dmr_snap_is_independent(m->snap)) {
+		copying |= !dmr_snap_is_independent(m->snap);
+		if (!wait && !dmr_snap_is_independent(m->snap)) {
 			snprintf(msg, len,
-				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach",
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Detach, or the Detach must wait",
 				 g->rec.relationship_name, i + 1);
 			res = DM_REPLICA_RET_FAILED;
 		} else if (m->nr_replicas) {
@@ -2644,6 +2834,86 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 			}
 		}
 	}
+	/* A copy that does not run (it could not start) would never end. */
+	if (!res && copying && !g->copy_job) {
+		snprintf(msg, len,
+			 "Synchronization: the copy of group %u does not run: it starts when the pool is loaded again",
+			 id);
+		res = DM_REPLICA_RET_FAILED;
+	}
+	if (res) {
+		mutex_unlock(&dmr_lock);
+		return res;
+	}
+	g->ready = false;
+	/* Held until the work has waited: the group keeps its own till freed. */
+	if (copying) {
+		dmr_job_get_ref(g->copy_job);
+		g->detach_copy = g->copy_job;
+	}
+	mutex_unlock(&dmr_lock);
+
+	res = dmr_group_open_all(g, devs, true, false, msg, len);
+	if (res) {
+		if (g->detach_copy)
+			dmr_job_put(g->detach_copy);
+		g->detach_copy = NULL;
+		dmr_group_set_ready(g);
+		return res;
+	}
+
+	dmr_job_get_ref(job);
+	g->restore_job = job;
+	dmr_job_start(job);
+	dmr_group_long_queue(g, &g->restore_work, dmr_group_detach_work);
+	snprintf(msg, len, copying ? "job %llu detaches group %u once its copy has ended" :
+		 "job %llu detaches group %u", dmr_job_id(job), id);
+	return DM_REPLICA_RET_JOB_STARTED;
+}
+
+/*
+ * Dissolve of a clone group whose every clone is Synchronized: each has
+ * every chunk of its own in the pool (dmr_snap_make_independent()), so
+ * ending the association changes no data. The record says so first;
+ * then dmr_group_dissolved() stops what follows the sources for it. The
+ * replica devices may stay open: what they read does not change.
+ * A snapshot group cannot be dissolved: its replicas read their sources.
+ */
+u32 dmr_group_dissolve(u32 id, char *msg, size_t len)
+{
+	struct dmr_group *g;
+	unsigned int i;
+	u32 res = 0;
+	int r;
+
+	mutex_lock(&dmr_lock);
+	g = dmr_group_find(id);
+	if (!g) {
+		snprintf(msg, len, "Synchronization: no group %u", id);
+		res = DM_REPLICA_RET_INVALID_PARAM;
+	} else if (g->rec.sync_type != DM_REPLICA_SYNC_CLONE) {
+		snprintf(msg, len,
+			 "Operation: Dissolve (9) is not supported for snapshot groups: a snapshot reads its sources, it cannot outlive its association with them");
+		res = DM_REPLICA_RET_NOT_SUPPORTED;
+	} else if (!g->ready) {
+		snprintf(msg, len,
+			 "Synchronization: group %u is being created, resynchronized, restored or detached",
+			 id);
+		res = DM_REPLICA_RET_IN_USE;
+	} else if (dmr_group_is_dissolved(g)) {
+		snprintf(msg, len, "group %u was dissolved already", id);
+		mutex_unlock(&dmr_lock);
+		return 0;
+	}
+	for (i = 0; !res && i < g->nr_members; i++) {
+		if (!dmr_snap_is_independent(g->members[i].snap) ||
+		    dmr_member_copy_state(&g->members[i]) != DM_REPLICA_COPY_SYNCHRONIZED) {
+			snprintf(msg, len,
+				 "Synchronization: replica %.60s_%u is not Synchronized: its copy must end before a Dissolve",
+				 g->rec.relationship_name, i + 1);
+			res = DM_REPLICA_RET_FAILED;
+		}
+	}
 	if (res) {
 		mutex_unlock(&dmr_lock);
 		return res;
@@ -2651,24 +2921,26 @@ u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
 	g->ready = false;
 	mutex_unlock(&dmr_lock);
 
-	/* Opened without dmr_lock: an open may wait for the device. */
-	for (i = 0; i < g->nr_members && !res; i++)
-		res = dmr_detach_open(g, i, devs[i], msg, len);
-	if (res) {
-		dmr_group_close_sources(g);
-		mutex_lock(&dmr_lock);
-		g->ready = true;
-		mutex_unlock(&dmr_lock);
-		return res;
-	}
+	r = dmr_group_set_flag(g, DMR_GROUP_DISSOLVED, true);
 
-	dmr_job_get_ref(job);
-	g->restore_job = job;
-	dmr_job_start(job);
-	INIT_WORK(&g->restore_work, dmr_group_detach_work);
-	queue_work(system_long_wq, &g->restore_work);
-	snprintf(msg, len, "job %llu detaches group %u", dmr_job_id(job), id);
-	return DM_REPLICA_RET_JOB_STARTED;
+	if (!r) {
+		mutex_lock(&dmr_lock);
+		dmr_group_dissolved(g);
+		mutex_unlock(&dmr_lock);
+		/* The maps' chunks are free on disk too. */
+		dmr_md_sync(dmr_pool_md(g->pool));
+	}
+	mutex_lock(&dmr_lock);
+	g->ready = true;
+	mutex_unlock(&dmr_lock);
+	if (r) {
+		snprintf(msg, len, "TargetPool: cannot record that group %u is dissolved: %d", id,
+			 r);
+		return DM_REPLICA_RET_FAILED;
+	}
+	snprintf(msg, len, "group %u dissolved: its clones are no longer replicas of their sources",
+		 id);
+	return 0;
 }
 
 u32 dmr_group_changes(u32 id, struct dmr_change_query *q, char *msg, size_t len)
@@ -2700,8 +2972,9 @@ u32 dmr_group_changes(u32 id, struct dmr_change_query *q, char *msg, size_t len)
 	}
 	snap = g->members[q->member].snap;
 	if (!dmr_snap_tracked(snap)) {
-		snprintf(msg, len, "group_id: group %u is a %s group: its changes are not tracked",
-			 id, g->rec.sync_type == DM_REPLICA_SYNC_SNAPSHOT ? "snapshot" : "mirror");
+		snprintf(msg, len, "group_id: group %u is %s: its changes are not tracked", id,
+			 g->rec.sync_type != DM_REPLICA_SYNC_CLONE ? "not a clone group" :
+			 "dissolved");
 		res = DM_REPLICA_RET_NOT_SUPPORTED;
 		goto out;
 	}
@@ -2730,11 +3003,17 @@ out:
 	return res;
 }
 
+/* Before the targets are registered (main.c), after they are gone. */
 int dmr_group_init(void)
 {
 	dmr_group_wq = alloc_workqueue("dmr-group", WQ_MEM_RECLAIM, 0);
 	if (!dmr_group_wq)
 		return -ENOMEM;
+	dmr_long_wq = alloc_workqueue("dmr-long", 0, 0);
+	if (!dmr_long_wq) {
+		destroy_workqueue(dmr_group_wq);
+		return -ENOMEM;
+	}
 	dmr_pool_set_user_ops(&dmr_group_pool_ops);
 	dmr_source_set_watch_ops(&dmr_group_source_ops);
 	return 0;
@@ -2746,6 +3025,8 @@ void dmr_group_exit(void)
 	WARN_ON(!list_empty(&dmr_groups));
 	dmr_source_set_watch_ops(NULL);
 	dmr_pool_set_user_ops(NULL);
+	/* Waits for the works that dropped their module reference to return. */
+	destroy_workqueue(dmr_long_wq);
 	destroy_workqueue(dmr_group_wq);
 }
 

@@ -152,10 +152,24 @@ u32 dmr_group_restore(u32 id, bool force, struct dmr_job *job, char *msg, size_t
 /*
  * Detach: copy Synchronized clone group @id onto the @n devices @targets
  * (one per member) as @job, which it ends, then return the group to the
- * pool. Returns the standard's value: 4096 once the job runs.
+ * pool; with @wait, the job first waits for a copy still running to end.
+ * Returns the standard's value: 4096 once the job runs.
  */
-u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n,
+u32 dmr_group_detach(u32 id, const struct dmr_dev_nr *targets, unsigned int n, bool wait,
 		     struct dmr_job *job, char *msg, size_t len);
+/*
+ * Dissolve: Synchronized clone group @id stops being a replica of its
+ * sources, durably; its clones stay as they are. Returns the standard's
+ * value: Not Supported for a snapshot group, Failed for a clone whose
+ * copy has not ended.
+ */
+u32 dmr_group_dissolve(u32 id, char *msg, size_t len);
+/*
+ * The refusal of an operation on group @id that needs it to be a replica
+ * of its sources (Resync Replica, Restore From Replica, Detach) once it
+ * is dissolved: Failed, @msg naming the group. 0 when it is not.
+ */
+u32 dmr_group_refuse_dissolved(u32 id, char *msg, size_t len);
 
 /* A run of chunks of a member changed since its point in time. */
 struct dmr_change_range {

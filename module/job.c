@@ -466,7 +466,29 @@ int dmr_job_cancel(u64 id, u16 request, struct dmr_job_status *out)
 		__dmr_job_fill(job, out);
 	}
 	spin_unlock(&dmr_jobs_lock);
+	/* For dmr_job_wait_other(): a cancelled job stops waiting. */
+	if (!r)
+		wake_up_all(&dmr_job_wq);
 	return r;
+}
+
+static bool dmr_job_other_ended(struct dmr_job *job, struct dmr_job *other)
+{
+	bool r;
+
+	spin_lock(&dmr_jobs_lock);
+	r = job->cancel || dmr_job_state_final(other->state);
+	spin_unlock(&dmr_jobs_lock);
+	return r;
+}
+
+int dmr_job_wait_other(struct dmr_job *job, struct dmr_job *other)
+{
+	/* Interruptible: no hung-task report however long it waits. */
+	if (wait_event_interruptible(dmr_job_wq, dmr_job_other_ended(job, other)) ||
+	    dmr_job_cancel_requested(job))
+		return -ECANCELED;
+	return 0;
 }
 
 #ifdef DMR_KUNIT_TEST

@@ -101,6 +101,12 @@ int dmr_job_wait_state(struct dmr_job *job, u16 copy_state, unsigned int timeout
 		       struct dmr_job_status *out);
 /* -EALREADY when the job has ended. */
 int dmr_job_cancel(u64 id, u16 request, struct dmr_job_status *out);
+/*
+ * For the work of @job: wait until @other (a reference held) has ended.
+ * -ECANCELED when @job's cancellation was asked first (or the wait was
+ * interrupted). May sleep, for as long as @other runs.
+ */
+int dmr_job_wait_other(struct dmr_job *job, struct dmr_job *other);
 
 /* The job state machine, for the KUnit suite and the checks above. */
 bool dmr_job_transition_ok(u16 from, u16 to);

@@ -76,9 +76,14 @@ struct dmr_member_rec {
  * Flags of a group record. RESTORING: a Restore From Replica started and
  * has not completed, so the sources may be partly restored; written
  * before its first write reaches a source, cleared when it completes.
+ * DISSOLVED: a Synchronized clone group that Dissolve made no longer a
+ * replica of its sources (never cleared). A module that does not know a
+ * flag refuses the record, and so the pool: it never takes a dissolved
+ * group for a replica.
  */
 #define DMR_GROUP_RESTORING	0x0001
-#define DMR_GROUP_FLAGS		DMR_GROUP_RESTORING
+#define DMR_GROUP_DISSOLVED	0x0002
+#define DMR_GROUP_FLAGS		(DMR_GROUP_RESTORING | DMR_GROUP_DISSOLVED)
 
 /*
  * struct dmr_group_rec - a group as the metadata records it

@@ -31,7 +31,8 @@
 # Settings (kernel command line, see tests/vm/run-vm.sh):
 #   dmr.bench_repeats=N          repeats of each figure (default 3)
 #   dmr.bench_figures=A,B...     figures to run: flush idle first seq snaps
-#                                stall clone clone-write (default all)
+#                                stall clone clone-write tracked (default
+#                                all)
 #   dmr.bench_models=A,B         brd, flush, nofua (default all)
 cd /selftests || exit 1
 # shellcheck source=tests/selftests/common.sh
@@ -50,7 +51,7 @@ setting() {
 	echo "${_v:-$2}" | tr ',' ' '
 }
 REPEATS=$(setting repeats 3)
-FIGURES=$(setting figures "flush idle first seq snaps stall clone clone-write")
+FIGURES=$(setting figures "flush idle first seq snaps stall clone clone-write tracked")
 MODELS=$(setting models "brd flush nofua")
 
 CHUNK=128		# sectors: 64 KiB chunks and thin blocks everywhere
@@ -379,6 +380,22 @@ teardown_thin() { dmsetup remove thin tpool tdata tmeta; }
 check_thin() {
 	! dmsetup status tpool | grep -qE 'out_of_data_space|Fail| ro '
 }
+
+# setup_tracked K: a source over the region, a fresh pool on B and K
+# clone groups of it, each Synchronized (copied whole) before the figure:
+# what its first writes then cost is the change tracking, each first
+# write to a chunk held until its bit in the clone's change map is
+# durable (one map write with FUA per batch of them), and no copy.
+setup_tracked() {
+	setup_replica 0 || return 1
+	pool_create pool "$B" "$CHUNK" || return 1
+	_i=1
+	while [ "$_i" -le "$1" ]; do
+		clone_create 3 || return 1
+		_i=$((_i + 1))
+	done
+}
+teardown_tracked() { teardown_replica; }
 
 # measure MODEL QD FIGURE CONTENDER SNAPS WORKLOAD [WORKLOAD2 FIGURE2]:
 # set the contender up fresh with SNAPS snapshots, run WORKLOAD on it
@@ -843,6 +860,8 @@ for model in $MODELS; do
 					clone_writer "$model" "$qd" "$c"
 				done
 			fi
+			# First writes on a source with a Synchronized clone.
+			wanted tracked && measure "$model" "$qd" first_rand4k_iops tracked 1 first4k
 		done
 		wanted clone && clone_hydrate "$model"
 		rep=$((rep + 1))
@@ -895,6 +914,7 @@ function cname(c, f) {
 	if (c == "dmsnap") return "dm-snapshot"
 	if (c == "thin") return "dm-thin"
 	if (c == "dmclone") return "dm-clone"
+	if (c == "tracked") return "dm-replica, a clone"
 	# The reference of the hydration figure is a copy with dd.
 	if (c == "raw" && f ~ /^clone_hydrate_/) return "dd 1M"
 	if (c == "ddchunk") return "dd " chunk_kib "k"

@@ -112,12 +112,14 @@ static void group_list_row(const struct dm_replica_group *g, const struct dm_rep
 		out_u64("percent_copied", NULL, percent_of(copied, chunks));
 		snprintf(pct, sizeof(pct), "%u%%", percent_of(copied, chunks));
 	}
+	out_bool("dissolved", NULL, g->flags & DM_REPLICA_GROUP_DISSOLVED);
 	out_end();
 	if (!out_is_json())
-		printf("%-6u %-24s %-9s %-15s %7u %10" PRIu64 " %10.3f %6s\n", g->group_id,
+		printf("%-6u %-24s %-9s %-15s %7u %10" PRIu64 " %10.3f %6s %s\n", g->group_id,
 		       g->relationship_name, value_name(&sync_types, g->sync_type),
 		       value_name(&copy_states, g->copy_state), g->nr_members,
-		       (uint64_t)g->group_chunks, g->barrier_hold_ns / 1e6, pct);
+		       (uint64_t)g->group_chunks, g->barrier_hold_ns / 1e6, pct,
+		       g->flags & DM_REPLICA_GROUP_DISSOLVED ? "dissolved" : "-");
 }
 
 static int group_list_run(struct ctx *ctx, int argc, char **argv)
@@ -139,8 +141,9 @@ static int group_list_run(struct ctx *ctx, int argc, char **argv)
 	out_begin(NULL);
 	out_list("groups", NULL);
 	if (!out_is_json())
-		printf("%-6s %-24s %-9s %-15s %7s %10s %10s %6s\n", "ID", "RELATIONSHIP",
-		       "SYNCTYPE", "COPYSTATE", "MEMBERS", "CHUNKS", "HOLD(ms)", "COPIED");
+		printf("%-6s %-24s %-9s %-15s %7s %10s %10s %6s %s\n", "ID", "RELATIONSHIP",
+		       "SYNCTYPE", "COPYSTATE", "MEMBERS", "CHUNKS", "HOLD(ms)", "COPIED",
+		       "ASSOCIATION");
 	for (i = 0; i < nr && !r; i++) {
 		r = group_list_get(ctx, ids[i], &g, m, &gone);
 		if (!r && !gone)
@@ -192,6 +195,8 @@ static void group_print(const struct dm_replica_group *g, const struct dm_replic
 	/* A restore that did not complete: the sources may be partly restored. */
 	out_bool("restore_incomplete", "RestoreIncomplete",
 		 g->flags & DM_REPLICA_GROUP_RESTORE_INCOMPLETE);
+	/* Dissolve ended its association with its sources. */
+	out_bool("dissolved", "Dissolved", g->flags & DM_REPLICA_GROUP_DISSOLVED);
 	out_dev("pool", "Pool", &g->pool);
 	out_u64("chunk_sectors", "ChunkSectors", g->chunk_sectors);
 	out_u64("pool_used_chunks", "PoolUsedChunks", g->pool_used_chunks);

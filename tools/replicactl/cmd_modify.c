@@ -12,9 +12,11 @@
  * starts is waited for. Any other operation goes to the module as it is,
  * and its answer is printed: the module is the one that knows which
  * operations it carries out (today 19, 14 and 15 on snapshot and clone
- * groups, 8 on clone groups; the standard's others answer Not Supported,
- * other numbers Invalid Parameter). Detach (8) takes the target devices
- * of --targets.
+ * groups, 8 and 9 on clone groups; the standard's others answer Not
+ * Supported, other numbers Invalid Parameter). Detach (8) takes the
+ * target devices of --targets, and with --wait a clone group still
+ * copying: its job waits for the copy. Dissolve (9) leaves the replica
+ * devices as they are: what they read does not change.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@ struct modify_args {
 	uint16_t operation;
 	bool given;		/* --operation was given: 0 is a number too */
 	bool force;
+	bool wait;		/* Detach: wait for a copy still running */
 	char *targets;		/* comma-separated, every --targets */
 };
 
@@ -48,8 +51,8 @@ static const struct opt_spec modify_opts[] = {
 		  "\"Resync Replica\" or resync-replica) or its number. Return To ResourcePool "
 		  "(19), Restore From Replica (15), Resync Replica (14: for a clone group, a "
 		  "new point in time and a copy of the chunks changed since the last) and, "
-		  "for a clone group, Detach (8) work; the standard's others answer Not "
-		  "Supported (1).",
+		  "for a clone group, Detach (8) and Dissolve (9) work; the standard's others "
+		  "answer Not Supported (1).",
 	  .parse = opt_operation, .offset = offsetof(struct modify_args, operation),
 	  .values = &sync_operations },
 	{ .name = "targets", .arg = "DEV[,DEV...]",
@@ -57,6 +60,10 @@ static const struct opt_spec modify_opts[] = {
 		  "one per member in order, each at least as large as its source. May be "
 		  "repeated.",
 	  .parse = opt_list, .offset = offsetof(struct modify_args, targets) },
+	{ .name = "wait", .help = "Detach (8) of a clone group still copying: instead of the "
+				  "refusal, the job waits for the copy to end, then copies the "
+				  "clones onto the targets (held from the call on).",
+	  .parse = opt_flag, .offset = offsetof(struct modify_args, wait) },
 	{ .name = "force", .help = "Restore From Replica (15) even when a source device is open "
 				   "(not when it is mounted): what has it open reads the sources "
 				   "change under it.",
@@ -85,7 +92,9 @@ static int modify_other(struct ctx *ctx, uint32_t id, uint16_t op)
 	req.group_id = id;
 	req.operation = op;
 	if (modify_args.force)
-		req.flags = DM_REPLICA_MODIFY_FORCE;
+		req.flags |= DM_REPLICA_MODIFY_FORCE;
+	if (modify_args.wait)
+		req.flags |= DM_REPLICA_MODIFY_WAIT;
 	if (nr_detach_targets) {
 		req.targets = (uintptr_t)detach_targets;
 		req.nr_targets = nr_detach_targets;
@@ -172,6 +181,10 @@ static int modify_run(struct ctx *ctx, int argc, char **argv)
 		err("modify-sync: --force applies to Restore From Replica (15) only");
 		return EXIT_USAGE;
 	}
+	if (modify_args.wait && modify_args.operation != DM_REPLICA_OP_DETACH) {
+		err("modify-sync: --wait applies to Detach (8) only");
+		return EXIT_USAGE;
+	}
 	if (modify_args.targets && modify_args.operation != DM_REPLICA_OP_DETACH) {
 		err("modify-sync: --targets applies to Detach (8) only");
 		return EXIT_USAGE;
@@ -208,7 +221,9 @@ const struct cmd cmd_modify_sync = {
 		   "Replica (15) copies a snapshot or clone group back onto its sources (as a "
 		   "job, waited for), their replica devices removed before and made again "
 		   "after; Detach (8) copies a Synchronized clone group onto the devices of "
-		   "--targets and returns it to the pool; any other operation is sent as it is "
+		   "--targets and returns it to the pool (with --wait, once a copy still running has "
+		   "ended); Dissolve (9) ends a Synchronized clone group's association with its "
+		   "sources, its replica devices left as they are; any other operation is sent as it is "
 		   "and the module's answer printed (today they answer Not Supported).",
 	.opts = modify_opts,
 	.nr_opts = ARRAY_SIZE(modify_opts),

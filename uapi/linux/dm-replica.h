@@ -464,6 +464,13 @@ struct dm_replica_group {
  * restored until a restore completes.
  */
 #define DM_REPLICA_GROUP_RESTORE_INCOMPLETE	0x00000001
+/*
+ * DISSOLVED (ABI 1.3): Dissolve (9) ended the association of this clone
+ * group with its sources: its clones stay, as they were, usable replica
+ * devices in the pool, which need no source; Detach, Resync Replica and
+ * Restore From Replica are refused (4); Return To ResourcePool deletes it.
+ */
+#define DM_REPLICA_GROUP_DISSOLVED		0x00000002
 
 /**
  * struct dm_replica_group_list - DM_REPLICA_IOC_GROUP_LIST
@@ -497,7 +504,12 @@ struct dm_replica_group_list {
  *		4096), refused with In Use (6) while a source is open unless
  *		@flags has DM_REPLICA_MODIFY_FORCE; Detach (8) copies a
  *		Synchronized clone group onto the devices at @targets, as a
- *		job, and returns it to the pool. The standard's others (2
+ *		job, and returns it to the pool (a clone still copying is
+ *		refused, Failed (4), unless @flags has
+ *		DM_REPLICA_MODIFY_WAIT); Dissolve (9) ends a Synchronized
+ *		clone group's association with its sources (the clones
+ *		stay), Not Supported (1) for a snapshot group, Failed (4)
+ *		for a clone still copying. The standard's others (2
  *		to 25) answer Not Supported (1), naming the operation; any
  *		other number Invalid Parameter (5).
  * @flags:	in: DM_REPLICA_MODIFY_* (was padding, zero: no flag).
@@ -526,9 +538,15 @@ struct dm_replica_modify_sync {
 
 /*
  * dm_replica_modify_sync.flags. FORCE: Restore From Replica goes on even
- * when a source device is open (not when it is mounted).
+ * when a source device is open (not when it is mounted). WAIT (ABI 1.3):
+ * Detach of a clone group whose copy has not ended is not refused: its
+ * job waits for the copy (the targets are checked and held from the
+ * call on), then copies the clones onto them; a clone that breaks, or a
+ * copy that is cancelled, ends the job Failed (4), and cancelling the
+ * job stops the wait. Any other bit is refused (5).
  */
 #define DM_REPLICA_MODIFY_FORCE		0x0001
+#define DM_REPLICA_MODIFY_WAIT		0x0002
 
 /* Largest dm_replica_changed.ranges_cap; a larger one is refused (5). */
 #define DM_REPLICA_MAX_RANGES		4096
