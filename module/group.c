@@ -2048,7 +2048,16 @@ static u32 dmr_group_resync_clone(struct dmr_group *g, struct dmr_snap **old,
 	dmr_snaps_drop(old, g->nr_members);
 	dmr_md_sync(dmr_pool_md(g->pool));
 
+	/*
+	 * The copy of the old point in time ended, its thread waits to be
+	 * stopped; the group lets it and its job go before the new one.
+	 */
+	dmr_group_copy_stop(g, "a new point in time was taken");
 	mutex_lock(&dmr_lock);
+	if (g->copy_job) {
+		dmr_job_put(g->copy_job);
+		g->copy_job = NULL;
+	}
 	r = dmr_group_copy_start(g, job);
 	g->ready = true;
 	mutex_unlock(&dmr_lock);

@@ -67,6 +67,9 @@ check_eq "the job copied the 6 changed chunks, no more" \
 	"$(replicactl --json job show "$job" | grep -o '[0-9]* copied by this copy')" \
 	"6 copied by this copy"
 check_eq "Synchronized again" "$(group_field "$gc" copy_state)" 4
+# The thread of the first copy was stopped, not left waiting.
+check_eq "one copy thread for the group" \
+	"$(cat /proc/[0-9]*/comm 2>/dev/null | grep -cx "dmr-clone/$gc")" 1
 check_eq "every chunk in the pool, once, and the new change maps" "$(pool_used dmr-pool)" 514
 check_eq "clone 1 equals source 1" "$(md5sum </dev/mapper/rs_1)" "$sum1"
 check_eq "clone 2 equals source 2" "$(md5sum </dev/mapper/rs_2)" "$sum2"
