@@ -2160,6 +2160,16 @@ u32 dmr_group_resync(u32 id, struct dmr_job *job, char *msg, size_t len)
 				 g->rec.relationship_name, i + 1);
 			goto out_locked;
 		}
+		/* A new point in time needs the source's copy-on-write. */
+		if (dmr_cow_is_broken(m->org->cow)) {
+			char why[DM_REPLICA_MESSAGE_LEN];
+
+			dmr_cow_reason(m->org->cow, why, sizeof(why));
+			res = DM_REPLICA_RET_FAILED;
+			snprintf(msg, len, "SourceElements[%u]: %.40s: copy-on-write broken: %.60s",
+				 i, g->rec.members[i].source_name, why);
+			goto out_locked;
+		}
 	}
 	g->ready = false;
 	mutex_unlock(&dmr_lock);
