@@ -233,6 +233,25 @@ u64 __dmr_changes_next(struct dmr_changes *ch, u64 chunk)
 		   find_next_bit(ch->bits[DMR_SIDE_REPLICA], ch->nr_chunks, chunk));
 }
 
+u64 __dmr_changes_run_end(struct dmr_changes *ch, u64 chunk, unsigned int sides)
+{
+	unsigned long *src = ch->bits[DMR_SIDE_SOURCE], *rep = ch->bits[DMR_SIDE_REPLICA];
+	u64 n = ch->nr_chunks;
+
+	/* Word by word, not bit by bit: the caller has interrupts off. */
+	switch (sides) {
+	case DMR_CHANGED_SOURCE:
+		return min(find_next_zero_bit(src, n, chunk), find_next_bit(rep, n, chunk));
+	case DMR_CHANGED_REPLICA:
+		return min(find_next_zero_bit(rep, n, chunk), find_next_bit(src, n, chunk));
+	case DMR_CHANGED_SOURCE | DMR_CHANGED_REPLICA:
+		return min(find_next_zero_bit(src, n, chunk), find_next_zero_bit(rep, n, chunk));
+	default:
+		/* Unknown: the map says nothing of any chunk. */
+		return n;
+	}
+}
+
 unsigned int __dmr_changes_write_start(struct dmr_changes *ch)
 {
 	unsigned int s, n = 0;

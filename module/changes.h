@@ -113,6 +113,12 @@ unsigned int __dmr_changes_of(struct dmr_changes *ch, u64 chunk);
  * there is none. Caller's lock held.
  */
 u64 __dmr_changes_next(struct dmr_changes *ch, u64 chunk);
+/*
+ * The end of the run of chunks from @chunk changed on @sides (what
+ * __dmr_changes_of(@chunk) says): the first chunk past it. Caller's lock
+ * held.
+ */
+u64 __dmr_changes_run_end(struct dmr_changes *ch, u64 chunk, unsigned int sides);
 
 /*
  * A map write: _start() takes the blocks changed since the last one

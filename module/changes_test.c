@@ -46,6 +46,12 @@ static void dmr_test_changes_unplaced(struct kunit *test)
 			(unsigned int)(DMR_CHANGED_SOURCE | DMR_CHANGED_REPLICA));
 	KUNIT_EXPECT_EQ(test, __dmr_changes_of(ch, 6), 0U);
 	KUNIT_EXPECT_EQ(test, __dmr_changes_next(ch, 6), 256ULL);
+	/* Runs: 3-4 at the source, 5 on both sides. */
+	KUNIT_EXPECT_EQ(test, __dmr_changes_run_end(ch, 3, DMR_CHANGED_SOURCE), 5ULL);
+	KUNIT_EXPECT_EQ(test, __dmr_changes_run_end(ch, 5, DMR_CHANGED_SOURCE |
+						    DMR_CHANGED_REPLICA), 6ULL);
+	KUNIT_EXPECT_FALSE(test, __dmr_changes_mark(ch, DMR_SIDE_REPLICA, 200, 255));
+	KUNIT_EXPECT_EQ(test, __dmr_changes_run_end(ch, 200, DMR_CHANGED_REPLICA), 256ULL);
 	/* Nothing to write for a map with no place. */
 	KUNIT_EXPECT_EQ(test, __dmr_changes_write_start(ch), 0U);
 	dmr_changes_free(ch);
@@ -95,6 +101,7 @@ static void dmr_test_changes_unknown(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, __dmr_changes_mark(ch, DMR_SIDE_SOURCE, 1, 1));
 	KUNIT_EXPECT_EQ(test, __dmr_changes_of(ch, 50), (unsigned int)DMR_CHANGED_UNKNOWN);
 	KUNIT_EXPECT_EQ(test, __dmr_changes_next(ch, 42), 42ULL);
+	KUNIT_EXPECT_EQ(test, __dmr_changes_run_end(ch, 42, DMR_CHANGED_UNKNOWN), 100ULL);
 	KUNIT_EXPECT_EQ(test, __dmr_changes_write_start(ch), 0U);
 	dmr_changes_free(ch);
 

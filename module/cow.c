@@ -2171,9 +2171,7 @@ bool dmr_snap_changed_next(struct dmr_snap *snap, u64 *chunk, u64 *count, unsign
 	}
 	how = __dmr_snap_changed(snap, c);
 	*chunk = c;
-	/* The run of chunks changed on the same sides. */
-	for (c++; c < n && __dmr_snap_changed(snap, c) == how; c++)
-		;
+	c = __dmr_changes_run_end(snap->changes, c, how);
 	spin_unlock_irq(&cow->lock);
 	*count = c - *chunk;
 	*sides = how;
